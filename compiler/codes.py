@@ -1,0 +1,118 @@
+"""The registry of diagnostic codes: stable kebab-case names with a one-line summary.
+
+Messages are formatted at the call site from the templates kept here, so every wording
+lives in one place and tests can assert on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Code:
+    name: str
+    severity: Severity
+    summary: str
+
+
+_ALL: dict[str, Code] = {}
+
+
+def _code(name: str, severity: Severity, summary: str) -> Code:
+    code = Code(name, severity, summary)
+    assert name not in _ALL, name
+    _ALL[name] = code
+    return code
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# load
+INVALID_JSON = _code("invalid-json", E, "the file is not valid JSON")
+DUPLICATE_KEY = _code("duplicate-key", E, "an object repeats a key")
+UNREADABLE_FILE = _code("unreadable-file", E, "the file cannot be read")
+# schema
+SCHEMA_VIOLATION = _code("schema-violation", E, "a value does not match the file format")
+UNKNOWN_KEY = _code("unknown-key", E, "an object has a key the format does not define")
+MISSING_KEY = _code("missing-key", E, "an object lacks a required key")
+WRONG_TYPE = _code("wrong-type", E, "a value has the wrong JSON type")
+UNKNOWN_NODE_TYPE = _code("unknown-node-type", E, "a node's type is not one of the supported types")
+UNSUPPORTED_TYPE_VERSION = _code(
+    "unsupported-type-version", E, "a node's typeVersion is not supported for its type"
+)
+# model
+DUPLICATE_NODE_ID = _code("duplicate-node-id", E, "two nodes share an id")
+DUPLICATE_WORKFLOW_ID = _code("duplicate-workflow-id", E, "two workflows share an id")
+UNKNOWN_ENTITY = _code("unknown-entity", E, "a database operation names an undeclared entity")
+UNKNOWN_FIELD = _code("unknown-field", E, "a filter or data key is not a field of the entity")
+MISSING_ENTITIES = _code("missing-entities", E, "a package has no entities.json")
+INVALID_ENTITY = _code("invalid-entity", E, "an entity declaration is inconsistent")
+MISSING_PARAMETER = _code("missing-parameter", E, "a node lacks a parameter its operation needs")
+INVALID_PARAMETER = _code("invalid-parameter", E, "a node parameter has a value the node cannot use")
+INVALID_TRIGGER = _code("invalid-trigger", E, "a meta.triggers entry cannot be parsed")
+DUPLICATE_ROUTE = _code("duplicate-route", E, "two workflows claim the same route")
+# graph
+UNKNOWN_CONNECTION_SOURCE = _code(
+    "unknown-connection-source", E, "connections names a source node that does not exist"
+)
+DANGLING_CONNECTION = _code(
+    "dangling-connection", E, "a connection targets a node that does not exist"
+)
+CYCLE = _code("cycle", E, "the connections form a cycle")
+UNREACHABLE_NODE = _code("unreachable-node", W, "a node cannot be reached from the trigger")
+SEVERAL_ROOTS = _code("several-roots", E, "more than one node has no incoming connection")
+NO_NODES = _code("no-nodes", E, "the workflow has no nodes")
+INVALID_BRANCH = _code("invalid-branch", E, "a node has an output branch it does not produce")
+FAN_IN = _code("fan-in", E, "a node is reached from several nodes")
+# expressions
+EXPRESSION_SYNTAX = _code("expression-syntax", E, "an expression cannot be parsed")
+UNSUPPORTED_EXPRESSION = _code(
+    "unsupported-expression", E, "an expression uses JavaScript outside the supported subset"
+)
+UNKNOWN_ROOT = _code("unknown-root", E, "an expression names a root other than $json, $context, $steps")
+UNKNOWN_PROPERTY = _code("unknown-property", E, "an expression reads a property the value does not have")
+UNKNOWN_STEP = _code("unknown-step", E, "$steps names a node that is not upstream of the use")
+UNKNOWN_METHOD = _code("unknown-method", E, "an expression calls a method the value does not have")
+EXPRESSION_TYPE = _code("expression-type", E, "an expression's type does not fit where it is used")
+# checks
+TENANT_FILTER_MISSING = _code(
+    "tenant-filter-missing", E, "a database operation does not filter on tenantId"
+)
+TENANT_FILTER_NOT_CONTEXT = _code(
+    "tenant-filter-not-context", E, "a tenantId filter is not exactly {{ $context.tenantId }}"
+)
+TENANT_DATA_MISSING = _code("tenant-data-missing", E, "a create does not write tenantId")
+TENANT_DATA_NOT_CONTEXT = _code(
+    "tenant-data-not-context", E, "a create or update writes tenantId from something other than the context"
+)
+WORKFLOW_TENANT = _code(
+    "workflow-tenant", E, "the workflow's tenantId is not {{ $context.tenantId }}"
+)
+UNKNOWN_VALIDATOR = _code("unknown-validator", E, "a validate node names an unknown validator")
+# warnings
+UNUSED_INPUT = _code("unused-input", W, "a meta.inputs entry is read by no node")
+UNKNOWN_STATIC_DATA = _code("unknown-static-data", W, "a staticData key has no effect")
+SCHEDULE_DISAGREEMENT = _code(
+    "schedule-disagreement", W, "meta.schedule, the SCHEDULED trigger and updateInterval disagree"
+)
+INACTIVE_WORKFLOW = _code("inactive-workflow", W, "the workflow is inactive and is not served by default")
+UNAUTHENTICATED_ROUTE = _code(
+    "unauthenticated-route", W, "an HTTP-triggered workflow never checks the user"
+)
+# internal
+INTERNAL_ERROR = _code("internal-error", E, "the compiler failed; this is a bug in the compiler")
+
+
+def lookup(name: str) -> Code | None:
+    return _ALL.get(name)
+
+
+def all_codes() -> list[Code]:
+    return sorted(_ALL.values(), key=lambda c: c.name)

@@ -1,0 +1,169 @@
+"""One diagnostic type shared by every stage, a collector, and the two output formats."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.codes import Code, Severity
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a source file: 1-based line and column (in characters), 0-based offset."""
+
+    line: int
+    column: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Span:
+    path: str
+    start: Position
+    end: Position
+
+    @staticmethod
+    def point(path: str, pos: Position) -> Span:
+        return Span(path, pos, pos)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: Code
+    message: str
+    span: Span | None
+    hint: str | None = None
+    node_id: str | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return self.code.severity
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        if self.span is None:
+            return ("", 0, 0, self.code.name, self.message)
+        s = self.span.start
+        return (self.span.path, s.line, s.column, self.code.name, self.message)
+
+
+@dataclass
+class Diagnostics:
+    """Collects diagnostics; stages append and the pipeline stops at stage boundaries."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def add(
+        self,
+        code: Code,
+        message: str,
+        span: Span | None,
+        *,
+        hint: str | None = None,
+        node_id: str | None = None,
+    ) -> None:
+        self.items.append(Diagnostic(code, message, span, hint, node_id))
+
+    def extend(self, other: Iterable[Diagnostic]) -> None:
+        self.items.extend(other)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.items)
+
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.ERROR]
+
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity is Severity.WARNING]
+
+    def sorted(self) -> list[Diagnostic]:
+        seen: set[tuple[object, ...]] = set()
+        out: list[Diagnostic] = []
+        for d in sorted(self.items, key=Diagnostic.sort_key):
+            key = (d.sort_key(), d.node_id)
+            if key not in seen:
+                seen.add(key)
+                out.append(d)
+        return out
+
+
+class SourceCache:
+    """Source texts by path, so renderers can show the offending line."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def put(self, path: str, text: str) -> None:
+        self._texts[path] = text
+
+    def line(self, path: str, line: int) -> str | None:
+        text = self._texts.get(path)
+        if text is None:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+            self._texts[path] = text
+        lines = text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+def render_human(diag: Diagnostic, sources: SourceCache) -> str:
+    """Render one diagnostic the way rustc does.
+
+    ``workflows/a.json:12:22: error[cycle]: ... (node `x`)`` then the source line, a caret
+    under the span, and ``help: ...``.
+    """
+    sev = diag.severity.value
+    where = ""
+    if diag.span is not None:
+        s = diag.span.start
+        where = f"{diag.span.path}:{s.line}:{s.column}: "
+    node = f" (node `{diag.node_id}`)" if diag.node_id and diag.node_id not in diag.message else ""
+    lines = [f"{where}{sev}[{diag.code.name}]: {diag.message}{node}"]
+    if diag.span is not None:
+        src = sources.line(diag.span.path, diag.span.start.line)
+        if src is not None:
+            s, e = diag.span.start, diag.span.end
+            width = e.column - s.column if e.line == s.line and e.column > s.column else 1
+            width = max(1, min(width, max(1, len(src) - s.column + 1)))
+            gutter = str(s.line)
+            pad = " " * len(gutter)
+            prefix = src[: s.column - 1].expandtabs(1)
+            lines.append(f"{pad} |")
+            lines.append(f"{gutter} | {src}")
+            lines.append(f"{pad} | {' ' * len(prefix)}{'^' * width}")
+    if diag.hint:
+        lines.append(f"  = help: {diag.hint}")
+    return "\n".join(lines)
+
+
+def to_json(diag: Diagnostic) -> dict[str, object]:
+    out: dict[str, object] = {
+        "severity": diag.severity.value,
+        "code": diag.code.name,
+        "message": diag.message,
+        "hint": diag.hint,
+        "node": diag.node_id,
+        "file": None,
+        "line": None,
+        "column": None,
+        "endLine": None,
+        "endColumn": None,
+    }
+    if diag.span is not None:
+        out.update(
+            file=diag.span.path,
+            line=diag.span.start.line,
+            column=diag.span.start.column,
+            endLine=diag.span.end.line,
+            endColumn=diag.span.end.column,
+        )
+    return out
+
+
+def render_json(diags: Iterable[Diagnostic]) -> str:
+    return json.dumps([to_json(d) for d in diags], indent=2, sort_keys=True)

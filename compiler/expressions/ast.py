@@ -1,0 +1,157 @@
+"""Syntax tree of the ``{{ }}`` JavaScript subset.
+
+Every node carries ``start`` and ``end``: character offsets into the expression text, which
+:mod:`compiler.expressions.template` maps back to a line and column in the workflow file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Str:
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template literal: ``quasis[0] ${exprs[0]} quasis[1] ...``."""
+
+    quasis: tuple[str, ...]
+    exprs: tuple[Expr, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Bool:
+    value: bool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Null:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Undefined:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Ident:
+    """``$json``, ``$context``, ``$steps``, or a global such as ``Math`` or ``NaN``."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Member:
+    """``obj.name``, ``obj[expr]``; ``optional`` for ``?.``."""
+
+    obj: Expr
+    name: str | None
+    computed: Expr | None
+    optional: bool
+    start: int
+    end: int
+    name_start: int = 0
+
+
+@dataclass(frozen=True)
+class Call:
+    callee: Expr
+    args: tuple[Expr, ...]
+    optional: bool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class New:
+    callee: Ident
+    args: tuple[Expr, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The extent of an optional chain: ``a?.b.c`` short-circuits as a whole."""
+
+    expr: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "!", "-", "+", "typeof"
+    operand: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # arithmetic, comparison, equality
+    left: Expr
+    right: Expr
+    start: int
+    end: int
+    op_start: int = 0
+
+
+@dataclass(frozen=True)
+class Logical:
+    op: str  # "&&", "||", "??"
+    left: Expr
+    right: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Conditional:
+    test: Expr
+    then: Expr
+    otherwise: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Array:
+    items: tuple[Expr, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Object:
+    props: tuple[tuple[str, Expr], ...]
+    start: int
+    end: int
+
+
+Expr = Union[
+    Num, Str, Template, Bool, Null, Undefined, Ident, Member, Call, New, Chain, Unary, Binary,
+    Logical, Conditional, Array, Object,
+]  # fmt: skip

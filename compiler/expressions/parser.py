@@ -1,0 +1,674 @@
+"""Lexer and recursive-descent parser for the ``{{ }}`` JavaScript subset.
+
+The grammar is ECMAScript's expression grammar restricted to what DESIGN.md lists; strict
+mode rules apply (no legacy octal). Anything JavaScript accepts but the subset does not
+(assignment, arrow functions, ``this``, regular expressions, ...) is an
+:class:`ExpressionError` of kind ``"CompileError"`` that says what to write instead; text
+that is not JavaScript at all is kind ``"SyntaxError"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, NoReturn
+
+from compiler.expressions import ast as js
+
+
+@dataclass
+class ExpressionError(Exception):
+    message: str
+    start: int
+    end: int
+    kind: str = "SyntaxError"  # the JavaScript error, or "CompileError" outside the subset
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+_PUNCTUATORS: Final = sorted(
+    """{ } ( ) [ ] ... . ; , <= >= === !== == != < > ** + - * / % ++ -- << >>> >> & | ^ ! ~
+    && || ?? ?. ? : = += -= *= /= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??= => #""".split(),
+    key=len,
+    reverse=True,
+)
+_IDENT: Final = re.compile(r"[A-Za-z_$\u00c0-\uffff][\w$\u00c0-\uffff]*")
+_RESERVED: Final = frozenset(
+    """break case catch class const continue debugger default delete do else export extends
+    finally for function if import in instanceof let return super switch this throw try var
+    void while with yield await async static enum implements interface package private
+    protected public arguments eval""".split()
+)
+_UNSUPPORTED_WORDS: Final = {
+    "function": "functions cannot be defined in an expression",
+    "this": "`this` has no meaning here; read $json, $context or $steps",
+    "void": "`void` is not supported; use `undefined`",
+    "delete": "expressions cannot modify data",
+    "in": "the `in` operator is not supported; use `?.` or `!== undefined`",
+    "instanceof": "`instanceof` is not supported; use `typeof`",
+    "eval": "`eval` is not available in expressions",
+    "arguments": "`arguments` is not available in expressions",
+    "await": "expressions are evaluated synchronously; `await` is not supported",
+    "yield": "`yield` is not supported",
+    "class": "classes cannot be defined in an expression",
+}
+_ASSIGNMENT_OPS: Final = frozenset(
+    "= += -= *= /= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??=".split()
+)
+_WHITESPACE: Final = frozenset(
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "num", "str", "ident", "punct", "template", "eof"
+    text: str
+    start: int
+    end: int
+    value: object = None
+
+
+class Parser:
+    """Parses one expression; ``parse()`` returns the tree or raises ExpressionError."""
+
+    def __init__(self, text: str, base: int = 0) -> None:
+        self.text = text
+        self.pos = base
+        self._parens: set[int] = set()  # ids of nodes written in parentheses
+        self.tok = self._lex()
+        self.prev_end = base
+
+    # ------------------------------------------------------------------ errors
+
+    def fail(self, message: str, start: int, end: int | None = None, hint: str | None = None) -> NoReturn:
+        raise ExpressionError(message, start, max(end or start + 1, start + 1), "SyntaxError", hint)
+
+    def unsupported(self, message: str, start: int, end: int, hint: str | None = None) -> NoReturn:
+        raise ExpressionError(message, start, max(end, start + 1), "CompileError", hint)
+
+    def unexpected(self, tok: Token | None = None) -> NoReturn:
+        tok = tok or self.tok
+        if tok.kind == "eof":
+            self.fail("unexpected end of expression", tok.start)
+        if tok.kind == "punct" and tok.text in _ASSIGNMENT_OPS:
+            self.unsupported(
+                f"assignment `{tok.text}` is not supported",
+                tok.start,
+                tok.end,
+                "expressions only compute values; did you mean `===`?" if tok.text == "=" else None,
+            )
+        if tok.kind == "punct" and tok.text == "=>":
+            self.unsupported("arrow functions are not supported", tok.start, tok.end,
+                             "compute the value directly; loops over items are written as nodes")
+        if tok.kind == "punct" and tok.text in ("&", "|", "^", "~", "<<", ">>", ">>>"):
+            self.unsupported(f"bitwise operator `{tok.text}` is not supported", tok.start, tok.end,
+                             "use && and || for logic, Math.* for arithmetic" if tok.text in "&|" else None)
+        if tok.kind == "punct" and tok.text == ",":
+            self.unsupported("the comma operator is not supported", tok.start, tok.end,
+                             "an expression computes one value; use an array `[a, b]` for several")
+        if tok.kind == "punct" and tok.text == "...":
+            self.unsupported("spread `...` is not supported", tok.start, tok.end)
+        self.fail(f"unexpected `{tok.text}`", tok.start, tok.end)
+
+    # ------------------------------------------------------------------ lexer
+
+    def _skip_space(self) -> None:
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            c = text[self.pos]
+            if c in _WHITESPACE:
+                self.pos += 1
+            elif text.startswith("//", self.pos):
+                nl = text.find("\n", self.pos)
+                self.pos = n if nl < 0 else nl
+            elif text.startswith("/*", self.pos):
+                close = text.find("*/", self.pos + 2)
+                if close < 0:
+                    self.fail("unterminated comment", self.pos)
+                self.pos = close + 2
+            else:
+                break
+
+    def _lex(self) -> Token:
+        self._skip_space()
+        text, start = self.text, self.pos
+        if start >= len(text):
+            return Token("eof", "", start, start)
+        c = text[start]
+        if c.isdigit() or (c == "." and text[start + 1 : start + 2].isdigit()):
+            return self._number()
+        if c in "'\"":
+            return self._string(c)
+        if c == "`":
+            self.pos += 1
+            return Token("template", "`", start, start + 1)
+        m = _IDENT.match(text, start)
+        if m:
+            self.pos = m.end()
+            return Token("ident", m.group(), start, m.end())
+        if c == "\\":
+            self.unsupported("unicode escapes in names are not supported", start, start + 2)
+        for p in _PUNCTUATORS:
+            if text.startswith(p, start):
+                if p == "?." and text[start + 2 : start + 3].isdigit():
+                    continue  # `a ?.5 : b` is a conditional
+                self.pos = start + len(p)
+                return Token("punct", p, start, self.pos)
+        self.fail(f"invalid character `{c}`", start)
+
+    def _number(self) -> Token:
+        text, start = self.text, self.pos
+        m = re.compile(r"0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+").match(text, start)
+        if m:
+            raw = m.group()
+            body = raw[2:]
+            if body.startswith("_") or body.endswith("_") or "__" in body:
+                self.fail("numeric separators must sit between digits", start, m.end())
+            value = float(int(body.replace("_", ""), {"x": 16, "o": 8, "b": 2}[raw[1].lower()]))
+            end = m.end()
+        else:
+            m = re.compile(r"(\d[\d_]*)?(\.[\d_]*)?([eE][+-]?[\d_]+)?").match(text, start)
+            assert m is not None
+            raw = m.group()
+            end = m.end()
+            int_part = m.group(1) or ""
+            if len(int_part) > 1 and int_part[0] == "0":
+                what = "Octal literals" if all(ch in "01234567_" for ch in int_part) else "Decimals with leading zeros"
+                self.fail(f"{what} are not allowed in strict mode", start, end)
+            for part in (m.group(1), m.group(2) and m.group(2)[1:], m.group(3) and m.group(3).lstrip("eE+-")):
+                if part and (part.startswith("_") or part.endswith("_") or "__" in part):
+                    self.fail("numeric separators must sit between digits", start, end)
+            value = float(raw.replace("_", ""))
+        nxt = text[end : end + 1]
+        if nxt == "n":
+            self.unsupported("BigInt literals are not supported", start, end + 1, "write a plain number")
+        if nxt and (nxt.isalnum() or nxt in "_$\\"):
+            self.fail("Invalid or unexpected token", start, end + 1,
+                      "put the number in parentheses to call a method on it: `(1).x`" if nxt.isalpha() else None)
+        self.pos = end
+        return Token("num", text[start:end], start, end, value)
+
+    def _escape(self, quote: str) -> str:
+        """Decode one escape sequence at ``self.pos`` (just after the backslash)."""
+        text = self.text
+        esc_start = self.pos - 1
+        if self.pos >= len(text):
+            self.fail("unterminated string", esc_start)
+        e = text[self.pos]
+        self.pos += 1
+        simple = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+        if e in simple:
+            return simple[e]
+        if e == "0" and not text[self.pos : self.pos + 1].isdigit():
+            return "\0"
+        if e.isdigit():
+            kind = "Octal escape sequences" if e in "01234567" else "\\8 and \\9"
+            self.fail(f"{kind} are not allowed in strict mode", esc_start, self.pos)
+        if e == "x":
+            h = text[self.pos : self.pos + 2]
+            if len(h) < 2 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
+                self.fail("Invalid hexadecimal escape sequence", esc_start, self.pos)
+            self.pos += 2
+            return chr(int(h, 16))
+        if e == "u":
+            if text.startswith("{", self.pos):
+                close = text.find("}", self.pos)
+                h = text[self.pos + 1 : close] if close > 0 else ""
+                if not h or not all(ch in "0123456789abcdefABCDEF" for ch in h) or int(h, 16) > 0x10FFFF:
+                    self.fail("Invalid Unicode escape sequence", esc_start, max(self.pos, close + 1))
+                self.pos = close + 1
+                return chr(int(h, 16))
+            h = text[self.pos : self.pos + 4]
+            if len(h) < 4 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
+                self.fail("Invalid Unicode escape sequence", esc_start, self.pos)
+            self.pos += 4
+            return chr(int(h, 16))
+        if e == "\r":
+            if text.startswith("\n", self.pos):
+                self.pos += 1
+            return ""
+        if e in "\n\u2028\u2029":
+            return ""
+        return e
+
+    def _string(self, quote: str) -> Token:
+        text, start = self.text, self.pos
+        self.pos += 1
+        out: list[str] = []
+        while True:
+            if self.pos >= len(text) or text[self.pos] in "\n\r":
+                self.fail("Invalid or unexpected token", start, self.pos,
+                          f"close the string with {quote}")
+            c = text[self.pos]
+            if c == quote:
+                self.pos += 1
+                break
+            if c == "\\":
+                self.pos += 1
+                out.append(self._escape(quote))
+                continue
+            out.append(c)
+            self.pos += 1
+        return Token("str", text[start : self.pos], start, self.pos, _join_surrogates("".join(out)))
+
+    # ------------------------------------------------------------------ token helpers
+
+    def advance(self) -> Token:
+        tok = self.tok
+        self.prev_end = tok.end
+        self.tok = self._lex()
+        return tok
+
+    def at(self, text: str) -> bool:
+        return self.tok.kind == "punct" and self.tok.text == text
+
+    def expect(self, text: str, hint: str | None = None) -> Token:
+        if not self.at(text):
+            if self.tok.kind == "eof":
+                self.fail(f"expected `{text}` before the end of the expression", self.tok.start, hint=hint)
+            if hint is None:
+                self.unexpected()
+            self.fail(f"expected `{text}`, found `{self.tok.text}`", self.tok.start, self.tok.end, hint)
+        return self.advance()
+
+    # ------------------------------------------------------------------ grammar
+
+    def parse(self) -> js.Expr:
+        if self.tok.kind == "eof":
+            self.fail("empty expression", self.tok.start, hint="write an expression between {{ and }}")
+        expr = self.expression()
+        if self.tok.kind != "eof":
+            self.unexpected()
+        return expr
+
+    def expression(self) -> js.Expr:
+        expr = self.conditional()
+        if self.tok.kind == "punct" and (self.tok.text in _ASSIGNMENT_OPS or self.tok.text in (",", "=>")):
+            self.unexpected()
+        return expr
+
+    def conditional(self) -> js.Expr:
+        start = self.tok.start
+        test = self.coalesce()
+        if not self.at("?"):
+            return test
+        self.advance()
+        then = self.expression()
+        self.expect(":", "a conditional is `test ? then : otherwise`")
+        otherwise = self.expression()
+        return js.Conditional(test, then, otherwise, start, self.prev_end)
+
+    def coalesce(self) -> js.Expr:
+        start = self.tok.start
+        left = self.logical_or()
+        if not self.at("??"):
+            return left
+        if isinstance(left, js.Logical) and left.op in ("&&", "||") and not self._parenthesized(left):
+            self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start, self.tok.end,
+                      "add parentheses to say which comes first")
+        while self.at("??"):
+            self.advance()
+            right = self.bitwise_or_operand()
+            if self.at("&&") or self.at("||"):
+                self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start,
+                          self.tok.end, "add parentheses to say which comes first")
+            left = js.Logical("??", left, right, start, self.prev_end)
+        if self.at("&&") or self.at("||"):
+            self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start, self.tok.end,
+                      "add parentheses to say which comes first")
+        return left
+
+    def _parenthesized(self, node: js.Expr) -> bool:
+        return id(node) in self._parens
+
+    def bitwise_or_operand(self) -> js.Expr:
+        return self.equality()
+
+    def logical_or(self) -> js.Expr:
+        start = self.tok.start
+        left = self.logical_and()
+        while self.at("||"):
+            self.advance()
+            right = self.logical_and()
+            left = js.Logical("||", left, right, start, self.prev_end)
+        return left
+
+    def logical_and(self) -> js.Expr:
+        start = self.tok.start
+        left = self.equality()
+        while self.at("&&"):
+            self.advance()
+            right = self.equality()
+            left = js.Logical("&&", left, right, start, self.prev_end)
+        return left
+
+    def _binary_level(self, ops: tuple[str, ...], next_level: str) -> js.Expr:
+        start = self.tok.start
+        sub = getattr(self, next_level)
+        left: js.Expr = sub()
+        while self.tok.kind == "punct" and self.tok.text in ops:
+            op_tok = self.advance()
+            right = sub()
+            left = js.Binary(op_tok.text, left, right, start, self.prev_end, op_tok.start)
+        return left
+
+    def equality(self) -> js.Expr:
+        return self._binary_level(("===", "!==", "==", "!="), "relational")
+
+    def relational(self) -> js.Expr:
+        start = self.tok.start
+        left = self.additive()
+        while True:
+            if self.tok.kind == "punct" and self.tok.text in ("<", ">", "<=", ">="):
+                op_tok = self.advance()
+                right = self.additive()
+                left = js.Binary(op_tok.text, left, right, start, self.prev_end, op_tok.start)
+            elif self.tok.kind == "ident" and self.tok.text in ("in", "instanceof"):
+                self.unsupported(f"`{self.tok.text}` is not supported", self.tok.start, self.tok.end,
+                                 _UNSUPPORTED_WORDS[self.tok.text])
+            else:
+                return left
+
+    def additive(self) -> js.Expr:
+        return self._binary_level(("+", "-"), "multiplicative")
+
+    def multiplicative(self) -> js.Expr:
+        return self._binary_level(("*", "/", "%"), "exponent")
+
+    def exponent(self) -> js.Expr:
+        start = self.tok.start
+        unary_start = self.tok
+        left = self.unary()
+        if not self.at("**"):
+            return left
+        if isinstance(left, js.Unary) and unary_start.kind in ("punct", "ident") and unary_start.start == left.start:
+            self.fail(
+                "Unary operator used immediately before exponentiation expression",
+                left.start,
+                self.tok.end,
+                "add parentheses: `(-a) ** b` or `-(a ** b)`",
+            )
+        op_tok = self.advance()
+        right = self.exponent()  # right-associative
+        return js.Binary("**", left, right, start, self.prev_end, op_tok.start)
+
+    def unary(self) -> js.Expr:
+        tok = self.tok
+        if tok.kind == "punct" and tok.text in ("!", "-", "+"):
+            self.advance()
+            operand = self.unary()
+            return js.Unary(tok.text, operand, tok.start, self.prev_end)
+        if tok.kind == "ident" and tok.text == "typeof":
+            self.advance()
+            operand = self.unary()
+            return js.Unary("typeof", operand, tok.start, self.prev_end)
+        if tok.kind == "punct" and tok.text in ("++", "--"):
+            self.advance()
+            operand_start = self.tok.start
+            operand = self.unary()
+            if isinstance(operand, js.Call) or isinstance(operand, js.New):
+                raise ExpressionError("Invalid left-hand side expression in prefix operation",
+                                      tok.start, self.prev_end, "ReferenceError")
+            if not isinstance(operand, (js.Member, js.Ident)) or self.text[operand_start] == "(":
+                self.fail("Invalid left-hand side expression in prefix operation", tok.start, self.prev_end)
+            self.unsupported(f"`{tok.text}` modifies a value and is not supported", tok.start, tok.end,
+                             "write `x + 1` or `x - 1`")
+        if tok.kind == "punct" and tok.text == "~":
+            self.unexpected()
+        if tok.kind == "ident" and tok.text in ("void", "delete", "await"):
+            self.unsupported(f"`{tok.text}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[tok.text])
+        expr = self.postfix()
+        if self.tok.kind == "punct" and self.tok.text in ("++", "--") and not self._newline_before(self.tok):
+            self.unsupported(f"`{self.tok.text}` modifies a value and is not supported", self.tok.start,
+                             self.tok.end, "write `x + 1` or `x - 1`")
+        return expr
+
+    def _newline_before(self, tok: Token) -> bool:
+        return "\n" in self.text[self.prev_end : tok.start]
+
+    def postfix(self) -> js.Expr:
+        start = self.tok.start
+        expr = self.primary()
+        in_chain = False
+        while True:
+            if self.at("."):
+                self.advance()
+                name_tok = self.tok
+                if name_tok.kind != "ident":
+                    if name_tok.kind == "punct" and name_tok.text == "#":
+                        self.unsupported("private names are not supported", name_tok.start, name_tok.end)
+                    self.fail("expected a property name after `.`", name_tok.start, name_tok.end)
+                self.advance()
+                expr = js.Member(expr, name_tok.text, None, False, start, self.prev_end, name_tok.start)
+            elif self.at("?."):
+                self.advance()
+                in_chain = True
+                if self.at("("):
+                    args = self.arguments()
+                    expr = js.Call(expr, args, True, start, self.prev_end)
+                elif self.at("["):
+                    self.advance()
+                    key = self.expression()
+                    self.expect("]")
+                    expr = js.Member(expr, None, key, True, start, self.prev_end, key.start)
+                elif self.tok.kind == "ident":
+                    name_tok = self.advance()
+                    expr = js.Member(expr, name_tok.text, None, True, start, self.prev_end, name_tok.start)
+                else:
+                    self.fail("expected a property name after `?.`", self.tok.start, self.tok.end)
+            elif self.at("["):
+                self.advance()
+                key = self.expression()
+                self.expect("]", "close the property access with `]`")
+                expr = js.Member(expr, None, key, False, start, self.prev_end, key.start)
+            elif self.at("("):
+                args = self.arguments()
+                expr = js.Call(expr, args, False, start, self.prev_end)
+            elif self.tok.kind == "template":
+                self.unsupported("tagged templates are not supported", self.tok.start, self.tok.end)
+            else:
+                break
+        if in_chain:
+            return js.Chain(expr, start, self.prev_end)
+        return expr
+
+    def arguments(self) -> tuple[js.Expr, ...]:
+        self.expect("(")
+        args: list[js.Expr] = []
+        while not self.at(")"):
+            if self.at("..."):
+                self.unexpected()
+            args.append(self.conditional())
+            if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
+                self.unexpected()
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect(")", "close the argument list with `)`")
+        return tuple(args)
+
+    def primary(self) -> js.Expr:
+        tok = self.tok
+        if tok.kind == "num":
+            self.advance()
+            assert isinstance(tok.value, float)
+            return js.Num(tok.value, tok.start, tok.end)
+        if tok.kind == "str":
+            self.advance()
+            assert isinstance(tok.value, str)
+            return js.Str(tok.value, tok.start, tok.end)
+        if tok.kind == "template":
+            return self.template(tok)
+        if tok.kind == "ident":
+            return self.identifier(tok)
+        if tok.kind == "punct":
+            if tok.text == "(":
+                self.advance()
+                if self.at(")"):
+                    self.advance()
+                    if self.at("=>"):
+                        self.unexpected()
+                    self.fail("empty parentheses", tok.start, self.prev_end)
+                inner = self.expression()
+                self.expect(")", "close the parenthesis")
+                if self.at("=>"):
+                    self.unexpected()
+                self._parens.add(id(inner))
+                return inner
+            if tok.text == "[":
+                return self.array()
+            if tok.text == "{":
+                return self.object()
+            if tok.text in ("/", "/="):
+                self.unsupported("regular expressions are not supported", tok.start, tok.end,
+                                 "use .includes(), .startsWith() or .endsWith()")
+        self.unexpected()
+
+    def identifier(self, tok: Token) -> js.Expr:
+        name = tok.text
+        self.advance()
+        if name == "true" or name == "false":
+            return js.Bool(name == "true", tok.start, tok.end)
+        if name == "null":
+            return js.Null(tok.start, tok.end)
+        if name == "undefined":
+            return js.Undefined(tok.start, tok.end)
+        if name == "new":
+            return self.new_expression(tok)
+        if name in _UNSUPPORTED_WORDS:
+            self.unsupported(f"`{name}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[name])
+        if name in _RESERVED:
+            if name in ("let", "static", "implements", "interface", "package", "private",
+                        "protected", "public", "yield"):
+                self.fail(f"Unexpected strict mode reserved word `{name}`", tok.start, tok.end)
+            self.fail(f"Unexpected token `{name}`", tok.start, tok.end)
+        if self.at("=>"):
+            self.unexpected()
+        return js.Ident(name, tok.start, tok.end)
+
+    def new_expression(self, new_tok: Token) -> js.Expr:
+        callee_tok = self.tok
+        if callee_tok.kind != "ident":
+            self.unsupported("`new` is only supported as `new Date(...)`", new_tok.start, callee_tok.end)
+        self.advance()
+        if callee_tok.text != "Date" or self.at("."):
+            self.unsupported(f"`new {callee_tok.text}` is not supported", new_tok.start, self.prev_end,
+                             "the only constructor available is `new Date()` / `new Date(value)`")
+        callee = js.Ident("Date", callee_tok.start, callee_tok.end)
+        args = self.arguments() if self.at("(") else ()
+        return js.New(callee, args, new_tok.start, self.prev_end)
+
+    def array(self) -> js.Expr:
+        start = self.advance().start
+        items: list[js.Expr] = []
+        while not self.at("]"):
+            if self.at(","):
+                self.unsupported("holes in array literals are not supported", self.tok.start, self.tok.end,
+                                 "write `null` or `undefined` explicitly")
+            if self.at("..."):
+                self.unexpected()
+            items.append(self.conditional())
+            if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
+                self.unexpected()
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("]", "close the array with `]`")
+        return js.Array(tuple(items), start, self.prev_end)
+
+    def object(self) -> js.Expr:
+        start = self.advance().start
+        props: list[tuple[str, js.Expr]] = []
+        while not self.at("}"):
+            tok = self.tok
+            if tok.kind == "ident" or tok.kind == "str":
+                key = tok.text if tok.kind == "ident" else str(tok.value)
+            elif tok.kind == "num":
+                from runtime.js import number_to_string
+
+                assert isinstance(tok.value, float)
+                key = number_to_string(tok.value)
+            elif tok.kind == "punct" and tok.text == "[":
+                self.unsupported("computed keys are not supported", tok.start, tok.end,
+                                 "write the key as a name or a string")
+            elif tok.kind == "punct" and tok.text == "...":
+                self.unsupported("spread `...` is not supported", tok.start, tok.end)
+            else:
+                self.unexpected()
+            self.advance()
+            if not self.at(":"):
+                if self.at("(") or (tok.kind == "ident" and tok.text in ("get", "set") and self.tok.kind == "ident"):
+                    self.unsupported("methods in object literals are not supported", tok.start, self.tok.end)
+                if tok.kind == "ident" and (self.at(",") or self.at("}")):
+                    self.unsupported(
+                        f"shorthand property `{key}` is not supported", tok.start, tok.end,
+                        f"write `{key}: value`",
+                    )
+                self.expect(":")
+            self.advance()
+            if key == "__proto__":
+                self.unsupported("`__proto__` is not supported as a key", tok.start, tok.end)
+            props.append((key, self.conditional()))
+            if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
+                self.unexpected()
+            if not self.at(","):
+                break
+            self.advance()
+        self.expect("}", "close the object with `}`")
+        return js.Object(tuple(props), start, self.prev_end)
+
+    def template(self, tok: Token) -> js.Expr:
+        # The lexer stopped just after the opening backtick.
+        text = self.text
+        start = tok.start
+        self.pos = tok.end
+        quasis: list[str] = []
+        exprs: list[js.Expr] = []
+        buf: list[str] = []
+        while True:
+            if self.pos >= len(text):
+                self.fail("Unterminated template literal", start, self.pos, "close it with a backtick")
+            c = text[self.pos]
+            if c == "`":
+                self.pos += 1
+                quasis.append(_join_surrogates("".join(buf)))
+                break
+            if c == "\\":
+                self.pos += 1
+                buf.append(self._escape("`"))
+                continue
+            if text.startswith("${", self.pos):
+                quasis.append(_join_surrogates("".join(buf)))
+                buf = []
+                self.pos += 2
+                self.tok = self._lex()
+                exprs.append(self.expression())
+                if not self.at("}"):
+                    self.fail("expected `}` to close `${`", self.tok.start, self.tok.end)
+                self.pos = self.tok.end
+                continue
+            if c == "\r":
+                buf.append("\n")
+                self.pos += 2 if text.startswith("\r\n", self.pos) else 1
+                continue
+            buf.append(c)
+            self.pos += 1
+        end = self.pos
+        self.prev_end = end
+        self.tok = self._lex()
+        return js.Template(tuple(quasis), tuple(exprs), start, end)
+
+
+def _join_surrogates(s: str) -> str:
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in s):
+        return s
+    return s.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+
+
+def parse_expression(text: str) -> js.Expr:
+    """Parse a whole expression; offsets in the tree index into ``text``."""
+    return Parser(text).parse()

@@ -1,0 +1,794 @@
+"""Type-check an expression against its scope and translate it to a Python ``ast`` expression.
+
+Where the static types settle JavaScript's meaning the output is plain Python
+(``'stream:' + $json.channelId`` becomes ``"stream:" + json["channelId"]``); elsewhere it calls
+the helpers of :mod:`runtime.js`. Temporaries for operands used twice are named from a
+counter (``_t1``) and bound with ``:=``, so every operand is evaluated once, left to right.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, field
+
+from compiler import codes
+from compiler.expressions import ast as js
+from compiler.expressions.parser import ExpressionError
+from compiler.expressions.types import (
+    ANY,
+    BOOL,
+    CONTEXT,
+    DATE,
+    NULL,
+    NUM,
+    OBJ,
+    STR,
+    UNDEF,
+    ArrayOf,
+    MapOf,
+    Prim,
+    Record,
+    Type,
+    UnionT,
+    is_object_like,
+    may_be_nullish,
+    may_be_string,
+    members,
+    union,
+    without,
+)
+from compiler.suggest import did_you_mean
+from runtime import js as rt
+
+
+@dataclass(frozen=True)
+class TExpr:
+    node: ast.expr
+    type: Type
+
+
+@dataclass
+class StepInfo:
+    """What ``$steps.<id>`` refers to in generated code."""
+
+    node_id: str
+    output: TExpr | None
+    tasks: dict[str, TExpr] = field(default_factory=dict)
+
+
+@dataclass
+class Scope:
+    json: TExpr
+    context: TExpr
+    steps: dict[str, StepInfo] | None  # None: `$steps` is an untyped value (expr command)
+    all_node_ids: frozenset[str] = frozenset()
+    current_node: str | None = None
+    # Paths proved present by an upstream validate node, bound to a local name:
+    # ("$context", "user") -> TExpr(Name("user"), USER)
+    narrowed: dict[tuple[str, ...], TExpr] = field(default_factory=dict)
+
+
+def _err(code: codes.Code, message: str, node: js.Expr | tuple[int, int], hint: str | None = None,
+         kind: str = "CompileError") -> ExpressionError:
+    start, end = (node.start, node.end) if not isinstance(node, tuple) else node
+    e = ExpressionError(message, start, end, kind, hint)
+    e.code = code  # type: ignore[attr-defined]
+    return e
+
+
+def _name(n: str) -> ast.Name:
+    return ast.Name(n, ast.Load())
+
+
+def _attr(obj: str, name: str) -> ast.expr:
+    return ast.Attribute(_name(obj), name, ast.Load())
+
+
+def _call(fn: ast.expr, *args: ast.expr) -> ast.Call:
+    return ast.Call(fn, list(args), [])
+
+
+def _js(fn: str, *args: ast.expr) -> ast.Call:
+    return _call(_attr("js", fn), *args)
+
+
+def _const(v: object) -> ast.expr:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return _attr("math", "nan")
+        if math.isinf(v):
+            return _attr("math", "inf") if v > 0 else ast.UnaryOp(ast.USub(), _attr("math", "inf"))
+        if v == 0 and math.copysign(1.0, v) < 0:
+            return ast.UnaryOp(ast.USub(), ast.Constant(0.0))
+    return ast.Constant(v)
+
+
+def _index(obj: ast.expr, key: str) -> ast.expr:
+    return ast.Subscript(obj, ast.Constant(key), ast.Load())
+
+
+def _ifexp(test: ast.expr, body: ast.expr, orelse: ast.expr) -> ast.expr:
+    return ast.IfExp(test, body, orelse)
+
+
+_GLOBALS = ("Math", "JSON", "Date", "String", "Number", "Boolean", "NaN", "Infinity")
+_MATH_FUNCS = ("abs", "ceil", "floor", "max", "min", "pow", "random", "round", "sign", "sqrt", "trunc")
+_MATH_CONSTS = {"PI": math.pi, "E": math.e}
+_ROOTS = ("$json", "$context", "$steps")
+_BLOCKED_PROPS = frozenset(
+    ["constructor", "__proto__", "prototype", "__defineGetter__", "__defineSetter__",
+     "__lookupGetter__", "__lookupSetter__", "hasOwnProperty", "isPrototypeOf",
+     "propertyIsEnumerable", "toLocaleString", "valueOf"]
+)  # fmt: skip
+_KNOWN_METHODS = rt.STRING_METHODS | rt.ARRAY_METHODS | rt.DATE_METHODS
+_ALL_PROTO_NAMES = _KNOWN_METHODS | frozenset(
+    """at charAt charCodeAt codePointAt concat endsWith includes indexOf lastIndexOf localeCompare
+    match matchAll normalize padEnd padStart repeat replace replaceAll search slice split
+    startsWith substring substr toLowerCase toUpperCase trim trimEnd trimStart every filter find
+    findIndex findLast findLastIndex flat flatMap forEach keys map pop push reduce reduceRight
+    reverse shift some sort splice unshift values entries fill copyWithin with toSorted
+    toReversed toSpliced getFullYear getMonth getDate getDay getHours getMinutes getSeconds
+    getMilliseconds getUTCFullYear getTimezoneOffset toDateString toUTCString toJSON""".split()
+)
+
+
+class Translator:
+    """Translates expressions of one handler; temporaries are numbered across the handler."""
+
+    def __init__(self, scope: Scope, temp_prefix: str = "_t") -> None:
+        self.scope = scope
+        self.counter = 0
+        self.prefix = temp_prefix
+        self.imports: set[str] = set()
+
+    # ------------------------------------------------------------------ helpers
+
+    def temp(self) -> str:
+        self.counter += 1
+        return f"{self.prefix}{self.counter}"
+
+    def bind(self, e: TExpr) -> tuple[ast.expr, ast.expr]:
+        """Return (binding expression, later reference) for a value used twice."""
+        if isinstance(e.node, (ast.Name, ast.Constant)):
+            return e.node, e.node
+        t = self.temp()
+        return ast.NamedExpr(ast.Name(t, ast.Store()), e.node), _name(t)
+
+    def box(self, e: TExpr) -> ast.expr:
+        """The value as a JavaScript-domain object (unboxed Dates become JsDate)."""
+        if e.type == DATE:
+            return _js("JsDate", e.node)
+        if isinstance(e.type, UnionT) and DATE in e.type.members:
+            raise AssertionError("dates never mix with other types")
+        return e.node
+
+    def truthy(self, e: TExpr) -> ast.expr:
+        if e.type in (BOOL,):
+            return e.node
+        if e.type == STR:
+            return e.node  # Python's truthiness of str is JavaScript's
+        return _js("truthy", self.box(e))
+
+    def nullish_test(self, ref: ast.expr, t: Type) -> ast.expr:
+        ms = members(t)
+        tests: list[ast.expr] = []
+        if t == ANY:
+            return _js("is_nullish", ref)
+        if NULL in ms:
+            tests.append(ast.Compare(ref, [ast.Is()], [ast.Constant(None)]))
+        if UNDEF in ms:
+            tests.append(_call(_name("isinstance"), ref, _attr("js", "Undefined")))
+        if not tests:
+            return ast.Constant(False)
+        return tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+
+    def require_present(self, e: TExpr, key: str) -> TExpr:
+        """Narrow away null/undefined, raising JavaScript's TypeError when the value is one."""
+        if e.type == ANY or not may_be_nullish(e.type):
+            return e
+        rest = without(e.type, NULL, UNDEF)
+        if rest == UNDEF:  # always null or undefined
+            return TExpr(_js("present", e.node, ast.Constant(key)), ANY)
+        bound, ref = self.bind(e)
+        test = self.nullish_test(bound, e.type)
+        raise_ = _js("present", ref, ast.Constant(key))
+        return TExpr(_ifexp(test, raise_, ref), rest)
+
+    # ------------------------------------------------------------------ entry point
+
+    def translate(self, expr: js.Expr) -> TExpr:
+        return self.tr(expr, [])
+
+    def tr(self, e: js.Expr, guards: list[ast.expr]) -> TExpr:
+        method = getattr(self, "tr_" + type(e).__name__)
+        result: TExpr = method(e, guards)
+        return result
+
+    # ------------------------------------------------------------------ literals
+
+    def tr_Num(self, e: js.Num, g: list[ast.expr]) -> TExpr:
+        return TExpr(_const(e.value), NUM)
+
+    def tr_Str(self, e: js.Str, g: list[ast.expr]) -> TExpr:
+        return TExpr(ast.Constant(e.value), STR)
+
+    def tr_Bool(self, e: js.Bool, g: list[ast.expr]) -> TExpr:
+        return TExpr(ast.Constant(e.value), BOOL)
+
+    def tr_Null(self, e: js.Null, g: list[ast.expr]) -> TExpr:
+        return TExpr(ast.Constant(None), NULL)
+
+    def tr_Undefined(self, e: js.Undefined, g: list[ast.expr]) -> TExpr:
+        return TExpr(_attr("js", "UNDEFINED"), UNDEF)
+
+    def to_str(self, e: TExpr) -> ast.expr:
+        if e.type == STR:
+            return e.node
+        if e.type == NUM:
+            return _js("number_to_string", e.node)
+        if e.type == BOOL:
+            return _ifexp(e.node, ast.Constant("true"), ast.Constant("false"))
+        if e.type == DATE:
+            return _js("date_to_string", e.node)
+        return _js("to_string", self.box(e))
+
+    def tr_Template(self, e: js.Template, g: list[ast.expr]) -> TExpr:
+        parts: list[ast.expr] = []
+        for i, q in enumerate(e.quasis):
+            if q:
+                parts.append(ast.Constant(q))
+            if i < len(e.exprs):
+                parts.append(self.to_str(self.tr(e.exprs[i], [])))
+        if not parts:
+            return TExpr(ast.Constant(""), STR)
+        node = parts[0]
+        if len(parts) == 1 and not isinstance(node, ast.Constant):
+            return TExpr(node, STR)
+        for p in parts[1:]:
+            node = ast.BinOp(node, ast.Add(), p)
+        return TExpr(node, STR)
+
+    def tr_Array(self, e: js.Array, g: list[ast.expr]) -> TExpr:
+        items = [self.tr(i, []) for i in e.items]
+        return TExpr(ast.List([self.box(i) for i in items], ast.Load()), ArrayOf(ANY))
+
+    def tr_Object(self, e: js.Object, g: list[ast.expr]) -> TExpr:
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        for k, v in e.props:
+            keys.append(ast.Constant(k))
+            values.append(self.box(self.tr(v, [])))
+        return TExpr(ast.Dict(keys, values), OBJ)
+
+    # ------------------------------------------------------------------ names
+
+    def tr_Ident(self, e: js.Ident, g: list[ast.expr]) -> TExpr:
+        if e.name == "$json":
+            return self.scope.json
+        if e.name == "$context":
+            return self.scope.context
+        if e.name == "$steps":
+            return self.steps_value(e)
+        if e.name == "NaN":
+            return TExpr(_const(math.nan), NUM)
+        if e.name == "Infinity":
+            return TExpr(_const(math.inf), NUM)
+        if e.name in _GLOBALS:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{e.name}` can only be called or used as `{e.name}.<member>`",
+                       e, f"call it, e.g. `{e.name}(...)`" if e.name in ("String", "Number", "Boolean") else None)
+        suggestion = did_you_mean(e.name, _ROOTS + _GLOBALS)
+        hint = f"did you mean `{suggestion}`?" if suggestion else "expressions read $json (the input), $context (tenant, user, request) and $steps (outputs of earlier nodes)"
+        if e.name.startswith("$") and e.name[1:] in ("user", "tenantId", "tenant", "request"):
+            hint = f"write `$context.{e.name[1:]}`" if e.name != "$tenant" else "write `$context.tenantId`"
+        raise _err(codes.UNKNOWN_ROOT, f"`{e.name}` is not defined", e, hint, kind="ReferenceError")
+
+    def steps_value(self, e: js.Expr) -> TExpr:
+        if self.scope.steps is None:
+            return TExpr(_name("steps"), ANY)
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        for sid, info in sorted(self.scope.steps.items()):
+            keys.append(ast.Constant(sid))
+            values.append(self.step_object(info))
+        return TExpr(ast.Dict(keys, values), OBJ)
+
+    def step_object(self, info: StepInfo) -> ast.expr:
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        if info.output is not None:
+            keys.append(ast.Constant("output"))
+            values.append(self.box(info.output))
+        if info.tasks:
+            keys.append(ast.Constant("tasks"))
+            values.append(
+                ast.Dict(
+                    [ast.Constant(k) for k in sorted(info.tasks)],
+                    [ast.Dict([ast.Constant("output")], [self.box(info.tasks[k])]) for k in sorted(info.tasks)],
+                )
+            )
+        return ast.Dict(keys, values)
+
+    # ------------------------------------------------------------------ member access
+
+    def static_key(self, e: js.Member) -> str | None:
+        if e.name is not None:
+            return e.name
+        if isinstance(e.computed, js.Str):
+            return e.computed.value
+        if isinstance(e.computed, js.Num):
+            return rt.number_to_string(e.computed.value)
+        return None
+
+    def path_of(self, e: js.Expr) -> tuple[str, ...] | None:
+        if isinstance(e, js.Ident) and e.name in _ROOTS:
+            return (e.name,)
+        if isinstance(e, js.Member) and not e.optional:
+            base = self.path_of(e.obj)
+            key = self.static_key(e)
+            if base is not None and key is not None:
+                return (*base, key)
+        return None
+
+    def tr_Chain(self, e: js.Chain, g: list[ast.expr]) -> TExpr:
+        guards: list[ast.expr] = []
+        inner = self.tr(e.expr, guards)
+        if not guards:
+            return inner
+        node = inner.node
+        for test in reversed(guards):
+            node = _ifexp(test, _attr("js", "UNDEFINED"), node)
+        return TExpr(node, union(inner.type, UNDEF))
+
+    def optional_base(self, base: TExpr, guards: list[ast.expr]) -> TExpr:
+        """``base?.`` : short-circuit the chain when base is nullish; return the narrowed base."""
+        if base.type != ANY and not may_be_nullish(base.type):
+            return base
+        bound, ref = self.bind(base)
+        guards.append(self.nullish_test(bound, base.type))
+        return TExpr(ref, without(base.type, NULL, UNDEF) if base.type != ANY else ANY)
+
+    def tr_Member(self, e: js.Member, g: list[ast.expr]) -> TExpr:
+        task = self.try_task(e)
+        if task is not None:
+            return task
+        path = self.path_of(e)
+        if path is not None and path in self.scope.narrowed:
+            return self.scope.narrowed[path]
+        key = self.static_key(e)
+        if key is not None and key in _BLOCKED_PROPS:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{key}` is not available in expressions",
+                       (e.name_start, e.end), "read data fields only")
+        # $steps.<id>... is resolved statically.
+        if isinstance(e.obj, js.Ident) and e.obj.name == "$steps" and self.scope.steps is not None and not e.optional:
+            return self.step_ref(e, key)
+        if (isinstance(e.obj, js.Member) and isinstance(e.obj.obj, js.Ident) and e.obj.obj.name == "$steps"
+                and self.scope.steps is not None):
+            return self.step_member(e, key, g)
+        base = self.tr(e.obj, g)
+        if e.optional:
+            base = self.optional_base(base, g)
+        if key is None:
+            assert e.computed is not None
+            k = self.tr(e.computed, [])
+            base = self.require_present(base, "?") if base.type != ANY else base
+            return self.dynamic_get(base, self.box(k))
+        return self.get_static(base, key, e)
+
+    def dynamic_get(self, base: TExpr, key: ast.expr) -> TExpr:
+        return TExpr(_js("get", self.box(base), key), ANY)
+
+    def get_static(self, base: TExpr, key: str, e: js.Member) -> TExpr:
+        t = base.type
+        if t == ANY:
+            self.check_not_method_ref(key, e)
+            return TExpr(_js("get", base.node, ast.Constant(key)), ANY)
+        base = self.require_present(base, key)
+        t = base.type
+        if isinstance(t, Record):
+            f = t.field(key)
+            if f is None:
+                names = [x.name for x in t.fields]
+                s = did_you_mean(key, names)
+                hint = f"did you mean `{s}`?" if s else f"{t.label} has: {', '.join(names)}"
+                raise _err(codes.UNKNOWN_PROPERTY, f"{t.label} has no field `{key}`", (e.name_start, e.end), hint)
+            if f.required:
+                return TExpr(_index(base.node, key), f.type)
+            return TExpr(ast.Call(ast.Attribute(base.node, "get", ast.Load()),
+                                  [ast.Constant(key), _attr("js", "UNDEFINED")], []), union(f.type, UNDEF))
+        if isinstance(t, MapOf):
+            return TExpr(ast.Call(ast.Attribute(base.node, "get", ast.Load()),
+                                  [ast.Constant(key), _attr("js", "UNDEFINED")], []), union(t.value, UNDEF))
+        if t == STR and key == "length":
+            return TExpr(_js("str_length", base.node), NUM)
+        if isinstance(t, ArrayOf) and key == "length":
+            return TExpr(_call(_name("float"), _call(_name("len"), base.node)), NUM)
+        self.check_not_method_ref(key, e)
+        return TExpr(_js("get", self.box(base), ast.Constant(key)), ANY)
+
+    def check_not_method_ref(self, key: str, e: js.Member) -> None:
+        if key in _ALL_PROTO_NAMES:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{key}` is a method; call it with `{key}(...)`",
+                       (e.name_start, e.end), "functions are not values in expressions")
+
+    def step_ref(self, e: js.Member, key: str | None) -> TExpr:
+        steps = self.scope.steps
+        assert steps is not None
+        if key is None:
+            raise _err(codes.UNKNOWN_STEP, "`$steps[...]` needs a node id written out", e,
+                       "write `$steps.<node id>.output`")
+        info = steps.get(key)
+        if info is None:
+            here = f" before `{self.scope.current_node}`" if self.scope.current_node else ""
+            if key in self.scope.all_node_ids:
+                msg = f"node `{key}` does not run before this node on every path"
+                hint = f"`$steps` reads only nodes that always run{here}; reorder the connections or read it later"
+            else:
+                s = did_you_mean(key, sorted(steps))
+                msg = f"no node `{key}` upstream of this node"
+                hint = f"did you mean `{s}`?" if s else (
+                    "upstream nodes: " + ", ".join(sorted(steps)) if steps else "no node runs before this one")
+            raise _err(codes.UNKNOWN_STEP, msg, (e.name_start, e.end), hint)
+        return TExpr(self.step_object(info), OBJ)
+
+    def step_member(self, e: js.Member, key: str | None, g: list[ast.expr]) -> TExpr:
+        assert isinstance(e.obj, js.Member)
+        steps = self.scope.steps
+        assert steps is not None
+        node_key = self.static_key(e.obj)
+        self.step_ref(e.obj, node_key)  # reports unknown nodes
+        assert node_key is not None
+        info = steps[node_key]
+        if key == "output" and info.output is not None:
+            return info.output
+        if key == "tasks" and info.tasks:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, "read a task's output as `.tasks.<task id>.output`", e)
+        has = ["output"] if info.output is not None else []
+        if info.tasks:
+            has.append("tasks")
+        s = did_you_mean(key or "", has)
+        raise _err(codes.UNKNOWN_PROPERTY, f"`$steps.{node_key}` has no `{key}`", (e.name_start, e.end),
+                   f"did you mean `{s}`?" if s else f"it has: {', '.join(has) or 'no output'}")
+
+    # ------------------------------------------------------------------ tasks: $steps.op.tasks.t.output
+
+    def try_task(self, e: js.Member) -> TExpr | None:
+        # e = $steps.<op>.tasks.<task>.output
+        if self.scope.steps is None or e.name != "output" or not isinstance(e.obj, js.Member):
+            return None
+        t = e.obj
+        if not (isinstance(t.obj, js.Member) and t.obj.name == "tasks" and isinstance(t.obj.obj, js.Member)):
+            return None
+        op = t.obj.obj
+        if not (isinstance(op.obj, js.Ident) and op.obj.name == "$steps"):
+            return None
+        op_key = self.static_key(op)
+        self.step_ref(op, op_key)
+        assert op_key is not None
+        info = self.scope.steps[op_key]
+        task = self.static_key(t)
+        if task is None or task not in info.tasks:
+            s = did_you_mean(task or "", sorted(info.tasks))
+            raise _err(codes.UNKNOWN_STEP, f"node `{op_key}` has no task `{task}`", (t.name_start, t.end),
+                       f"did you mean `{s}`?" if s else f"its tasks: {', '.join(sorted(info.tasks)) or 'none'}")
+        return info.tasks[task]
+
+    # ------------------------------------------------------------------ calls
+
+    def tr_New(self, e: js.New, g: list[ast.expr]) -> TExpr:
+        if not e.args:
+            return TExpr(_js("now_ms"), DATE)
+        arg = self.tr(e.args[0], [])
+        for extra in e.args[1:]:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, "`new Date` takes at most one argument here", extra,
+                       "pass an ISO 8601 string or milliseconds")
+        if arg.type == DATE:
+            return arg
+        if arg.type == STR:
+            return TExpr(_js("date_parse", arg.node), DATE)
+        return TExpr(_js("date_value", self.box(arg)), DATE)
+
+    def tr_Call(self, e: js.Call, g: list[ast.expr]) -> TExpr:
+        callee = e.callee
+        if e.optional:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, "optional calls `?.()` are not supported", e,
+                       "call methods directly: `a?.b()`")
+        if isinstance(callee, js.Ident):
+            return self.call_global(callee.name, e)
+        if isinstance(callee, js.Member) and callee.name is not None:
+            if isinstance(callee.obj, js.Ident) and callee.obj.name in ("Math", "JSON", "Date") and not callee.optional:
+                return self.call_static(callee.obj.name, callee.name, e)
+            receiver = self.tr(callee.obj, g)
+            if callee.optional:
+                receiver = self.optional_base(receiver, g)
+            return self.call_method(receiver, callee.name, e)
+        raise _err(codes.UNSUPPORTED_EXPRESSION, "only built-in functions and methods can be called", e,
+                   "see `python -m compiler explain unsupported-expression` for the list")
+
+    def args(self, e: js.Call) -> list[TExpr]:
+        return [self.tr(a, []) for a in e.args]
+
+    def call_global(self, name: str, e: js.Call) -> TExpr:
+        args = self.args(e)
+        if name == "String":
+            if len(args) == 1:
+                return TExpr(self.to_str(args[0]), STR)
+            return TExpr(_js("string_", *[self.box(a) for a in args]), STR)
+        if name == "Number":
+            if len(args) == 1 and args[0].type == NUM:
+                return args[0]
+            if len(args) == 1 and args[0].type == STR:
+                return TExpr(_js("string_to_number", args[0].node), NUM)
+            return TExpr(_js("number_", *[self.box(a) for a in args]), NUM)
+        if name == "Boolean":
+            if len(args) == 1 and args[0].type == BOOL:
+                return args[0]
+            return TExpr(_js("boolean_", *[self.box(a) for a in args]), BOOL)
+        if name in ("Math", "JSON", "Date"):
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not a function", e.callee,
+                       "call one of its methods, e.g. `Date.now()`" if name == "Date" else None, kind="TypeError")
+        if name in _ROOTS:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not a function", e.callee, kind="TypeError")
+        self.tr_Ident(js.Ident(name, e.callee.start, e.callee.end), [])
+        raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` cannot be called", e)
+
+    def call_static(self, obj: str, name: str, e: js.Call) -> TExpr:
+        args = self.args(e)
+        boxed = [self.box(a) for a in args]
+        if obj == "Math":
+            if name not in _MATH_FUNCS:
+                if name in _MATH_CONSTS:
+                    raise _err(codes.UNSUPPORTED_EXPRESSION, f"`Math.{name}` is a number, not a function", e,
+                               f"write `Math.{name}` without parentheses", kind="TypeError")
+                s = did_you_mean(name, _MATH_FUNCS)
+                raise _err(codes.UNKNOWN_METHOD, f"`Math.{name}` is not supported", e,
+                           f"did you mean `Math.{s}`?" if s else "supported: Math." + ", Math.".join(_MATH_FUNCS))
+            fn = {"pow": "math_pow"}.get(name, "math_" + name)
+            return TExpr(_js(fn, *boxed), NUM)
+        if obj == "JSON":
+            if name != "stringify":
+                raise _err(codes.UNKNOWN_METHOD, f"`JSON.{name}` is not supported", e,
+                           "only `JSON.stringify(value)` is available")
+            if len(args) > 1:
+                raise _err(codes.UNSUPPORTED_EXPRESSION, "`JSON.stringify` takes one argument here", e.args[1],
+                           "replacers and indentation are not supported")
+            if not args:
+                return TExpr(_attr("js", "UNDEFINED"), UNDEF)
+            t = args[0].type
+            result = STR if t != ANY and UNDEF not in members(t) else union(STR, UNDEF)
+            fn = "to_json_text" if result == STR else "json_stringify"
+            return TExpr(_js(fn, boxed[0]), result)
+        # Date
+        if name == "now":
+            return TExpr(_js("now_ms"), NUM)
+        if name == "parse" and args:
+            return TExpr(_js("date_parse", self.to_str(args[0])), NUM)
+        raise _err(codes.UNKNOWN_METHOD, f"`Date.{name}` is not supported", e,
+                   "use `Date.now()`, `Date.parse(text)` or `new Date(value)`")
+
+    def call_method(self, recv: TExpr, name: str, e: js.Call) -> TExpr:
+        if name in _BLOCKED_PROPS:
+            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not available in expressions", e)
+        args = self.args(e)
+        boxed = [self.box(a) for a in args]
+        t = recv.type
+        if t == ANY or isinstance(t, UnionT) and not may_be_nullish(t):
+            if name not in _KNOWN_METHODS:
+                self.unknown_method(name, _KNOWN_METHODS, "value", e)
+            return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
+        recv = self.require_present(recv, name)
+        t = recv.type
+        if t == STR:
+            return self.string_method(recv.node, name, args, boxed, e)
+        if isinstance(t, ArrayOf):
+            return self.array_method(recv.node, name, args, boxed, e)
+        if t == DATE:
+            if name == "toISOString":
+                if isinstance(recv.node, ast.Call) and _is_js_call(recv.node, "now_ms"):
+                    # The current time is always valid: format it with the standard library.
+                    self.imports.add("datetime")
+                    now = _call(_attr("datetime", "now"), _name("UTC"))
+                    iso = ast.Call(ast.Attribute(now, "isoformat", ast.Load()), [],
+                                   [ast.keyword("timespec", ast.Constant("milliseconds"))])
+                    return TExpr(ast.Call(ast.Attribute(iso, "replace", ast.Load()),
+                                          [ast.Constant("+00:00"), ast.Constant("Z")], []), STR)
+                return TExpr(_js("iso_string", recv.node), STR)
+            if name in ("getTime", "valueOf"):
+                return TExpr(recv.node, NUM)
+            if name in rt.DATE_METHODS:
+                return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
+            self.unknown_method(name, rt.DATE_METHODS, "Date", e)
+        if t == NUM or t == BOOL:
+            raise _err(codes.UNKNOWN_METHOD, f"{t} values have no method `{name}` here", e,
+                       f"convert first, e.g. `String(x).{name}(...)`" if name in rt.STRING_METHODS else None,
+                       kind="TypeError")
+        if name not in _KNOWN_METHODS:
+            self.unknown_method(name, _KNOWN_METHODS, str(t), e)
+        return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
+
+    def unknown_method(self, name: str, known: frozenset[str], what: str, e: js.Call) -> None:
+        s = did_you_mean(name, sorted(known))
+        hint = f"did you mean `{s}`?" if s else "supported methods: " + ", ".join(sorted(known))
+        start = e.callee.name_start if isinstance(e.callee, js.Member) else e.start
+        raise _err(codes.UNKNOWN_METHOD, f"{what} has no supported method `{name}`", (start, e.callee.end), hint,
+                   kind="TypeError")
+
+    def string_method(self, s: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr],
+                      e: js.Call) -> TExpr:
+        plain_literal = (len(args) == 1 and isinstance(args[0].node, ast.Constant)
+                         and isinstance(args[0].node.value, str)
+                         and not any(0xD800 <= ord(c) <= 0xDFFF for c in args[0].node.value))
+        if name == "toUpperCase":
+            return TExpr(_call(ast.Attribute(s, "upper", ast.Load())), STR)
+        if name == "toLowerCase":
+            return TExpr(_call(ast.Attribute(s, "lower", ast.Load())), STR)
+        if name == "includes" and plain_literal:
+            return TExpr(ast.Compare(args[0].node, [ast.In()], [s]), BOOL)
+        if name in ("startsWith", "endsWith") and plain_literal:
+            py = "startswith" if name == "startsWith" else "endswith"
+            return TExpr(_call(ast.Attribute(s, py, ast.Load()), args[0].node), BOOL)
+        table = {
+            "includes": ("str_includes", BOOL), "startsWith": ("str_starts_with", BOOL),
+            "endsWith": ("str_ends_with", BOOL), "indexOf": ("str_index_of", NUM),
+            "slice": ("str_slice", STR), "substring": ("str_substring", STR), "trim": ("str_trim", STR),
+            "trimStart": ("str_trim_start", STR), "trimEnd": ("str_trim_end", STR),
+            "split": ("str_split", ArrayOf(ANY)), "charAt": ("str_char_at", STR),
+            "at": ("str_at", union(STR, UNDEF)), "concat": ("str_concat", STR),
+            "repeat": ("str_repeat", STR),
+        }  # fmt: skip
+        if name in table:
+            fn, rtype = table[name]
+            if name in ("trim", "trimStart", "trimEnd"):
+                boxed = []
+            return TExpr(_js(fn, s, *boxed), rtype)
+        if name in ("padStart", "padEnd"):
+            while len(boxed) < 2:
+                boxed.append(_attr("js", "UNDEFINED"))
+            return TExpr(_js("str_pad", s, boxed[0], boxed[1], ast.Constant(name == "padStart")), STR)
+        if name == "toString":
+            return TExpr(s, STR)
+        self.unknown_method(name, rt.STRING_METHODS, "string", e)
+        raise AssertionError
+
+    def array_method(self, a: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr],
+                     e: js.Call) -> TExpr:
+        table = {
+            "includes": ("array_includes", BOOL), "indexOf": ("array_index_of", NUM),
+            "join": ("array_join", STR), "slice": ("array_slice", ArrayOf(ANY)),
+            "at": ("array_at", ANY), "concat": ("array_concat", ArrayOf(ANY)),
+        }  # fmt: skip
+        if name in table:
+            fn, rtype = table[name]
+            return TExpr(_js(fn, a, *boxed), rtype)
+        if name == "toString":
+            return TExpr(_js("array_join", a), STR)
+        self.unknown_method(name, rt.ARRAY_METHODS, "array", e)
+        raise AssertionError
+
+    # ------------------------------------------------------------------ operators
+
+    def tr_Unary(self, e: js.Unary, g: list[ast.expr]) -> TExpr:
+        x = self.tr(e.operand, [])
+        if e.op == "!":
+            if x.type in (BOOL, STR):
+                return TExpr(ast.UnaryOp(ast.Not(), x.node), BOOL)
+            return TExpr(_js("not_", self.box(x)), BOOL)
+        if e.op == "-":
+            if x.type == NUM:
+                if isinstance(x.node, ast.Constant) and isinstance(x.node.value, float):
+                    return TExpr(_const(-x.node.value), NUM)
+                return TExpr(ast.UnaryOp(ast.USub(), x.node), NUM)
+            return TExpr(_js("neg", self.box(x)), NUM)
+        if e.op == "+":
+            if x.type in (NUM, DATE):
+                return TExpr(x.node, NUM)
+            return TExpr(_js("to_number", self.box(x)), NUM)
+        assert e.op == "typeof"
+        return TExpr(_js("typeof", self.box(x)), STR)
+
+    def tr_Binary(self, e: js.Binary, g: list[ast.expr]) -> TExpr:
+        a = self.tr(e.left, [])
+        b = self.tr(e.right, [])
+        op = e.op
+        if op == "+":
+            return self.plus(a, b)
+        numeric = {"-": ast.Sub(), "*": ast.Mult()}
+        if op in numeric:
+            if a.type in (NUM, DATE) and b.type in (NUM, DATE):
+                return TExpr(ast.BinOp(a.node, numeric[op], b.node), NUM)
+            return TExpr(_js({"-": "sub", "*": "mul"}[op], self.box(a), self.box(b)), NUM)
+        if op in ("/", "%", "**"):
+            fn = {"/": "div", "%": "mod", "**": "pow_"}[op]
+            return TExpr(_js(fn, self.box(a), self.box(b)), NUM)
+        if op in ("<", ">", "<=", ">="):
+            if a.type in (NUM, DATE) and b.type in (NUM, DATE):
+                pyop = {"<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}[op]
+                return TExpr(ast.Compare(self.cmp_operand(a), [pyop], [self.cmp_operand(b)]), BOOL)
+            fn = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}[op]
+            return TExpr(_js(fn, self.box(a), self.box(b)), BOOL)
+        if op in ("===", "!=="):
+            same = a.type == b.type and a.type in (NUM, STR, BOOL)
+            if same:
+                pyop: ast.cmpop = ast.Eq() if op == "===" else ast.NotEq()
+                return TExpr(ast.Compare(self.cmp_operand(a), [pyop], [self.cmp_operand(b)]), BOOL)
+            call = _js("strict_eq", self.box(a), self.box(b))
+            return TExpr(call if op == "===" else ast.UnaryOp(ast.Not(), call), BOOL)
+        if op in ("==", "!="):
+            same = a.type == b.type and a.type in (NUM, STR, BOOL)
+            if same:
+                pyop = ast.Eq() if op == "==" else ast.NotEq()
+                return TExpr(ast.Compare(self.cmp_operand(a), [pyop], [self.cmp_operand(b)]), BOOL)
+            call = _js("loose_eq", self.box(a), self.box(b))
+            return TExpr(call if op == "==" else ast.UnaryOp(ast.Not(), call), BOOL)
+        raise AssertionError(op)
+
+    def cmp_operand(self, x: TExpr) -> ast.expr:
+        # Integral number literals read better as ints in comparisons (`level >= 2`).
+        if isinstance(x.node, ast.Constant) and isinstance(x.node.value, float):
+            v = x.node.value
+            if v.is_integer() and abs(v) < 2**53 and not (v == 0 and math.copysign(1, v) < 0):
+                return ast.Constant(int(v))
+        return x.node
+
+    def plus(self, a: TExpr, b: TExpr) -> TExpr:
+        if a.type == STR and b.type == STR:
+            return TExpr(ast.BinOp(a.node, ast.Add(), b.node), STR)
+        if a.type == NUM and b.type == NUM:
+            return TExpr(ast.BinOp(a.node, ast.Add(), b.node), NUM)
+        if a.type == STR:
+            return TExpr(ast.BinOp(a.node, ast.Add(), self.to_str_for_plus(b)), STR)
+        if b.type == STR:
+            return TExpr(ast.BinOp(self.to_str_for_plus(a), ast.Add(), b.node), STR)
+        if not may_be_string(a.type) and not may_be_string(b.type):
+            return TExpr(ast.BinOp(self.to_num(a), ast.Add(), self.to_num(b)), NUM)
+        return TExpr(_js("add", self.box(a), self.box(b)), union(STR, NUM))
+
+    def to_str_for_plus(self, x: TExpr) -> ast.expr:
+        # `s + x` is s + ToString(ToPrimitive(x)); for Dates ToPrimitive(default) is the string.
+        return self.to_str(x)
+
+    def to_num(self, x: TExpr) -> ast.expr:
+        if x.type == NUM:
+            return x.node
+        return _js("to_number", self.box(x))
+
+    def tr_Logical(self, e: js.Logical, g: list[ast.expr]) -> TExpr:
+        a = self.tr(e.left, [])
+        b = self.tr(e.right, [])
+        if e.op == "??":
+            if a.type != ANY and not may_be_nullish(a.type):
+                return a
+            bound, ref = self.bind(a)
+            test = self.nullish_test(bound, a.type)
+            rest = without(a.type, NULL, UNDEF) if a.type != ANY else ANY
+            if a.type in (NULL, UNDEF) or rest == UNDEF and a.type != ANY:
+                return TExpr(_ifexp(test, self.box(b), self.box(TExpr(ref, a.type))), b.type)
+            return TExpr(_ifexp(test, self.box(b), self.box(TExpr(ref, rest))), union(rest, b.type))
+        if a.type in (BOOL, STR) and b.type != DATE:
+            op: ast.boolop = ast.And() if e.op == "&&" else ast.Or()
+            return TExpr(ast.BoolOp(op, [a.node, self.box(b)]), union(a.type, b.type))
+        bound, ref = self.bind(TExpr(self.box(a), a.type))
+        test = _js("truthy", bound)
+        if e.op == "&&":
+            node = _ifexp(test, self.box(b), ref)
+        else:
+            node = _ifexp(test, ref, self.box(b))
+        at = ANY if a.type == DATE else a.type
+        return TExpr(node, union(at, b.type) if b.type != DATE else ANY)
+
+    def tr_Conditional(self, e: js.Conditional, g: list[ast.expr]) -> TExpr:
+        test = self.tr(e.test, [])
+        then = self.tr(e.then, [])
+        other = self.tr(e.otherwise, [])
+        if then.type == DATE and other.type == DATE:
+            return TExpr(_ifexp(self.truthy(test), then.node, other.node), DATE)
+        t = union(then.type, other.type) if DATE not in (then.type, other.type) else ANY
+        return TExpr(_ifexp(self.truthy(test), self.box(then), self.box(other)), t)
+
+
+def _is_js_call(node: ast.Call, fn: str) -> bool:
+    f = node.func
+    return isinstance(f, ast.Attribute) and f.attr == fn and isinstance(f.value, ast.Name) and f.value.id == "js"
+
+
+__all__ = ["CONTEXT", "OBJ", "Prim", "Scope", "StepInfo", "TExpr", "Translator"]

@@ -1,0 +1,398 @@
+"""Stage 1: read JSON keeping the source span of every value.
+
+The standard ``json`` module discards positions, yet every diagnostic must point into the
+file, down to a token inside an expression string. This is a small strict RFC 8259 parser
+that builds :class:`JValue` trees; ``to_python`` gives the plain value for schema checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Union
+
+from compiler import codes
+from compiler.diagnostics import Diagnostics, Position, Span
+
+
+@dataclass(frozen=True)
+class JString:
+    value: str
+    span: Span
+    # Offsets into the file of each decoded character, plus one past the end, so a
+    # column inside the decoded text maps back to the file even across escapes.
+    char_offsets: tuple[int, ...] = field(repr=False, compare=False, default=())
+
+
+@dataclass(frozen=True)
+class JNumber:
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True)
+class JBool:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class JNull:
+    span: Span
+
+
+@dataclass(frozen=True)
+class JArray:
+    items: tuple[JValue, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class JObject:
+    entries: tuple[tuple[JString, JValue], ...]
+    span: Span
+
+    def get(self, key: str) -> JValue | None:
+        for k, v in self.entries:
+            if k.value == key:
+                return v
+        return None
+
+    def key_span(self, key: str) -> Span | None:
+        for k, _ in self.entries:
+            if k.value == key:
+                return k.span
+        return None
+
+    def keys(self) -> list[str]:
+        return [k.value for k, _ in self.entries]
+
+
+JValue = Union[JString, JNumber, JBool, JNull, JArray, JObject]
+
+
+def to_python(value: JValue) -> object:
+    """The plain Python value, as ``json.loads`` would give it."""
+    if isinstance(value, JObject):
+        return {k.value: to_python(v) for k, v in value.entries}
+    if isinstance(value, JArray):
+        return [to_python(v) for v in value.items]
+    if isinstance(value, JNull):
+        return None
+    return value.value
+
+
+class SourceFile:
+    """A file's text with a fast offset -> (line, column) mapping."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> Position:
+        lo, hi = 0, len(self._line_starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._line_starts[mid] <= offset:
+                lo = mid
+            else:
+                hi = mid - 1
+        return Position(lo + 1, offset - self._line_starts[lo] + 1, offset)
+
+    def span(self, start: int, end: int) -> Span:
+        return Span(self.path, self.position(start), self.position(end))
+
+
+def string_span(source: SourceFile, s: JString, start: int, end: int) -> Span:
+    """Span in the file of characters ``start:end`` of the decoded string ``s``."""
+    offsets = s.char_offsets
+    if not offsets:
+        return s.span
+    start = max(0, min(start, len(offsets) - 1))
+    end = max(start, min(end, len(offsets) - 1))
+    return source.span(offsets[start], offsets[end])
+
+
+class JsonSyntaxError(Exception):
+    def __init__(self, message: str, offset: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.hint = hint
+
+
+_WS = " \t\n\r"
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_MAX_DEPTH = 200
+
+
+class _Parser:
+    def __init__(self, source: SourceFile, diags: Diagnostics) -> None:
+        self.src = source
+        self.text = source.text
+        self.pos = 0
+        self.diags = diags
+        self.depth = 0
+
+    def fail(self, message: str, offset: int | None = None, hint: str | None = None) -> None:
+        raise JsonSyntaxError(message, self.pos if offset is None else offset, hint)
+
+    def skip_ws(self) -> None:
+        text, n = self.text, len(self.text)
+        while self.pos < n and text[self.pos] in _WS:
+            self.pos += 1
+
+    def describe(self) -> str:
+        if self.pos >= len(self.text):
+            return "end of file"
+        ch = self.text[self.pos]
+        return f"`{ch}`" if ch.isprintable() else f"U+{ord(ch):04X}"
+
+    def value(self) -> JValue:
+        self.skip_ws()
+        if self.pos >= len(self.text):
+            self.fail("unexpected end of file, expected a value")
+        ch = self.text[self.pos]
+        if ch == "{":
+            return self.obj()
+        if ch == "[":
+            return self.arr()
+        if ch == '"':
+            return self.string()
+        if ch == "-" or ch.isdigit():
+            return self.number()
+        for word, make in (("true", True), ("false", False), ("null", None)):
+            if self.text.startswith(word, self.pos):
+                start = self.pos
+                self.pos += len(word)
+                span = self.src.span(start, self.pos)
+                return JNull(span) if make is None else JBool(make, span)
+        if ch == "'":
+            self.fail("strings must use double quotes", hint='write "text", not \'text\'')
+        if ch in "}]":
+            self.fail(f"unexpected `{ch}`, expected a value", hint="remove the trailing comma")
+        self.fail(f"unexpected {self.describe()}, expected a value")
+        raise AssertionError("unreachable")
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            self.fail(f"values are nested more than {_MAX_DEPTH} levels deep")
+
+    def obj(self) -> JObject:
+        start = self.pos
+        self.enter()
+        self.pos += 1
+        entries: list[tuple[JString, JValue]] = []
+        seen: dict[str, JString] = {}
+        self.skip_ws()
+        if self.text.startswith("}", self.pos):
+            self.pos += 1
+            self.depth -= 1
+            return JObject((), self.src.span(start, self.pos))
+        while True:
+            self.skip_ws()
+            if not self.text.startswith('"', self.pos):
+                if self.text.startswith("}", self.pos):
+                    self.fail("trailing comma before `}`", hint="remove the comma")
+                self.fail(
+                    f"unexpected {self.describe()}, expected a key in double quotes",
+                    hint="object keys are strings in double quotes",
+                )
+            key = self.string()
+            if key.value in seen:
+                self.diags.add(
+                    codes.DUPLICATE_KEY,
+                    f"duplicate key `{key.value}` in object",
+                    key.span,
+                    hint=f"the first `{key.value}` is at line {seen[key.value].span.start.line}; "
+                    "keep one",
+                )
+            seen[key.value] = key
+            self.skip_ws()
+            if not self.text.startswith(":", self.pos):
+                self.fail(f"unexpected {self.describe()}, expected `:` after the key")
+            self.pos += 1
+            entries.append((key, self.value()))
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                continue
+            if self.text.startswith("}", self.pos):
+                self.pos += 1
+                break
+            self.fail(
+                f"unexpected {self.describe()}, expected `,` or `}}`",
+                hint="separate members with commas",
+            )
+        self.depth -= 1
+        return JObject(tuple(entries), self.src.span(start, self.pos))
+
+    def arr(self) -> JArray:
+        start = self.pos
+        self.enter()
+        self.pos += 1
+        items: list[JValue] = []
+        self.skip_ws()
+        if self.text.startswith("]", self.pos):
+            self.pos += 1
+            self.depth -= 1
+            return JArray((), self.src.span(start, self.pos))
+        while True:
+            items.append(self.value())
+            self.skip_ws()
+            if self.text.startswith(",", self.pos):
+                self.pos += 1
+                self.skip_ws()
+                if self.text.startswith("]", self.pos):
+                    self.fail("trailing comma before `]`", hint="remove the comma")
+                continue
+            if self.text.startswith("]", self.pos):
+                self.pos += 1
+                break
+            self.fail(
+                f"unexpected {self.describe()}, expected `,` or `]`",
+                hint="separate items with commas",
+            )
+        self.depth -= 1
+        return JArray(tuple(items), self.src.span(start, self.pos))
+
+    def string(self) -> JString:
+        text = self.text
+        start = self.pos
+        self.pos += 1
+        chars: list[str] = []
+        offsets: list[int] = []
+        n = len(text)
+        while True:
+            if self.pos >= n:
+                self.fail("unterminated string", start, hint='close the string with `"`')
+            ch = text[self.pos]
+            if ch == '"':
+                offsets.append(self.pos)
+                self.pos += 1
+                break
+            if ch == "\\":
+                esc_start = self.pos
+                self.pos += 1
+                if self.pos >= n:
+                    self.fail("unterminated string", start)
+                e = text[self.pos]
+                if e in _ESCAPES:
+                    chars.append(_ESCAPES[e])
+                    self.pos += 1
+                elif e == "u":
+                    hexits = text[self.pos + 1 : self.pos + 5]
+                    if len(hexits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in hexits):
+                        self.fail("invalid \\u escape, expected four hex digits", esc_start)
+                    chars.append(chr(int(hexits, 16)))
+                    self.pos += 5
+                else:
+                    self.fail(
+                        f"invalid escape `\\{e}` in string",
+                        esc_start,
+                        hint='valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX',
+                    )
+                offsets.append(esc_start)
+                continue
+            if ord(ch) < 0x20:
+                self.fail(
+                    "control character in string",
+                    self.pos,
+                    hint="write a newline as \\n and a tab as \\t",
+                )
+            chars.append(ch)
+            offsets.append(self.pos)
+            self.pos += 1
+        # Join surrogate pairs written as two \u escapes into one character.
+        value = "".join(chars)
+        if any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            joined: list[str] = []
+            joined_offsets: list[int] = []
+            i = 0
+            while i < len(chars):
+                c = chars[i]
+                if (
+                    0xD800 <= ord(c) <= 0xDBFF
+                    and i + 1 < len(chars)
+                    and 0xDC00 <= ord(chars[i + 1]) <= 0xDFFF
+                ):
+                    joined.append(chr(0x10000 + ((ord(c) - 0xD800) << 10) + ord(chars[i + 1]) - 0xDC00))
+                    joined_offsets.append(offsets[i])
+                    i += 2
+                    continue
+                joined.append(c)
+                joined_offsets.append(offsets[i])
+                i += 1
+            joined_offsets.append(offsets[-1])
+            value, offsets = "".join(joined), joined_offsets
+        return JString(value, self.src.span(start, self.pos), tuple(offsets))
+
+    def number(self) -> JNumber:
+        m = _NUMBER.match(self.text, self.pos)
+        if not m or m.end() == self.pos:
+            self.fail(f"invalid number starting with {self.describe()}")
+        assert m is not None
+        raw = m.group()
+        nxt = self.text[m.end() : m.end() + 1]
+        if nxt and (nxt.isalnum() or nxt in "._"):
+            self.fail(f"invalid number `{raw}{nxt}`", self.pos)
+        start = self.pos
+        self.pos = m.end()
+        value: int | float
+        if any(c in raw for c in ".eE"):
+            value = float(raw)
+            if math.isinf(value):
+                self.fail(f"number `{raw}` is out of range", start)
+        else:
+            value = int(raw)
+        return JNumber(value, self.src.span(start, self.pos))
+
+
+def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:
+    """Parse ``source``; on a syntax error report it with its position and return None."""
+    parser = _Parser(source, diags)
+    try:
+        if source.text.startswith("\ufeff"):
+            parser.pos = 1
+        value = parser.value()
+        parser.skip_ws()
+        if parser.pos < len(source.text):
+            parser.fail(
+                f"unexpected {parser.describe()} after the end of the JSON value",
+                hint="a file holds exactly one JSON value",
+            )
+        return value
+    except JsonSyntaxError as err:
+        diags.add(
+            codes.INVALID_JSON,
+            err.message,
+            source.span(err.offset, min(err.offset + 1, len(source.text))),
+            hint=err.hint or "fix the JSON syntax; the file must be valid JSON",
+        )
+        return None
+
+
+def load_file(path: str, display_path: str, diags: Diagnostics) -> tuple[SourceFile, JValue] | None:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as err:
+        diags.add(codes.UNREADABLE_FILE, f"cannot read file: {err.strerror}", None,
+                  hint=f"check that {display_path} exists and is readable")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        src = SourceFile(display_path, raw.decode("utf-8", errors="replace"))
+        diags.add(codes.INVALID_JSON, "the file is not valid UTF-8",
+                  src.span(err.start, err.start + 1), hint="save the file as UTF-8")
+        return None
+    source = SourceFile(display_path, text)
+    value = parse_json(source, diags)
+    if value is None:
+        return None
+    return source, value

@@ -1,0 +1,1073 @@
+"""JavaScript semantics for translated expressions.
+
+The compiler emits plain Python where the types it knows make the meaning clear (two strings:
+``a + b``). Where they do not, it calls these helpers, which implement the ECMAScript rules
+exactly for the supported subset: truthiness, ``+`` and number formatting, ``==`` coercion,
+relational comparison by UTF-16 code units, ``typeof``, property reads that raise TypeError
+on ``undefined``, Date parsing and ``toISOString``, ``JSON.stringify``.
+
+Values of the JavaScript domain are represented as:
+
+=================  ==========================================
+JavaScript         Python
+=================  ==========================================
+undefined          :data:`UNDEFINED`
+null               ``None``
+boolean            ``bool``
+number             ``float`` (``int`` accepted on input)
+string             ``str`` (may hold lone surrogates)
+array              ``list``
+object             ``dict`` with ``str`` keys
+Date               :class:`JsDate`
+=================  ==========================================
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Final, NoReturn
+
+from runtime.jsmath import pow_ieee
+
+__all__ = [
+    "UNDEFINED",
+    "JsDate",
+    "JsError",
+    "JsRangeError",
+    "JsTypeError",
+    "Undefined",
+]
+
+
+class Undefined:
+    """The JavaScript ``undefined`` value; a singleton."""
+
+    _instance: Undefined | None = None
+
+    def __new__(cls) -> Undefined:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+    def __reduce__(self) -> str:
+        return "UNDEFINED"
+
+
+UNDEFINED: Final = Undefined()
+
+
+class JsError(Exception):
+    """An exception JavaScript would throw; ``kind`` is its constructor name."""
+
+    kind = "Error"
+
+
+class JsTypeError(JsError):
+    kind = "TypeError"
+
+
+class JsRangeError(JsError):
+    kind = "RangeError"
+
+
+def type_error(message: str) -> NoReturn:
+    raise JsTypeError(message)
+
+
+# --------------------------------------------------------------------------- Dates
+
+_MS_PER_DAY: Final = 86_400_000
+_MAX_TIME: Final = 8.64e15
+_DAY_NAMES: Final = ("Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed")  # 1970-01-01 was a Thursday
+_MONTH_NAMES: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+
+
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    y -= m <= 2
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _civil_from_days(z: int) -> tuple[int, int, int]:
+    z += 719468
+    era = (z if z >= 0 else z - 146096) // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + (3 if mp < 10 else -9)
+    return y + (m <= 2), m, d
+
+
+def time_clip(t: float) -> float:
+    if not math.isfinite(t) or abs(t) > _MAX_TIME:
+        return math.nan
+    return float(math.trunc(t)) + 0.0
+
+
+def _make_time(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int, offset_min: int) -> float:
+    days = _days_from_civil(y, mo, 1) + d - 1
+    t = days * _MS_PER_DAY + ((h * 60 + mi - offset_min) * 60 + s) * 1000 + ms
+    return time_clip(t)
+
+
+_ISO_DATE: Final = re.compile(
+    r"(?P<y>[+-]\d{6}|\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2}))?)?"
+    r"(?:[Tt](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
+    r"(?P<z>[Zz]|[+-]\d{2}:?\d{2})?)?"
+)
+_LEGACY_NUMERIC: Final = re.compile(
+    r"(?P<y>\d{4})[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})"
+    r"(?:[ Tt]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?)?"
+    r"\s*(?P<z>[Zz]|(?:GMT|UTC)?[+-]\d{2}:?\d{2}|GMT|UTC)?"
+)
+_LEGACY_NAMED: Final = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?"
+    r"(?:(?P<mn1>[A-Za-z]{3})[a-z]*\.?\s+(?P<d1>\d{1,2}),?|(?P<d2>\d{1,2})\s+(?P<mn2>[A-Za-z]{3})[a-z]*\.?,?)"
+    r"\s+(?P<y>\d{4})"
+    r"(?:\s+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?"
+    r"\s*(?P<z>[Zz]|(?:GMT|UTC)?[+-]\d{2}:?\d{2}|GMT|UTC)?(?:\s*\([^)]*\))?"
+)
+
+
+def _offset_minutes(z: str | None) -> int:
+    if not z or z in ("Z", "z", "GMT", "UTC"):
+        return 0  # No offset means local time; the runtime's local time zone is UTC.
+    z = z.removeprefix("GMT").removeprefix("UTC")
+    sign = -1 if z[0] == "-" else 1
+    digits = z[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:4]))
+
+
+def _fields_time(
+    y: int, mo: int, d: int, h: int, mi: int, s: int, frac: str | None, z: str | None
+) -> float:
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and mi <= 59 and s <= 59):
+        return math.nan
+    if h > 24 or (h == 24 and (mi or s or (frac and int(frac)))):
+        return math.nan
+    ms = int((frac or "0")[:3].ljust(3, "0"))
+    offset = _offset_minutes(z)
+    if abs(offset) >= 24 * 60:
+        return math.nan
+    return _make_time(y, mo, d, h, mi, s, ms, offset)
+
+
+@lru_cache(maxsize=4096)
+def date_parse(text: str) -> float:
+    """``Date.parse``: milliseconds since the epoch, NaN when the text is not a date.
+
+    The ISO 8601 format of ECMAScript (``2026-01-22T00:00:00.000Z``, date-only forms are UTC)
+    plus the legacy forms V8 accepts most often (``2026/01/22``, ``Jan 22 2026``,
+    ``Thu, 22 Jan 2026 00:00:00 GMT``). The runtime's local time zone is UTC.
+    """
+    s = text.strip(_JS_WHITESPACE)
+    m = _ISO_DATE.fullmatch(s)
+    if m:
+        ys = m["y"]
+        if ys in ("-000000",):
+            return math.nan
+        return _fields_time(
+            int(ys), int(m["mo"] or 1), int(m["d"] or 1), int(m["h"] or 0), int(m["mi"] or 0),
+            int(m["s"] or 0), m["f"], m["z"],
+        )  # fmt: skip
+    m = _LEGACY_NUMERIC.fullmatch(s)
+    if m:
+        return _fields_time(
+            int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0),
+            int(m["s"] or 0), m["f"], m["z"],
+        )  # fmt: skip
+    m = _LEGACY_NAMED.fullmatch(s)
+    if m:
+        name = (m["mn1"] or m["mn2"]).title()
+        if name not in _MONTH_NAMES:
+            return math.nan
+        return _fields_time(
+            int(m["y"]), _MONTH_NAMES.index(name) + 1, int(m["d1"] or m["d2"]),
+            int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), None, m["z"],
+        )  # fmt: skip
+    return math.nan
+
+
+def _split_time(t: float) -> tuple[int, int, int, int, int, int, int, int]:
+    ms_total = int(t)
+    days, ms_of_day = divmod(ms_total, _MS_PER_DAY)
+    y, mo, d = _civil_from_days(days)
+    h, rem = divmod(ms_of_day, 3_600_000)
+    mi, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return y, mo, d, h, mi, s, ms, days
+
+
+def iso_string(t: float) -> str:
+    """``Date.prototype.toISOString`` of a time value; RangeError when it is NaN."""
+    if math.isnan(t):
+        raise JsRangeError("Invalid time value")
+    y, mo, d, h, mi, s, ms, _ = _split_time(t)
+    year = f"{y:04d}" if 0 <= y <= 9999 else f"{'+' if y > 0 else '-'}{abs(y):06d}"
+    return f"{year}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms:03d}Z"
+
+
+def date_to_string(t: float) -> str:
+    """``Date.prototype.toString`` in UTC, the runtime's time zone."""
+    if math.isnan(t):
+        return "Invalid Date"
+    y, mo, d, h, mi, s, _, days = _split_time(t)
+    year = f"-{abs(y):06d}" if y < 0 else f"{y:04d}"
+    return (
+        f"{_DAY_NAMES[days % 7]} {_MONTH_NAMES[mo - 1]} {d:02d} {year} "
+        f"{h:02d}:{mi:02d}:{s:02d} GMT+0000 (Coordinated Universal Time)"
+    )
+
+
+class JsDate:
+    """A JavaScript Date: a time value in milliseconds since the epoch, or NaN."""
+
+    __slots__ = ("time",)
+
+    def __init__(self, time: float) -> None:
+        self.time = time
+
+    def __repr__(self) -> str:
+        return f"JsDate({date_to_string(self.time)!r})"
+
+
+def now_ms() -> float:
+    """``Date.now()``."""
+    return float(datetime.now(UTC).timestamp() * 1000 // 1)
+
+
+def new_date(*args: object) -> JsDate:
+    """``new Date()`` and ``new Date(value)``."""
+    if not args:
+        return JsDate(now_ms())
+    value = args[0]
+    if isinstance(value, JsDate):
+        return JsDate(value.time)
+    prim = to_primitive(value)
+    if isinstance(prim, str):
+        return JsDate(date_parse(prim))
+    return JsDate(time_clip(to_number(prim)))
+
+
+def date_value(value: object) -> float:
+    """The time value ``new Date(value)`` would hold, without building the Date."""
+    if isinstance(value, str):
+        return date_parse(value)
+    return new_date(value).time
+
+
+# --------------------------------------------------------------------------- conversions
+
+_JS_WHITESPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_DECIMAL: Final = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|Infinity)")
+_RADIX: Final = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+
+
+def string_to_number(s: str) -> float:
+    s = s.strip(_JS_WHITESPACE)
+    if not s:
+        return 0.0
+    if _DECIMAL.fullmatch(s):
+        if s.endswith("Infinity"):
+            return -math.inf if s[0] == "-" else math.inf
+        return float(s)
+    if _RADIX.fullmatch(s):
+        return float(int(s[2:], {"x": 16, "o": 8, "b": 2}[s[1].lower()]))
+    return math.nan
+
+
+def to_number(x: object) -> float:
+    """ToNumber."""
+    if isinstance(x, bool):
+        return 1.0 if x else 0.0
+    if isinstance(x, float):
+        return x
+    if isinstance(x, int):
+        return _int_to_float(x)
+    if isinstance(x, str):
+        return string_to_number(x)
+    if x is None:
+        return 0.0
+    if x is UNDEFINED:
+        return math.nan
+    return to_number(to_primitive(x, "number"))
+
+
+def _int_to_float(x: int) -> float:
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+
+
+def to_integer(x: object) -> float:
+    """ToIntegerOrInfinity."""
+    n = to_number(x)
+    if math.isnan(n):
+        return 0.0
+    if math.isinf(n):
+        return n
+    return float(math.trunc(n))
+
+
+def number_to_string(x: float) -> str:
+    """Number::toString(10): the shortest digits that round-trip, placed as ECMAScript says."""
+    if isinstance(x, int) and not isinstance(x, bool) and abs(x) < 10**21:
+        return str(x)
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if x == 0:
+        return "0"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x < 0:
+        return "-" + number_to_string(-x)
+    r = repr(x)
+    mantissa, _, exp = r.partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    # n: position of the decimal point relative to the start of `digits`.
+    n = len(int_part) + (int(exp) if exp else 0)
+    if int_part == "0":
+        stripped = frac_part.lstrip("0")
+        n = -(len(frac_part) - len(stripped)) + (int(exp) if exp else 0)
+        digits = stripped
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    sign = "+" if e >= 0 else "-"
+    if k == 1:
+        return f"{digits}e{sign}{abs(e)}"
+    return f"{digits[0]}.{digits[1:]}e{sign}{abs(e)}"
+
+
+def to_primitive(x: object, hint: str = "default") -> object:
+    """ToPrimitive for the object kinds of the subset (plain objects, arrays, Dates)."""
+    if isinstance(x, dict):
+        return "[object Object]"
+    if isinstance(x, list):
+        return array_join(x, ",")
+    if isinstance(x, JsDate):
+        return x.time if hint == "number" else date_to_string(x.time)
+    return x
+
+
+def to_string(x: object) -> str:
+    """ToString (``String(x)`` and template literal parts)."""
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, (int, float)):
+        return number_to_string(x)
+    if x is None:
+        return "null"
+    if x is UNDEFINED:
+        return "undefined"
+    return to_string(to_primitive(x, "string"))
+
+
+def to_property_key(x: object) -> str:
+    return x if isinstance(x, str) else to_string(x)
+
+
+def truthy(x: object) -> bool:
+    """ToBoolean: ``[]`` and ``{}`` are truthy; ``""``, ``0``, ``-0``, ``NaN`` are not."""
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, str):
+        return x != ""
+    if isinstance(x, (int, float)):
+        return not (x == 0 or x != x)
+    return not (x is None or x is UNDEFINED)
+
+
+def typeof(x: object) -> str:
+    if isinstance(x, str):
+        return "string"
+    if isinstance(x, bool):
+        return "boolean"
+    if isinstance(x, (int, float)):
+        return "number"
+    if x is UNDEFINED:
+        return "undefined"
+    return "object"
+
+
+def is_nullish(x: object) -> bool:
+    return x is None or x is UNDEFINED
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def add(a: object, b: object) -> str | float:
+    """The ``+`` operator."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a + b
+    pa, pb = to_primitive(a), to_primitive(b)
+    if isinstance(pa, str) or isinstance(pb, str):
+        return to_string(pa) + to_string(pb)
+    return to_number(pa) + to_number(pb)
+
+
+def sub(a: object, b: object) -> float:
+    return to_number(a) - to_number(b)
+
+
+def mul(a: object, b: object) -> float:
+    x, y = to_number(a), to_number(b)
+    try:
+        return x * y
+    except OverflowError:  # pragma: no cover - float multiplication saturates to inf
+        return math.inf
+
+
+def div(a: object, b: object) -> float:
+    x, y = to_number(a), to_number(b)
+    if y == 0:
+        if x == 0 or math.isnan(x):
+            return math.nan
+        negative = (math.copysign(1.0, x) < 0) != (math.copysign(1.0, y) < 0)
+        return -math.inf if negative else math.inf
+    return x / y
+
+
+def mod(a: object, b: object) -> float:
+    x, y = to_number(a), to_number(b)
+    if math.isnan(x) or math.isnan(y) or math.isinf(x) or y == 0:
+        return math.nan
+    if math.isinf(y):
+        return x
+    if x == 0:
+        return x
+    return math.fmod(x, y)
+
+
+def pow_(a: object, b: object) -> float:
+    """``a ** b`` (and ``Math.pow``), with V8's algorithm rather than the C library's."""
+    x, y = to_number(a), to_number(b)
+    if math.isnan(y):
+        return math.nan
+    if (x == 1 or x == -1) and math.isinf(y):
+        return math.nan
+    return pow_ieee(x, y)
+
+
+def neg(a: object) -> float:
+    return -to_number(a)
+
+
+def pos(a: object) -> float:
+    return to_number(a)
+
+
+def not_(a: object) -> bool:
+    return not truthy(a)
+
+
+def same_value_zero(a: object, b: object) -> bool:
+    if _is_number(a) and _is_number(b):
+        x, y = float(a), float(b)  # type: ignore[arg-type]
+        return x == y or (x != x and y != y)
+    return strict_eq(a, b)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def strict_eq(a: object, b: object) -> bool:
+    """``===``."""
+    if _is_number(a) and _is_number(b):
+        return a == b
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b
+    if a is None or b is None or a is UNDEFINED or b is UNDEFINED:
+        return a is b
+    if _is_number(a) or _is_number(b) or isinstance(a, str) or isinstance(b, str):
+        return False
+    return a is b
+
+
+def loose_eq(a: object, b: object) -> bool:
+    """``==`` with its coercions."""
+    while True:
+        if is_nullish(a) or is_nullish(b):
+            return is_nullish(a) and is_nullish(b)
+        a_prim = not isinstance(a, (dict, list, JsDate))
+        b_prim = not isinstance(b, (dict, list, JsDate))
+        if a_prim and b_prim:
+            if type(a) is type(b) or (_is_number(a) and _is_number(b)):
+                return strict_eq(a, b)
+            if isinstance(a, bool):
+                a = to_number(a)
+                continue
+            if isinstance(b, bool):
+                b = to_number(b)
+                continue
+            # number and string
+            return to_number(a) == to_number(b)
+        if not a_prim and not b_prim:
+            return a is b
+        if a_prim:
+            b = to_primitive(b)
+        else:
+            a = to_primitive(a)
+
+
+def _utf16_key(s: str) -> str | bytes:
+    if s.isascii() or all(ord(c) < 0x10000 for c in s):
+        return s
+    return s.encode("utf-16-be", "surrogatepass")
+
+
+def _less_than(a: object, b: object, left_first: bool) -> bool | None:
+    """IsLessThan; None stands for ``undefined`` (a NaN was involved)."""
+    if left_first:
+        pa = to_primitive(a, "number")
+        pb = to_primitive(b, "number")
+    else:
+        pb = to_primitive(b, "number")
+        pa = to_primitive(a, "number")
+    if isinstance(pa, str) and isinstance(pb, str):
+        ka, kb = _utf16_key(pa), _utf16_key(pb)
+        if type(ka) is not type(kb):
+            ka = pa.encode("utf-16-be", "surrogatepass")
+            kb = pb.encode("utf-16-be", "surrogatepass")
+        return ka < kb  # type: ignore[operator]
+    x, y = to_number(pa), to_number(pb)
+    if math.isnan(x) or math.isnan(y):
+        return None
+    return x < y
+
+
+def lt(a: object, b: object) -> bool:
+    return _less_than(a, b, True) is True
+
+
+def gt(a: object, b: object) -> bool:
+    return _less_than(b, a, False) is True
+
+
+def le(a: object, b: object) -> bool:
+    r = _less_than(b, a, False)
+    return r is False
+
+
+def ge(a: object, b: object) -> bool:
+    r = _less_than(a, b, True)
+    return r is False
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def _describe_nullish(x: object) -> str:
+    return "undefined" if x is UNDEFINED else "null"
+
+
+def get(obj: object, key: object) -> object:
+    """Property read ``obj[key]``; TypeError on ``undefined`` and ``null``."""
+    if obj is None or obj is UNDEFINED:
+        raise JsTypeError(
+            f"Cannot read properties of {_describe_nullish(obj)} "
+            f"(reading '{to_property_key(key)}')"
+        )
+    k = to_property_key(key)
+    if isinstance(obj, dict):
+        return obj.get(k, UNDEFINED)
+    if isinstance(obj, str):
+        if k == "length":
+            return float(str_length(obj))
+        i = _array_index(k)
+        if i is not None:
+            units = _units(obj)
+            return units[i] if i < len(units) else UNDEFINED
+        return UNDEFINED
+    if isinstance(obj, list):
+        if k == "length":
+            return float(len(obj))
+        i = _array_index(k)
+        if i is not None and i < len(obj):
+            return obj[i]
+        return UNDEFINED
+    return UNDEFINED
+
+
+def present(obj: object, key: str) -> NoReturn:
+    """Raise the TypeError of reading ``key`` from ``undefined`` or ``null``."""
+    raise JsTypeError(f"Cannot read properties of {_describe_nullish(obj)} (reading '{key}')")
+
+
+def _array_index(k: str) -> int | None:
+    if k.isdigit() and (k == "0" or not k.startswith("0")) and k.isascii():
+        i = int(k)
+        return i if i < 2**32 - 1 else None
+    return None
+
+
+def own_keys(obj: Mapping[str, object]) -> list[str]:
+    """Keys in JavaScript's order: array indices ascending, then strings as inserted."""
+    indices = sorted((int(k), k) for k in obj if _array_index(k) is not None)
+    if not indices:
+        return list(obj)
+    index_keys = {k for _, k in indices}
+    return [k for _, k in indices] + [k for k in obj if k not in index_keys]
+
+
+# --------------------------------------------------------------------------- strings
+
+
+def _units(s: str) -> str:
+    """The string as UTF-16 code units, one Python character each."""
+    if all(ord(c) < 0x10000 for c in s):
+        return s
+    out: list[str] = []
+    for c in s:
+        o = ord(c)
+        if o < 0x10000:
+            out.append(c)
+        else:
+            o -= 0x10000
+            out.append(chr(0xD800 + (o >> 10)) + chr(0xDC00 + (o & 0x3FF)))
+    return "".join(out)
+
+
+def _from_units(u: str) -> str:
+    """Join surrogate pairs back into code points (lone surrogates stay)."""
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in u):
+        return u
+    return u.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+
+
+def str_length(s: str) -> int:
+    return len(_units(s))
+
+
+def _relative_index(value: object, length: int, default: int) -> int:
+    if value is UNDEFINED:
+        return default
+    n = to_integer(value)
+    if n < 0:
+        return int(max(length + n, 0))
+    return int(min(n, length))
+
+
+def str_slice(s: str, start: object = UNDEFINED, end: object = UNDEFINED) -> str:
+    u = _units(s)
+    a = _relative_index(start, len(u), 0)
+    b = _relative_index(end, len(u), len(u))
+    return _from_units(u[a:b]) if a < b else ""
+
+
+def str_substring(s: str, start: object = UNDEFINED, end: object = UNDEFINED) -> str:
+    u = _units(s)
+    a = int(min(max(to_integer(start), 0), len(u)))
+    b = len(u) if end is UNDEFINED else int(min(max(to_integer(end), 0), len(u)))
+    a, b = min(a, b), max(a, b)
+    return _from_units(u[a:b])
+
+
+def str_includes(s: str, search: object = UNDEFINED, position: object = UNDEFINED) -> bool:
+    u = _units(s)
+    start = int(min(max(to_integer(position), 0), len(u)))
+    return _units(to_string(search)) in u[start:]
+
+
+def str_starts_with(s: str, search: object = UNDEFINED, position: object = UNDEFINED) -> bool:
+    u = _units(s)
+    start = int(min(max(to_integer(position), 0), len(u)))
+    return u.startswith(_units(to_string(search)), start)
+
+
+def str_ends_with(s: str, search: object = UNDEFINED, end_position: object = UNDEFINED) -> bool:
+    u = _units(s)
+    end = len(u) if end_position is UNDEFINED else int(min(max(to_integer(end_position), 0), len(u)))
+    return u[:end].endswith(_units(to_string(search)))
+
+
+def str_index_of(s: str, search: object = UNDEFINED, position: object = UNDEFINED) -> float:
+    u = _units(s)
+    start = int(min(max(to_integer(position), 0), len(u)))
+    return float(u.find(_units(to_string(search)), start))
+
+
+def str_trim(s: str) -> str:
+    return s.strip(_JS_WHITESPACE)
+
+
+def str_trim_start(s: str) -> str:
+    return s.lstrip(_JS_WHITESPACE)
+
+
+def str_trim_end(s: str) -> str:
+    return s.rstrip(_JS_WHITESPACE)
+
+
+def str_split(s: str, sep: object = UNDEFINED, limit: object = UNDEFINED) -> list[object]:
+    lim = 2**32 - 1 if limit is UNDEFINED else int(to_number(limit)) % 2**32 if math.isfinite(to_number(limit)) else 0
+    if lim == 0:
+        return []
+    if sep is UNDEFINED:
+        return [s]
+    sep_s = _units(to_string(sep))
+    u = _units(s)
+    parts: list[object]
+    if sep_s == "":
+        parts = [_from_units(c) for c in u]
+    else:
+        parts = [_from_units(p) for p in u.split(sep_s)]
+    return parts[:lim]
+
+
+def str_pad(s: str, max_length: object, fill: object, at_start: bool) -> str:
+    target = int(to_integer(max_length)) if math.isfinite(to_integer(max_length)) else 0
+    u = _units(s)
+    if target <= len(u):
+        return s
+    filler = " " if fill is UNDEFINED else _units(to_string(fill))
+    if filler == "":
+        return s
+    need = target - len(u)
+    pad = (filler * (need // len(filler) + 1))[:need]
+    return _from_units(pad + u if at_start else u + pad)
+
+
+def str_repeat(s: str, count: object) -> str:
+    n = to_integer(count)
+    if n < 0 or math.isinf(n):
+        raise JsRangeError(f"Invalid count value: {to_string(count)}")
+    if n * len(s) > 2**29:
+        raise JsRangeError("Invalid string length")
+    return s * int(n)
+
+
+def str_char_at(s: str, index: object = UNDEFINED) -> str:
+    u = _units(s)
+    i = to_integer(index)
+    return u[int(i)] if 0 <= i < len(u) else ""
+
+
+def str_at(s: str, index: object = UNDEFINED) -> object:
+    u = _units(s)
+    i = to_integer(index)
+    if i < 0:
+        i += len(u)
+    return u[int(i)] if 0 <= i < len(u) else UNDEFINED
+
+
+def str_concat(s: str, *args: object) -> str:
+    return s + "".join(to_string(a) for a in args)
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def array_join(items: Sequence[object], sep: object = UNDEFINED) -> str:
+    sep_s = "," if sep is UNDEFINED else to_string(sep)
+    return sep_s.join("" if is_nullish(x) else to_string(x) for x in items)
+
+
+def array_includes(items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED) -> bool:
+    i = _relative_index(start, len(items), 0)
+    return any(same_value_zero(x, value) for x in items[i:])
+
+
+def array_index_of(items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED) -> float:
+    i = _relative_index(start, len(items), 0)
+    for j in range(i, len(items)):
+        if strict_eq(items[j], value):
+            return float(j)
+    return -1.0
+
+
+def array_slice(items: Sequence[object], start: object = UNDEFINED, end: object = UNDEFINED) -> list[object]:
+    a = _relative_index(start, len(items), 0)
+    b = _relative_index(end, len(items), len(items))
+    return list(items[a:b])
+
+
+def array_at(items: Sequence[object], index: object = UNDEFINED) -> object:
+    i = to_integer(index)
+    if i < 0:
+        i += len(items)
+    return items[int(i)] if 0 <= i < len(items) else UNDEFINED
+
+
+def array_concat(items: Sequence[object], *args: object) -> list[object]:
+    out = list(items)
+    for a in args:
+        if isinstance(a, list):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+# --------------------------------------------------------------------------- method dispatch
+
+_STRING_METHODS: Final[dict[str, Callable[..., object]]] = {
+    "includes": str_includes,
+    "startsWith": str_starts_with,
+    "endsWith": str_ends_with,
+    "indexOf": str_index_of,
+    "slice": str_slice,
+    "substring": str_substring,
+    "trim": str_trim,
+    "trimStart": str_trim_start,
+    "trimEnd": str_trim_end,
+    "toUpperCase": lambda s: s.upper(),
+    "toLowerCase": lambda s: s.lower(),
+    "split": str_split,
+    "padStart": lambda s, n=UNDEFINED, f=UNDEFINED: str_pad(s, n, f, True),
+    "padEnd": lambda s, n=UNDEFINED, f=UNDEFINED: str_pad(s, n, f, False),
+    "repeat": lambda s, n=UNDEFINED: str_repeat(s, n),
+    "charAt": str_char_at,
+    "at": str_at,
+    "concat": str_concat,
+    "toString": lambda s: s,
+}
+_ARRAY_METHODS: Final[dict[str, Callable[..., object]]] = {
+    "includes": array_includes,
+    "indexOf": array_index_of,
+    "join": array_join,
+    "slice": array_slice,
+    "at": array_at,
+    "concat": array_concat,
+    "toString": lambda a: array_join(a),
+}
+_DATE_METHODS: Final[dict[str, Callable[..., object]]] = {
+    "toISOString": lambda d: iso_string(d.time),
+    "toJSON": lambda d: iso_string(d.time) if math.isfinite(d.time) else None,
+    "getTime": lambda d: d.time,
+    "valueOf": lambda d: d.time,
+    "toString": lambda d: date_to_string(d.time),
+}
+STRING_METHODS: Final = frozenset(_STRING_METHODS)
+ARRAY_METHODS: Final = frozenset(_ARRAY_METHODS)
+DATE_METHODS: Final = frozenset(_DATE_METHODS)
+
+
+def call_method(obj: object, name: str, *args: object) -> object:
+    """``obj.name(...args)`` where the compiler could not tell the receiver's type."""
+    if obj is None or obj is UNDEFINED:
+        present(obj, name)
+    table: Mapping[str, Callable[..., object]] | None = None
+    if isinstance(obj, str):
+        table = _STRING_METHODS
+    elif isinstance(obj, list):
+        table = _ARRAY_METHODS
+    elif isinstance(obj, JsDate):
+        table = _DATE_METHODS
+    fn = table.get(name) if table is not None else None
+    if fn is None:
+        raise JsTypeError(f"{describe_callee(obj)}.{name} is not a function")
+    return fn(obj, *args)
+
+
+def describe_callee(obj: object) -> str:
+    return typeof(obj)
+
+
+# --------------------------------------------------------------------------- built-ins
+
+
+def math_min(*args: object) -> float:
+    nums = [to_number(a) for a in args]
+    result = math.inf
+    for n in nums:
+        if math.isnan(n):
+            return math.nan
+        if n < result or (n == 0 and result == 0 and math.copysign(1.0, n) < 0):
+            result = n
+    return result
+
+
+def math_max(*args: object) -> float:
+    nums = [to_number(a) for a in args]
+    result = -math.inf
+    for n in nums:
+        if math.isnan(n):
+            return math.nan
+        if n > result or (n == 0 and result == 0 and math.copysign(1.0, n) > 0):
+            result = n
+    return result
+
+
+def math_round(x: object) -> float:
+    n = to_number(x)
+    if not math.isfinite(n) or n == 0:
+        return n
+    if -0.5 <= n < 0:
+        return -0.0
+    r = math.floor(n + 0.5)
+    # n + 0.5 can round up in floating point (0.49999999999999994): correct it.
+    if r - n > 0.5:
+        r -= 1
+    return float(r)
+
+
+def math_floor(x: object) -> float:
+    n = to_number(x)
+    return n if not math.isfinite(n) or n == 0 else float(math.floor(n))
+
+
+def math_ceil(x: object) -> float:
+    n = to_number(x)
+    if not math.isfinite(n) or n == 0:
+        return n
+    r = float(math.ceil(n))
+    return -0.0 if r == 0 and n < 0 else r
+
+
+def math_trunc(x: object) -> float:
+    n = to_number(x)
+    if not math.isfinite(n) or n == 0:
+        return n
+    r = float(math.trunc(n))
+    return -0.0 if r == 0 and n < 0 else r
+
+
+def math_abs(x: object) -> float:
+    return abs(to_number(x))
+
+
+def math_sign(x: object) -> float:
+    n = to_number(x)
+    if math.isnan(n) or n == 0:
+        return n
+    return 1.0 if n > 0 else -1.0
+
+
+def math_sqrt(x: object) -> float:
+    n = to_number(x)
+    if math.isnan(n) or n < 0:
+        return math.nan
+    return math.sqrt(n)
+
+
+def math_pow(x: object, y: object) -> float:
+    return pow_(x, y)
+
+
+def math_random() -> float:
+    import random
+
+    return random.random()
+
+
+def string_(*args: object) -> str:
+    return to_string(args[0]) if args else ""
+
+
+def number_(*args: object) -> float:
+    return to_number(args[0]) if args else 0.0
+
+
+def boolean_(*args: object) -> bool:
+    return truthy(args[0]) if args else False
+
+
+# --------------------------------------------------------------------------- JSON
+
+_JSON_ESCAPES: Final = {
+    '"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+}  # fmt: skip
+_NEEDS_ESCAPE: Final = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+
+
+def _quote(s: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        c = m.group()
+        return _JSON_ESCAPES.get(c) or f"\\u{ord(c):04x}"
+
+    return '"' + _NEEDS_ESCAPE.sub(repl, s) + '"'
+
+
+def _serialize(value: object, stack: list[object]) -> str | None:
+    if isinstance(value, JsDate):
+        value = iso_string(value.time) if math.isfinite(value.time) else None
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _quote(value)
+    if isinstance(value, (int, float)):
+        return number_to_string(value) if math.isfinite(value) else "null"
+    if isinstance(value, list):
+        if any(v is value for v in stack):
+            raise JsTypeError("Converting circular structure to JSON")
+        stack.append(value)
+        items = [_serialize(v, stack) for v in value]
+        stack.pop()
+        return "[" + ",".join("null" if i is None else i for i in items) + "]"
+    if isinstance(value, dict):
+        if any(v is value for v in stack):
+            raise JsTypeError("Converting circular structure to JSON")
+        stack.append(value)
+        parts = []
+        for k in own_keys(value):
+            s = _serialize(value[k], stack)
+            if s is not None:
+                parts.append(_quote(k) + ":" + s)
+        stack.pop()
+        return "{" + ",".join(parts) + "}"
+    return None  # undefined
+
+
+def json_stringify(value: object) -> str | Undefined:
+    """``JSON.stringify(value)``: a string, or ``undefined`` for ``undefined``."""
+    out = _serialize(value, [])
+    return UNDEFINED if out is None else out
+
+
+def to_json_text(value: object) -> str:
+    """Serialize a value for an HTTP body or event: JSON.stringify, ``null`` for undefined."""
+    out = _serialize(value, [])
+    return "null" if out is None else out
+
+
+def from_json(value: object) -> object:
+    """Turn ``json.loads`` output into JavaScript-domain values (numbers become floats)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return to_number(value)
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): from_json(v) for k, v in value.items()}
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
