@@ -93,7 +93,7 @@ def _js(fn: str, *args: ast.expr) -> ast.Call:
     return _call(_attr("js", fn), *args)
 
 
-def _const(v: object) -> ast.expr:
+def _const(v: float | str | bool | None) -> ast.expr:
     if isinstance(v, float):
         if math.isnan(v):
             return _attr("math", "nan")
@@ -166,8 +166,8 @@ class Translator:
     def truthy(self, e: TExpr) -> ast.expr:
         if e.type in (BOOL,):
             return e.node
-        if e.type == STR:
-            return e.node  # Python's truthiness of str is JavaScript's
+        if all(m in (BOOL, STR) for m in members(e.type)):
+            return e.node  # Python's truthiness of bool and str is JavaScript's
         return _js("truthy", self.box(e))
 
     def nullish_test(self, ref: ast.expr, t: Type) -> ast.expr:
@@ -627,7 +627,7 @@ class Translator:
         if name in ("startsWith", "endsWith") and plain_literal:
             py = "startswith" if name == "startsWith" else "endswith"
             return TExpr(_call(ast.Attribute(s, py, ast.Load()), args[0].node), BOOL)
-        table = {
+        table: dict[str, tuple[str, Type]] = {
             "includes": ("str_includes", BOOL), "startsWith": ("str_starts_with", BOOL),
             "endsWith": ("str_ends_with", BOOL), "indexOf": ("str_index_of", NUM),
             "slice": ("str_slice", STR), "substring": ("str_substring", STR), "trim": ("str_trim", STR),
@@ -652,7 +652,7 @@ class Translator:
 
     def array_method(self, a: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr],
                      e: js.Call) -> TExpr:
-        table = {
+        table: dict[str, tuple[str, Type]] = {
             "includes": ("array_includes", BOOL), "indexOf": ("array_index_of", NUM),
             "join": ("array_join", STR), "slice": ("array_slice", ArrayOf(ANY)),
             "at": ("array_at", ANY), "concat": ("array_concat", ArrayOf(ANY)),
@@ -702,8 +702,8 @@ class Translator:
             return TExpr(_js(fn, self.box(a), self.box(b)), NUM)
         if op in ("<", ">", "<=", ">="):
             if a.type in (NUM, DATE) and b.type in (NUM, DATE):
-                pyop = {"<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}[op]
-                return TExpr(ast.Compare(self.cmp_operand(a), [pyop], [self.cmp_operand(b)]), BOOL)
+                rel: ast.cmpop = {"<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}[op]
+                return TExpr(ast.Compare(self.cmp_operand(a), [rel], [self.cmp_operand(b)]), BOOL)
             fn = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}[op]
             return TExpr(_js(fn, self.box(a), self.box(b)), BOOL)
         if op in ("===", "!=="):

@@ -1,0 +1,50 @@
+# Every target creates the virtual environment first when it is missing or out of date.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: compile check typecheck lint format test test-golden-update run bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+compile: $(STAMP)
+	$(PY) -m compiler compile
+
+check: $(STAMP)
+	$(PY) -m compiler check
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+lint: $(STAMP)
+	$(PY) -m ruff check compiler runtime tests bench
+	$(PY) -m black --check --quiet compiler runtime tests bench generated
+
+format: $(STAMP)
+	$(PY) -m ruff check --fix compiler runtime tests bench
+	$(PY) -m black --quiet compiler runtime tests bench
+
+test: $(STAMP)
+	$(PY) -m compiler check
+	$(PY) -m mypy
+	$(PY) -m pytest -q
+
+# After an intended change to code generation: rewrite the golden files, then review the diff.
+test-golden-update: $(STAMP)
+	UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
+
+run: $(STAMP) compile
+	$(PY) -m runtime serve --include-inactive
+
+bench: $(STAMP)
+	$(PY) bench/compile_bench.py
+	$(PY) bench/expr_bench.py
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,162 @@
+"""Command line: ``python -m compiler compile|check|expr|explain``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from compiler import codes
+from compiler.diagnostics import Diagnostic, render_human, render_json
+from compiler.pipeline import Result, compile_project
+from compiler.write import stale, write_all
+
+
+def _print_diagnostics(res: Result, fmt: str, werror: bool) -> bool:
+    """Print diagnostics; return True when the run failed."""
+    items = res.diagnostics.sorted()
+    failed = res.diagnostics.has_errors or (werror and bool(items))
+    if fmt == "json":
+        print(render_json(items), file=sys.stderr)
+    else:
+        for d in items:
+            print(render_human(_promote(d, werror), res.sources), file=sys.stderr)
+            print(file=sys.stderr)
+        n_err = len(res.diagnostics.errors())
+        n_warn = len(res.diagnostics.warnings())
+        if items:
+            print(f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}",
+                  file=sys.stderr)
+    return failed
+
+
+def _promote(d: Diagnostic, werror: bool) -> Diagnostic:
+    if werror and d.severity is codes.Severity.WARNING:
+        return Diagnostic(codes.Code(d.code.name, codes.Severity.ERROR, d.code.summary), d.message, d.span,
+                          d.hint, d.node_id)
+    return d
+
+
+def _compile(args: argparse.Namespace, check: bool) -> int:
+    sources = [Path(s) for s in args.sources] or [Path("workflows")]
+    for s in sources:
+        if not s.exists():
+            print(f"error: {s} does not exist", file=sys.stderr)
+            return 2
+    try:
+        res = compile_project(sources)
+    except RecursionError:
+        print("error[internal-error]: input nested too deeply", file=sys.stderr)
+        return 1
+    if _print_diagnostics(res, args.format, args.werror):
+        return 1
+    out = Path(args.out)
+    if check:
+        bad = stale(out, res.files)
+        if bad:
+            for p in bad:
+                print(f"{out / p}: stale", file=sys.stderr)
+            print(f"{len(bad)} generated file(s) differ from the workflows; run `make compile`", file=sys.stderr)
+            return 1
+        print(f"{out}: up to date ({len(res.files)} files)")
+        return 0
+    changed = write_all(out, res.files)
+    print(f"compiled {len(res.workflows)} workflow(s) into {out}: "
+          + (f"{len(changed)} file(s) changed" if changed else "no changes"))
+    return 0
+
+
+def _expr(args: argparse.Namespace) -> int:
+    from compiler.expressions.evaluate import Translation, evaluate, run_line, translate_expression
+    from compiler.expressions.parser import ExpressionError
+
+    if args.jsonl:
+        cache: dict[str, Translation | ExpressionError] = {}
+        stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
+        with stream:
+            for raw in stream:
+                if not raw.strip():
+                    continue
+                try:
+                    line = json.loads(raw)
+                except json.JSONDecodeError as err:
+                    out: dict[str, object] = {"error": "InvalidInput", "message": str(err)}
+                else:
+                    out = run_line(line, cache) if isinstance(line, dict) else {
+                        "error": "InvalidInput", "message": "each line must be a JSON object"}
+                print(json.dumps(out, ensure_ascii=False))
+        return 0
+    if args.expression is None:
+        print("error: give an EXPRESSION or --jsonl FILE", file=sys.stderr)
+        return 2
+    try:
+        tr = translate_expression(args.expression)
+    except ExpressionError as err:
+        print(f"<expression>:1:{err.start + 1}: error[{getattr(err, 'code', codes.EXPRESSION_SYNTAX).name}]: "
+              f"{err.message}", file=sys.stderr)
+        print(f"  | {args.expression}", file=sys.stderr)
+        print(f"  | {' ' * err.start}{'^' * max(1, err.end - err.start)}", file=sys.stderr)
+        if err.hint:
+            print(f"  = help: {err.hint}", file=sys.stderr)
+        return 1
+    print(tr.source)
+    if args.json is not None or args.context is not None or args.steps is not None:
+        try:
+            data = json.loads(args.json) if args.json is not None else {}
+            ctx = json.loads(args.context) if args.context is not None else {"tenantId": ""}
+            steps = json.loads(args.steps) if args.steps is not None else {}
+        except json.JSONDecodeError as err:
+            print(f"error: invalid JSON data: {err}", file=sys.stderr)
+            return 2
+        result = evaluate(tr, data, ctx, steps)
+        if "value" in result:
+            print(json.dumps(result["value"], ensure_ascii=False))
+        elif "undefined" in result:
+            print("undefined")
+        else:
+            print(f"{result['error']}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from compiler.explain import explain
+
+    text = explain(args.code)
+    if text is None:
+        print(f"error: unknown code `{args.code}`; codes: "
+              + ", ".join(c.name for c in codes.all_codes()), file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m compiler", description="Compile workflow JSON into Python.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_ in (("compile", "compile workflows into generated/"),
+                        ("check", "fail when generated/ is stale or the workflows have errors")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("sources", nargs="*", metavar="SRC", help="workflow folders or files (default workflows/)")
+        p.add_argument("--out", default="generated", help="output folder (default generated/)")
+        p.add_argument("--format", choices=("human", "json"), default="human", help="diagnostics format")
+        p.add_argument("--werror", action="store_true", help="treat warnings as errors")
+    p = sub.add_parser("expr", help="translate an expression and evaluate it on sample data")
+    p.add_argument("expression", nargs="?")
+    p.add_argument("--json", help="the $json value, as JSON")
+    p.add_argument("--context", help="the $context value, as JSON")
+    p.add_argument("--steps", help="the $steps value, as JSON")
+    p.add_argument("--jsonl", metavar="FILE", help='read {"expr","json","context","steps"} lines ("-": stdin)')
+    p = sub.add_parser("explain", help="explain a diagnostic code")
+    p.add_argument("code")
+    args = parser.parse_args(argv)
+    if args.command in ("compile", "check"):
+        return _compile(args, args.command == "check")
+    if args.command == "expr":
+        return _expr(args)
+    return _explain(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

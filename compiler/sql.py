@@ -1,0 +1,91 @@
+"""SQL text for entity operations and DDL, for SQLite and PostgreSQL.
+
+Statements use named parameters (``:f_id``) only; values never enter SQL text. Filter
+parameters are prefixed ``f_`` and data parameters ``d_`` so an update may filter and set the
+same column.
+"""
+
+from __future__ import annotations
+
+from compiler.model import Entity, EntityField
+
+_SQLITE_TYPES = {"string": "TEXT", "datetime": "TEXT", "boolean": "BOOLEAN", "integer": "INTEGER",
+                 "number": "REAL"}
+_PG_TYPES = {"string": "TEXT", "datetime": "TEXT", "boolean": "BOOLEAN", "integer": "BIGINT",
+             "number": "DOUBLE PRECISION"}
+
+
+def columns(entity: Entity) -> str:
+    return ", ".join(f.column for f in entity.fields.values())
+
+
+def where(entity: Entity, keys: list[str]) -> str:
+    return " AND ".join(f"{entity.fields[k].column} = :f_{entity.fields[k].column}" for k in keys)
+
+
+def select(entity: Entity, keys: list[str], *, lookup: bool, need_row: bool, limit: bool, skip: bool) -> str:
+    cols = columns(entity) if need_row else "1 AS found"
+    sql = f"SELECT {cols} FROM {entity.table} WHERE {where(entity, keys)}"
+    if lookup:
+        return sql + " LIMIT 1"
+    sql += f" ORDER BY {entity.fields[entity.primary_key].column}"
+    if limit or skip:
+        sql += " LIMIT :limit"
+    if skip:
+        sql += " OFFSET :skip"
+    return sql
+
+
+def count(entity: Entity, keys: list[str]) -> str:
+    return f"SELECT COUNT(*) AS n FROM {entity.table} WHERE {where(entity, keys)}"
+
+
+def insert(entity: Entity, fields: list[EntityField]) -> str:
+    cols = ", ".join(f.column for f in fields)
+    vals = ", ".join(f":d_{f.column}" for f in fields)
+    return (
+        f"INSERT INTO {entity.table} ({cols}) VALUES ({vals}) "
+        f"ON CONFLICT DO NOTHING RETURNING {columns(entity)}"
+    )
+
+
+def update(entity: Entity, keys: list[str], data: list[EntityField], returning: bool) -> str:
+    sets = ", ".join(f"{f.column} = :d_{f.column}" for f in data)
+    sql = f"UPDATE {entity.table} SET {sets} WHERE {where(entity, keys)}"
+    return sql + (f" RETURNING {columns(entity)}" if returning else "")
+
+
+def delete(entity: Entity, keys: list[str], returning: bool) -> str:
+    sql = f"DELETE FROM {entity.table} WHERE {where(entity, keys)}"
+    return sql + (f" RETURNING {columns(entity)}" if returning else "")
+
+
+def _column_ddl(f: EntityField, types: dict[str, str], pk: bool) -> str:
+    parts = [f.column, types[f.type]]
+    if pk:
+        parts.append("PRIMARY KEY")
+    elif not f.nullable:
+        parts.append("NOT NULL")
+    if f.has_default and f.default not in ("uuid", "now", None):
+        d = f.default
+        if isinstance(d, bool):
+            parts.append(f"DEFAULT {'TRUE' if d else 'FALSE'}")
+        elif isinstance(d, (int, float)):
+            parts.append(f"DEFAULT {d!r}")
+        elif isinstance(d, str):
+            parts.append("DEFAULT '" + d.replace("'", "''") + "'")
+    return " ".join(parts)
+
+
+def ddl(entity: Entity, dialect: str) -> list[str]:
+    """CREATE TABLE and CREATE INDEX statements, idempotent (IF NOT EXISTS)."""
+    types = _SQLITE_TYPES if dialect == "sqlite" else _PG_TYPES
+    cols = [_column_ddl(f, types, f.name == entity.primary_key) for f in entity.fields.values()]
+    out = [f"CREATE TABLE IF NOT EXISTS {entity.table} ({', '.join(cols)})"]
+    for key in entity.unique:
+        cs = ", ".join(entity.fields[k].column for k in key.fields if k in entity.fields)
+        out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {key.name} ON {entity.table} ({cs})")
+    for key in entity.indexes:
+        cs = ", ".join(entity.fields[k].column for k in key.fields if k in entity.fields)
+        out.append(f"CREATE INDEX IF NOT EXISTS {key.name} ON {entity.table} ({cs})")
+    return out

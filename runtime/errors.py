@@ -1,0 +1,56 @@
+"""Errors a workflow answers with: each becomes ``{"error": message, "code": CODE, ...}``."""
+
+from __future__ import annotations
+
+
+class WorkflowError(Exception):
+    status = 400
+    code = "BAD_REQUEST"
+
+    def __init__(self, message: str, code: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+    def body(self) -> dict[str, object]:
+        return {"error": self.message, "code": self.code, **self.details}
+
+
+class ValidationFailed(WorkflowError):
+    status = 400
+    code = "VALIDATION_FAILED"
+
+
+class AuthRequired(WorkflowError):
+    status = 401
+    code = "AUTH_REQUIRED"
+
+
+class Forbidden(WorkflowError):
+    status = 403
+    code = "FORBIDDEN"
+
+
+class NotFound(WorkflowError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(WorkflowError):
+    status = 409
+    code = "CONFLICT"
+
+
+def insufficient_level(required: int, user_level: object) -> Forbidden:
+    return Forbidden(
+        "Insufficient permissions",
+        "AUTH_INSUFFICIENT_LEVEL",
+        requiredLevel=required,
+        userLevel=user_level,
+    )
+
+
+def missing_scope(scope: str) -> Forbidden:
+    return Forbidden(f"The token lacks the scope `{scope}`", "AUTH_MISSING_SCOPE", requiredScope=scope)

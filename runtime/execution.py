@@ -1,0 +1,33 @@
+"""The interface generated handlers run against: one execution's database and events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from runtime.context import Context
+
+Row = Mapping[str, object]
+Params = Mapping[str, object]
+
+
+class Execution(Protocol):
+    """One run of a workflow: its context, one database connection inside one transaction,
+    and events that are published only after that transaction commits."""
+
+    @property
+    def context(self) -> Context: ...
+
+    async def fetch_one(self, sql: str, params: Params) -> Row | None: ...
+
+    async def fetch_all(self, sql: str, params: Params) -> list[Row]: ...
+
+    async def create(
+        self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
+    ) -> Row: ...
+
+    async def execute(self, sql: str, params: Params) -> int: ...
+
+    def emit(self, channel: str, event: str, data: object) -> None: ...
+
+    def log(self, node_id: str, message: str) -> None: ...

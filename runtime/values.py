@@ -1,0 +1,118 @@
+"""Small conversions generated code uses at its boundaries: request input, SQL values, rows."""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from runtime import js
+from runtime.errors import ValidationFailed
+
+
+def require_str(raw: Mapping[str, object], name: str) -> str:
+    value = raw.get(name)
+    if value is None:
+        raise ValidationFailed(f"`{name}` is required", field=name)
+    if not isinstance(value, str):
+        raise ValidationFailed(f"`{name}` must be a string", field=name)
+    if not value:
+        raise ValidationFailed(f"`{name}` must not be empty", field=name)
+    return value
+
+
+def require_value(raw: Mapping[str, object], name: str) -> object:
+    if name not in raw or raw[name] is None:
+        raise ValidationFailed(f"`{name}` is required", field=name)
+    return js.from_json(raw[name])
+
+
+def optional_value(raw: Mapping[str, object], name: str) -> object:
+    return js.from_json(raw[name]) if name in raw else js.UNDEFINED
+
+
+def optional_str(raw: Mapping[str, object], name: str) -> str | js.Undefined:
+    if name not in raw:
+        return js.UNDEFINED
+    value = raw[name]
+    if not isinstance(value, str):
+        raise ValidationFailed(f"`{name}` must be a string", field=name)
+    return value
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sql_text(value: object) -> str | None:
+    if value is None or value is js.UNDEFINED:
+        return None
+    return js.to_string(value)
+
+
+def sql_bool(value: object) -> bool | None:
+    if value is None or value is js.UNDEFINED:
+        return None
+    return js.truthy(value)
+
+
+def sql_number(value: object) -> float | None:
+    if value is None or value is js.UNDEFINED:
+        return None
+    n = js.to_number(value)
+    return None if math.isnan(n) else n
+
+
+def db_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return str(value)
+
+
+def db_text_or_none(value: object) -> str | None:
+    return None if value is None else db_text(value)
+
+
+def db_bool(value: object) -> bool:
+    return bool(value)
+
+
+def db_bool_or_none(value: object) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def db_number(value: object) -> float:
+    return float(value)  # type: ignore[arg-type]
+
+
+def db_number_or_none(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def check_value(validator: str, value: object) -> bool:
+    """Whether ``value`` passes a validate node's ``validator``."""
+    if validator == "required":
+        return not (value is None or value is js.UNDEFINED or value == "")
+    if validator == "nonEmpty":
+        return js.truthy(value) and value != [] and value != {}
+    if validator == "email":
+        return isinstance(value, str) and _EMAIL.fullmatch(value) is not None
+    if validator == "uuid":
+        return isinstance(value, str) and _UUID.fullmatch(value) is not None
+    if validator == "string":
+        return isinstance(value, str)
+    if validator == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if validator == "boolean":
+        return isinstance(value, bool)
+    raise ValueError(f"unknown validator {validator!r}")

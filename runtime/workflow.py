@@ -1,0 +1,67 @@
+"""Static description of a compiled workflow, as generated modules declare it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime.execution import Execution
+from runtime.results import Result
+
+
+@dataclass(frozen=True)
+class HttpTrigger:
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    every_ms: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    timezone: str
+    execution_timeout_s: int
+    save_execution_progress: bool
+    save_data_error_execution: str
+    save_data_success_execution: str
+    error_handler: str
+
+
+@dataclass(frozen=True)
+class StaticData:
+    reconnect_interval_ms: int | None = None
+    subscription_timeout_ms: int | None = None
+    max_subscriptions_per_user: int | None = None
+    update_interval_ms: int | None = None
+    max_channels: int | None = None
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    id: str
+    name: str
+    version_id: str
+    active: bool
+    source: str
+    triggers: tuple[HttpTrigger | ScheduleTrigger, ...]
+    settings: Settings
+    static_data: StaticData
+    checks_user: bool
+    permissions_required: str | None = None
+    minimum_user_level: int | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+Handler = Callable[[Execution, Any], Awaitable[Result]]
+InputParser = Callable[[Mapping[str, object]], Any]
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    info: WorkflowInfo
+    parse_input: InputParser
+    run: Handler

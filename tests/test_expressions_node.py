@@ -1,0 +1,104 @@
+"""Property-based differential test: generated expressions, translator against Node.js.
+
+CI runs a bounded number with a fixed seed; set EXPR_EXAMPLES to run more by hand.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from compiler.expressions.evaluate import run_line
+from tests.jsoracle import node_available, node_eval, same
+
+EXAMPLES = int(os.environ.get("EXPR_EXAMPLES", "300"))
+
+JSON_DATA = {
+    "channelId": "c-123", "sceneId": "intro", "count": 3, "ratio": 0.5, "flag": True, "empty": "",
+    "zero": 0, "tags": ["a", "b"], "nested": {"x": 1, "y": None}, "startedAt": "2026-01-21T23:00:00.500Z",
+    "nothing": None, "neg": -2.5, "big": 1e21, "small": 1.5e-7, "text": " Hello, World ",
+}  # fmt: skip
+CONTEXTS = [
+    {"tenantId": "acme", "request": {"method": "POST", "path": "/x", "headers": {}},
+     "user": {"id": "u1", "name": "Ada", "level": 2, "email": "ada@example.com", "roles": ["moderator"],
+              "scopes": ["stream_cast:scenes:manage"]}},
+    {"tenantId": "", "request": {"method": "POST", "path": "/x", "headers": {}}},
+]  # fmt: skip
+STEPS = {"create_subscription": {"output": {"id": "sub-1", "subscribedAt": "2026-01-22T00:00:00.000Z"}},
+         "fetch_channel": {"output": None},
+         "update_viewer_counts": {"tasks": {"count_viewers": {"output": 5}}}}  # fmt: skip
+
+literals = st.sampled_from([
+    "0", "1", "-1", "2.5", "0.1", "1e21", "1e-7", "255", "NaN", "Infinity", "-0", "3",
+    "''", "'a'", "'abc'", "' padded '", "'10'", "'1e3'", "'0x1f'", "'true'", "'\u00e9t\u00e9'", "'2026-01-22'",
+    "true", "false", "null", "undefined", "[]", "[1, 2]", "['a', 'b']", "{}", "{ a: 1 }", "[null]",
+    "`x${1}y`",
+])  # fmt: skip
+paths = st.sampled_from([
+    "$json.channelId", "$json.count", "$json.ratio", "$json.flag", "$json.empty", "$json.zero",
+    "$json.tags", "$json.nested", "$json.nested.x", "$json.nested.y", "$json.startedAt", "$json.nothing",
+    "$json.missing", "$json?.missing?.deep", "$json['sceneId']", "$json.neg", "$json.big", "$json.small",
+    "$json.text", "$context.tenantId", "$context.user?.level", "$context.user?.name", "$context.user?.roles",
+    "$steps.create_subscription.output.id", "$steps.fetch_channel.output?.startedAt",
+    "$steps.update_viewer_counts.tasks.count_viewers.output",
+])  # fmt: skip
+dates = st.sampled_from([
+    "new Date('2026-01-22T00:00:00Z')", "new Date('2026-03-01T12:30:00+02:00')", "new Date('not a date')",
+    "new Date('2026-01-22')", "new Date(0)", "new Date($json.startedAt)",
+])  # fmt: skip
+BINARY = ["+", "-", "*", "/", "%", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "&&", "||", "??"]
+
+
+def _expr(depth: int) -> st.SearchStrategy[str]:
+    leaf = st.one_of(literals, paths)
+    if depth == 0:
+        return leaf
+    sub = _expr(depth - 1)
+    return st.one_of(
+        leaf,
+        st.builds(lambda a, op, b: f"({a} {op} {b})", sub, st.sampled_from(BINARY), sub),
+        st.builds(lambda op, a: f"{op}{a}", st.sampled_from(["!", "-", "typeof "]), st.builds(lambda a: f"({a})", sub)),
+        st.builds(lambda a, b, c: f"({a} ? {b} : {c})", sub, sub, sub),
+        st.builds(lambda a: f"String({a})", sub),
+        st.builds(lambda a: f"Number({a})", sub),
+        st.builds(lambda a: f"Boolean({a})", sub),
+        st.builds(lambda a: f"JSON.stringify({a})", sub),
+        st.builds(lambda f, a, b: f"Math.{f}({a}, {b})", st.sampled_from(["min", "max"]), sub, sub),
+        st.builds(lambda f, a: f"Math.{f}({a})", st.sampled_from(["floor", "ceil", "round", "abs", "sign", "trunc"]), sub),
+        st.builds(lambda d, m: f"{d}.{m}()", dates, st.sampled_from(["getTime", "toISOString"])),
+        st.builds(lambda a, b: f"({a} - {b})", dates, dates),
+        st.builds(lambda a, m, b: f"String({a}).{m}({b})", sub,
+                  st.sampled_from(["includes", "startsWith", "endsWith", "indexOf", "slice", "padStart"]), sub),
+        st.builds(lambda a, m: f"String({a}).{m}()", sub, st.sampled_from(["trim", "toUpperCase", "toLowerCase"])),
+        st.builds(lambda a, b: f"[{a}, {b}].join({b})", sub, sub),
+        st.builds(lambda a, b: f"[{a}].includes({b})", sub, sub),
+        st.builds(lambda a, b: f"{{ k: {a}, '2': {b} }}", sub, sub),
+        st.builds(lambda a: f"`<${{{a}}}>`", sub),
+        st.builds(lambda a: f"({a}).length", sub),
+    )
+
+
+@pytest.mark.skipif(not node_available(), reason="node is not installed")
+def test_generated_expressions_match_node() -> None:
+    cases: list[dict] = []
+
+    @seed(20261126)
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_expr(3), st.sampled_from(CONTEXTS))
+    def collect(expr: str, context: dict) -> None:
+        cases.append({"expr": expr, "json": JSON_DATA, "context": context, "steps": STEPS})
+
+    collect()
+    expected = node_eval(cases)
+    cache: dict = {}
+    diffs = []
+    for case, want in zip(cases, expected, strict=True):
+        got = {k: v for k, v in run_line(case, cache).items() if k != "message"}
+        if not same(got, want):
+            diffs.append((case["expr"], want, got))
+    assert len(cases) >= min(EXAMPLES, 100)
+    assert diffs == [], f"{len(diffs)} of {len(cases)} differ; first: {diffs[:5]}"
