@@ -69,7 +69,7 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
 
 def _expr(args: argparse.Namespace) -> int:
     from compiler.expressions.evaluate import Translation, evaluate, run_line, translate_expression
-    from compiler.expressions.parser import ExpressionError
+    from compiler.expressions.parser import ExpressionError, error_code
 
     if args.jsonl:
         cache: dict[str, Translation | ExpressionError] = {}
@@ -93,7 +93,7 @@ def _expr(args: argparse.Namespace) -> int:
     try:
         tr = translate_expression(args.expression)
     except ExpressionError as err:
-        print(f"<expression>:1:{err.start + 1}: error[{getattr(err, 'code', codes.EXPRESSION_SYNTAX).name}]: "
+        print(f"<expression>:1:{err.start + 1}: error[{error_code(err).name}]: "
               f"{err.message}", file=sys.stderr)
         print(f"  | {args.expression}", file=sys.stderr)
         print(f"  | {' ' * err.start}{'^' * max(1, err.end - err.start)}", file=sys.stderr)

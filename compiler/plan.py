@@ -15,7 +15,7 @@ from typing import Union
 from compiler import codes, sql
 from compiler.diagnostics import Diagnostics, Span
 from compiler.expressions import ast as jsast
-from compiler.expressions.parser import ExpressionError, Parser
+from compiler.expressions.parser import ExpressionError, Parser, error_code
 from compiler.expressions.template import split_template, whole_expression
 from compiler.expressions.translate import Scope, StepInfo, TExpr, Translator
 from compiler.expressions.types import (
@@ -176,12 +176,7 @@ class Planner:
 
     def expr_error(self, err: ExpressionError, s: JString, offset: int, node: Node | None) -> None:
         span = string_span(self.wf.source, s, offset + err.start, offset + err.end)
-        code = getattr(err, "code", None) or (
-            codes.EXPRESSION_SYNTAX if err.kind in ("SyntaxError", "ReferenceError") and not hasattr(err, "code")
-            else codes.UNSUPPORTED_EXPRESSION)
-        if err.kind == "ReferenceError" and not hasattr(err, "code"):
-            code = codes.EXPRESSION_SYNTAX
-        self.diags.add(code, err.message, span, hint=err.hint, node_id=node.id if node else None)
+        self.diags.add(error_code(err), err.message, span, hint=err.hint, node_id=node.id if node else None)
 
     # ------------------------------------------------------------------ expression discovery
 

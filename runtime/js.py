@@ -277,6 +277,7 @@ def date_value(value: object) -> float:
 
 # --------------------------------------------------------------------------- conversions
 
+_MAX_STRING_LENGTH: Final = 2**29 - 24  # V8's limit on 64-bit machines
 _JS_WHITESPACE: Final = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -753,14 +754,17 @@ def str_split(s: str, sep: object = UNDEFINED, limit: object = UNDEFINED) -> lis
 
 
 def str_pad(s: str, max_length: object, fill: object, at_start: bool) -> str:
-    target = int(to_integer(max_length)) if math.isfinite(to_integer(max_length)) else 0
+    n = to_integer(max_length)
+    target = 0 if n <= 0 else min(n, 2.0**53 - 1)  # ToLength
     u = _units(s)
     if target <= len(u):
         return s
     filler = " " if fill is UNDEFINED else _units(to_string(fill))
     if filler == "":
         return s
-    need = target - len(u)
+    if target > _MAX_STRING_LENGTH:
+        raise JsRangeError("Invalid string length")
+    need = int(target) - len(u)
     pad = (filler * (need // len(filler) + 1))[:need]
     return _from_units(pad + u if at_start else u + pad)
 
@@ -769,7 +773,7 @@ def str_repeat(s: str, count: object) -> str:
     n = to_integer(count)
     if n < 0 or math.isinf(n):
         raise JsRangeError(f"Invalid count value: {to_string(count)}")
-    if n * len(s) > 2**29:
+    if n * str_length(s) > _MAX_STRING_LENGTH:
         raise JsRangeError("Invalid string length")
     return s * int(n)
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
+from compiler import codes
 from compiler.expressions import ast as js
 
 
@@ -672,3 +673,11 @@ def _join_surrogates(s: str) -> str:
 def parse_expression(text: str) -> js.Expr:
     """Parse a whole expression; offsets in the tree index into ``text``."""
     return Parser(text).parse()
+
+
+def error_code(err: ExpressionError) -> codes.Code:
+    """The diagnostic code of an expression error."""
+    code = getattr(err, "code", None)
+    if isinstance(code, codes.Code):
+        return code
+    return codes.UNSUPPORTED_EXPRESSION if err.kind == "CompileError" else codes.EXPRESSION_SYNTAX

@@ -1,0 +1,102 @@
+"""The generated handlers imported and executed against a real SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from databases import Database
+
+from generated import registry
+from generated.stream_cast import scene_transition, subscribe, unsubscribe, viewer_count
+from runtime.context import Context
+from runtime.database import DatabaseExecution, migrate
+from runtime.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
+from runtime.results import JsonResult, OkResult, StreamResult
+
+
+def ctx(tenant: str, level: int | None = 1, scopes: tuple[str, ...] = ()) -> Context:
+    c: Context = {"tenantId": tenant, "request": {"method": "POST", "path": "/", "headers": {}}}
+    if level is not None:
+        c["user"] = {"id": f"u{level}", "name": "Ada", "level": float(level), "email": "a@example.com",
+                     "roles": [], "scopes": list(scopes)}
+    return c
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    await database.connect()
+    await migrate(database, registry.DDL_SQLITE)
+    for tenant, cid, live in (("acme", "c1", True), ("acme", "c2", False), ("globex", "g1", True)):
+        await database.execute(
+            "INSERT INTO stream_channel (id, tenant_id, name, is_live, started_at) VALUES (:i, :t, :n, :l, :s)",
+            {"i": cid, "t": tenant, "n": cid, "l": live, "s": "2026-01-22T00:00:00.000Z"})
+    yield database
+    await database.disconnect()
+
+
+async def run(db: Database, module, c: Context, raw: dict):  # noqa: ANN001
+    async with db.connection() as conn, conn.transaction():
+        ex = DatabaseExecution(conn, c)
+        return await module.run(ex, module.parse_input(raw)), ex
+
+
+async def test_subscribe_is_idempotent_and_streams(db: Database) -> None:
+    first, ex = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    again, _ = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    assert isinstance(first, StreamResult) and first.channel == "stream:c1" and first.retry_ms == 5000
+    assert isinstance(first.on_connect, dict) and first.on_connect["userId"] == "u1"
+    assert isinstance(again, StreamResult) and again.on_connect == first.on_connect
+    assert await db.fetch_val("SELECT COUNT(*) FROM stream_subscription") == 1
+
+
+async def test_errors_of_the_spec(db: Database) -> None:
+    with pytest.raises(AuthRequired):
+        await run(db, subscribe, ctx("acme", level=None), {"channelId": "c1"})
+    with pytest.raises(NotFound) as nf:
+        await run(db, subscribe, ctx("acme"), {"channelId": "nope"})
+    assert nf.value.body() == {"error": "Channel not found", "code": "CHANNEL_NOT_FOUND"}
+    with pytest.raises(ValidationFailed):
+        subscribe.parse_input({})
+    with pytest.raises(Forbidden) as fb:
+        await run(db, scene_transition, ctx("acme", level=1), {"channelId": "c1", "sceneId": "s"})
+    assert fb.value.body()["code"] == "AUTH_INSUFFICIENT_LEVEL"
+    assert fb.value.body()["requiredLevel"] == 2 and fb.value.body()["userLevel"] == 1
+    with pytest.raises(NotFound):
+        await run(db, unsubscribe, ctx("acme"), {"channelId": "c1"})
+
+
+async def test_cross_tenant_reads_nothing(db: Database) -> None:
+    await run(db, subscribe, ctx("globex"), {"channelId": "g1"})
+    with pytest.raises(NotFound):
+        await run(db, subscribe, ctx("acme"), {"channelId": "g1"})
+    rows = await db.fetch_all("SELECT tenant_id FROM stream_subscription")
+    assert [r[0] for r in rows] == ["globex"]
+
+
+async def test_scene_transition_updates_and_emits(db: Database) -> None:
+    c = ctx("acme", level=2, scopes=("stream_cast:scenes:manage",))
+    res, ex = await run(db, scene_transition, c, {"channelId": "c1", "sceneId": "intro"})
+    assert isinstance(res, JsonResult) and res.status == 200
+    assert isinstance(res.body, dict) and res.body["sceneId"] == "intro" and res.body["timestamp"].endswith("Z")
+    assert [(e.channel, e.event) for e in ex.events] == [("stream:c1", "scene_changed")]
+    assert await db.fetch_val("SELECT active_scene_id FROM stream_channel WHERE id='c1' AND tenant_id='acme'") \
+        == "intro"
+    assert await db.fetch_val("SELECT active_scene_id FROM stream_channel WHERE id='g1'") is None
+
+
+async def test_viewer_count_fans_out_over_live_channels(db: Database) -> None:
+    await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    res, ex = await run(db, viewer_count, ctx("acme", level=None), {})
+    assert res == OkResult(1)
+    (event,) = ex.events
+    assert event.event == "viewer_count_updated" and isinstance(event.data, dict)
+    assert event.data["viewerCount"] == 1 and event.data["liveTime"] > 0
+
+
+async def test_unsubscribe(db: Database) -> None:
+    await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    res, _ = await run(db, unsubscribe, ctx("acme"), {"channelId": "c1"})
+    assert isinstance(res, JsonResult) and isinstance(res.body, dict) and res.body["ok"] is True
+    assert await db.fetch_val("SELECT COUNT(*) FROM stream_subscription") == 0
