@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: compile check typecheck lint format test test-golden-update run bench clean
+.PHONY: compile check typecheck lint format test run bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -34,10 +34,6 @@ test: $(STAMP)
 	$(PY) -m compiler check
 	$(PY) -m mypy
 	$(PY) -m pytest -q
-
-# After an intended change to code generation: rewrite the golden files, then review the diff.
-test-golden-update: $(STAMP)
-	UPDATE_GOLDEN=1 $(PY) -m pytest -q tests/test_golden.py
 
 run: $(STAMP) compile
 	$(PY) -m runtime serve --include-inactive
