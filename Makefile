@@ -33,6 +33,8 @@ format: $(STAMP)
 test: $(STAMP)
 	$(PY) -m compiler check
 	$(PY) -m mypy
+	$(PY) -m ruff check compiler runtime tests bench
+	$(PY) -m black --check --quiet compiler runtime tests bench generated
 	$(PY) -m pytest -q
 
 run: $(STAMP) compile

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def timed(args: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "compiler", *args], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "compiler", *args], cwd=ROOT, check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
@@ -31,8 +33,9 @@ def main() -> None:
         for i in range(500):
             base = json.loads((ROOT / f"workflows/stream_cast/{names[i % 4]}.json").read_text())
             base["id"] = f"{base['id']}_{i}"
-            base["meta"]["triggers"] = [t.replace("/stream_cast/", f"/stream_cast/v{i}/")
-                                        for t in base["meta"]["triggers"]]
+            base["meta"]["triggers"] = [
+                t.replace("/stream_cast/", f"/stream_cast/v{i}/") for t in base["meta"]["triggers"]
+            ]
             (src / f"{names[i % 4]}_{i}.json").write_text(json.dumps(base))
         many = timed(["compile", str(src.parent), "--out", str(Path(tmp) / "out500")])
     print(f"cold compile of 4 workflows:   {cold:6.2f} s (target < 2 s)")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from compiler.expressions.parser import parse_expression  # noqa: E402
-from compiler.expressions.translate import Scope, TExpr, Translator  # noqa: E402
-from compiler.expressions.types import CONTEXT, STR, USER, Field, Record  # noqa: E402
-from runtime import js  # noqa: E402
+from compiler.expressions.parser import parse_expression
+from compiler.expressions.translate import Scope, TExpr, Translator
+from compiler.expressions.types import CONTEXT, STR, USER, Field, Record
+from runtime import js
 
 CHANNEL = Record("StreamChannel", "Channel", (Field("id", STR), Field("startedAt", STR)))
 SCOPE = Scope(
@@ -26,12 +26,16 @@ SPEC = {
     "$context.user.level >= 2 && $context.tenantId": 'user["level"] >= 2 and ctx["tenantId"]',
     "'stream:' + $json.channelId": '"stream:" + json["channelId"]',
     "new Date().toISOString()": 'datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")',
-    "{ subscriptionId: $json.channelId, userId: $context.user.id }":
-        '{"subscriptionId": json["channelId"], "userId": user["id"]}',
+    "{ subscriptionId: $json.channelId, userId: $context.user.id }": '{"subscriptionId": json["channelId"], "userId": user["id"]}',
 }
-ENV = {"js": js, "datetime": datetime, "UTC": UTC,
-       "json": {"channelId": "c-1"}, "ctx": {"tenantId": "acme"},
-       "user": {"id": "u1", "level": 2.0, "name": "Ada", "email": "", "roles": [], "scopes": []}}
+ENV = {
+    "js": js,
+    "datetime": datetime,
+    "UTC": UTC,
+    "json": {"channelId": "c-1"},
+    "ctx": {"tenantId": "acme"},
+    "user": {"id": "u1", "level": 2.0, "name": "Ada", "email": "", "roles": [], "scopes": []},
+}
 
 
 def main() -> None:

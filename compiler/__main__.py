@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -26,15 +27,22 @@ def _print_diagnostics(res: Result, fmt: str, werror: bool) -> bool:
         n_err = len(res.diagnostics.errors())
         n_warn = len(res.diagnostics.warnings())
         if items:
-            print(f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}",
-                  file=sys.stderr)
+            print(
+                f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}",
+                file=sys.stderr,
+            )
     return failed
 
 
 def _promote(d: Diagnostic, werror: bool) -> Diagnostic:
     if werror and d.severity is codes.Severity.WARNING:
-        return Diagnostic(codes.Code(d.code.name, codes.Severity.ERROR, d.code.summary), d.message, d.span,
-                          d.hint, d.node_id)
+        return Diagnostic(
+            codes.Code(d.code.name, codes.Severity.ERROR, d.code.summary),
+            d.message,
+            d.span,
+            d.hint,
+            d.node_id,
+        )
     return d
 
 
@@ -57,13 +65,18 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
         if bad:
             for p in bad:
                 print(f"{out / p}: stale", file=sys.stderr)
-            print(f"{len(bad)} generated file(s) differ from the workflows; run `make compile`", file=sys.stderr)
+            print(
+                f"{len(bad)} generated file(s) differ from the workflows; run `make compile`",
+                file=sys.stderr,
+            )
             return 1
         print(f"{out}: up to date ({len(res.files)} files)")
         return 0
     changed = write_all(out, res.files)
-    print(f"compiled {len(res.workflows)} workflow(s) into {out}: "
-          + (f"{len(changed)} file(s) changed" if changed else "no changes"))
+    print(
+        f"compiled {len(res.workflows)} workflow(s) into {out}: "
+        + (f"{len(changed)} file(s) changed" if changed else "no changes")
+    )
     return 0
 
 
@@ -73,8 +86,12 @@ def _expr(args: argparse.Namespace) -> int:
 
     if args.jsonl:
         cache: dict[str, Translation | ExpressionError] = {}
-        stream = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")
-        with stream:
+        with contextlib.ExitStack() as stack:
+            stream = (
+                sys.stdin
+                if args.jsonl == "-"
+                else stack.enter_context(open(args.jsonl, encoding="utf-8"))
+            )
             for raw in stream:
                 if not raw.strip():
                     continue
@@ -83,8 +100,14 @@ def _expr(args: argparse.Namespace) -> int:
                 except json.JSONDecodeError as err:
                     out: dict[str, object] = {"error": "InvalidInput", "message": str(err)}
                 else:
-                    out = run_line(line, cache) if isinstance(line, dict) else {
-                        "error": "InvalidInput", "message": "each line must be a JSON object"}
+                    out = (
+                        run_line(line, cache)
+                        if isinstance(line, dict)
+                        else {
+                            "error": "InvalidInput",
+                            "message": "each line must be a JSON object",
+                        }
+                    )
                 print(json.dumps(out, ensure_ascii=False))
         return 0
     if args.expression is None:
@@ -93,8 +116,10 @@ def _expr(args: argparse.Namespace) -> int:
     try:
         tr = translate_expression(args.expression)
     except ExpressionError as err:
-        print(f"<expression>:1:{err.start + 1}: error[{error_code(err).name}]: "
-              f"{err.message}", file=sys.stderr)
+        print(
+            f"<expression>:1:{err.start + 1}: error[{error_code(err).name}]: " f"{err.message}",
+            file=sys.stderr,
+        )
         print(f"  | {args.expression}", file=sys.stderr)
         print(f"  | {' ' * err.start}{'^' * max(1, err.end - err.start)}", file=sys.stderr)
         if err.hint:
@@ -125,29 +150,45 @@ def _explain(args: argparse.Namespace) -> int:
 
     text = explain(args.code)
     if text is None:
-        print(f"error: unknown code `{args.code}`; codes: "
-              + ", ".join(c.name for c in codes.all_codes()), file=sys.stderr)
+        print(
+            f"error: unknown code `{args.code}`; codes: "
+            + ", ".join(c.name for c in codes.all_codes()),
+            file=sys.stderr,
+        )
         return 2
     print(text)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m compiler", description="Compile workflow JSON into Python.")
+    parser = argparse.ArgumentParser(
+        prog="python -m compiler", description="Compile workflow JSON into Python."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_ in (("compile", "compile workflows into generated/"),
-                        ("check", "fail when generated/ is stale or the workflows have errors")):
+    for name, help_ in (
+        ("compile", "compile workflows into generated/"),
+        ("check", "fail when generated/ is stale or the workflows have errors"),
+    ):
         p = sub.add_parser(name, help=help_)
-        p.add_argument("sources", nargs="*", metavar="SRC", help="workflow folders or files (default workflows/)")
+        p.add_argument(
+            "sources",
+            nargs="*",
+            metavar="SRC",
+            help="workflow folders or files (default workflows/)",
+        )
         p.add_argument("--out", default="generated", help="output folder (default generated/)")
-        p.add_argument("--format", choices=("human", "json"), default="human", help="diagnostics format")
+        p.add_argument(
+            "--format", choices=("human", "json"), default="human", help="diagnostics format"
+        )
         p.add_argument("--werror", action="store_true", help="treat warnings as errors")
     p = sub.add_parser("expr", help="translate an expression and evaluate it on sample data")
     p.add_argument("expression", nargs="?")
     p.add_argument("--json", help="the $json value, as JSON")
     p.add_argument("--context", help="the $context value, as JSON")
     p.add_argument("--steps", help="the $steps value, as JSON")
-    p.add_argument("--jsonl", metavar="FILE", help='read {"expr","json","context","steps"} lines ("-": stdin)')
+    p.add_argument(
+        "--jsonl", metavar="FILE", help='read {"expr","json","context","steps"} lines ("-": stdin)'
+    )
     p = sub.add_parser("explain", help="explain a diagnostic code")
     p.add_argument("code")
     args = parser.parse_args(argv)

@@ -43,7 +43,9 @@ SCHEMA_VIOLATION = _code("schema-violation", E, "a value does not match the file
 UNKNOWN_KEY = _code("unknown-key", E, "an object has a key the format does not define")
 MISSING_KEY = _code("missing-key", E, "an object lacks a required key")
 WRONG_TYPE = _code("wrong-type", E, "a value has the wrong JSON type")
-UNKNOWN_NODE_TYPE = _code("unknown-node-type", E, "a node's type is not one of the supported types")
+UNKNOWN_NODE_TYPE = _code(
+    "unknown-node-type", E, "a node's type is not one of the supported types"
+)
 UNSUPPORTED_TYPE_VERSION = _code(
     "unsupported-type-version", E, "a node's typeVersion is not supported for its type"
 )
@@ -55,7 +57,12 @@ UNKNOWN_FIELD = _code("unknown-field", E, "a filter or data key is not a field o
 MISSING_ENTITIES = _code("missing-entities", E, "a package has no entities.json")
 INVALID_ENTITY = _code("invalid-entity", E, "an entity declaration is inconsistent")
 MISSING_PARAMETER = _code("missing-parameter", E, "a node lacks a parameter its operation needs")
-INVALID_PARAMETER = _code("invalid-parameter", E, "a node parameter has a value the node cannot use")
+INVALID_PARAMETER = _code(
+    "invalid-parameter", E, "a node parameter has a value the node cannot use"
+)
+INVALID_NAME = _code(
+    "invalid-name", E, "a package folder or workflow file cannot name a Python module"
+)
 INVALID_TRIGGER = _code("invalid-trigger", E, "a meta.triggers entry cannot be parsed")
 DUPLICATE_ROUTE = _code("duplicate-route", E, "two workflows claim the same route")
 # graph
@@ -76,8 +83,12 @@ EXPRESSION_SYNTAX = _code("expression-syntax", E, "an expression cannot be parse
 UNSUPPORTED_EXPRESSION = _code(
     "unsupported-expression", E, "an expression uses JavaScript outside the supported subset"
 )
-UNKNOWN_ROOT = _code("unknown-root", E, "an expression names a root other than $json, $context, $steps")
-UNKNOWN_PROPERTY = _code("unknown-property", E, "an expression reads a property the value does not have")
+UNKNOWN_ROOT = _code(
+    "unknown-root", E, "an expression names a root other than $json, $context, $steps"
+)
+UNKNOWN_PROPERTY = _code(
+    "unknown-property", E, "an expression reads a property the value does not have"
+)
 UNKNOWN_STEP = _code("unknown-step", E, "$steps names a node that is not upstream of the use")
 UNKNOWN_METHOD = _code("unknown-method", E, "an expression calls a method the value does not have")
 EXPRESSION_TYPE = _code("expression-type", E, "an expression's type does not fit where it is used")
@@ -90,7 +101,9 @@ TENANT_FILTER_NOT_CONTEXT = _code(
 )
 TENANT_DATA_MISSING = _code("tenant-data-missing", E, "a create does not write tenantId")
 TENANT_DATA_NOT_CONTEXT = _code(
-    "tenant-data-not-context", E, "a create or update writes tenantId from something other than the context"
+    "tenant-data-not-context",
+    E,
+    "a create or update writes tenantId from something other than the context",
 )
 WORKFLOW_TENANT = _code(
     "workflow-tenant", E, "the workflow's tenantId is not {{ $context.tenantId }}"
@@ -102,7 +115,9 @@ UNKNOWN_STATIC_DATA = _code("unknown-static-data", W, "a staticData key has no e
 SCHEDULE_DISAGREEMENT = _code(
     "schedule-disagreement", W, "meta.schedule, the SCHEDULED trigger and updateInterval disagree"
 )
-INACTIVE_WORKFLOW = _code("inactive-workflow", W, "the workflow is inactive and is not served by default")
+INACTIVE_WORKFLOW = _code(
+    "inactive-workflow", W, "the workflow is inactive and is not served by default"
+)
 UNAUTHENTICATED_ROUTE = _code(
     "unauthenticated-route", W, "an HTTP-triggered workflow never checks the user"
 )

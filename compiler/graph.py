@@ -53,15 +53,24 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     graph = Graph(root=None)
     incoming: dict[str, list[tuple[str, Span]]] = {i: [] for i in ids}
     if not wf.nodes:
-        diags.add(codes.NO_NODES, f"workflow `{wf.id}` has no nodes", wf.span,
-                  hint="add at least one node to `nodes`")
+        diags.add(
+            codes.NO_NODES,
+            f"workflow `{wf.id}` has no nodes",
+            wf.span,
+            hint="add at least one node to `nodes`",
+        )
         return graph
     for src_key, body in wf.connections.entries:
         src = src_key.value
         if src not in known:
             s = did_you_mean(src, ids)
-            diags.add(codes.UNKNOWN_CONNECTION_SOURCE, f"connections names `{src}`, which is not a node",
-                      src_key.span, node_id=src, hint=f"did you mean `{s}`?" if s else "node ids: " + ", ".join(ids))
+            diags.add(
+                codes.UNKNOWN_CONNECTION_SOURCE,
+                f"connections names `{src}`, which is not a node",
+                src_key.span,
+                node_id=src,
+                hint=f"did you mean `{s}`?" if s else "node ids: " + ", ".join(ids),
+            )
             continue
         node = wf.node(src)
         assert node is not None
@@ -75,10 +84,18 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             if not isinstance(branch, JArray):
                 continue
             if bi >= max_branches and branch.items:
-                what = "a condition has two outputs: main[0] (true) and main[1] (false)" if max_branches == 2 \
+                what = (
+                    "a condition has two outputs: main[0] (true) and main[1] (false)"
+                    if max_branches == 2
                     else f"{node.type or 'this node'} has one output, main[0]"
-                diags.add(codes.INVALID_BRANCH, f"node `{src}` has no output main[{bi}]", branch.span, node_id=src,
-                          hint=what)
+                )
+                diags.add(
+                    codes.INVALID_BRANCH,
+                    f"node `{src}` has no output main[{bi}]",
+                    branch.span,
+                    node_id=src,
+                    hint=what,
+                )
                 continue
             for conn in branch.items:
                 if not isinstance(conn, JObject):
@@ -88,14 +105,25 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 target = target_v.value
                 if target not in known:
                     s = did_you_mean(target, ids)
-                    diags.add(codes.DANGLING_CONNECTION, f"node `{src}` connects to `{target}`, which does not exist",
-                              target_v.span, node_id=src,
-                              hint=f"did you mean `{s}`?" if s else "connect to one of: " + ", ".join(ids))
+                    diags.add(
+                        codes.DANGLING_CONNECTION,
+                        f"node `{src}` connects to `{target}`, which does not exist",
+                        target_v.span,
+                        node_id=src,
+                        hint=(
+                            f"did you mean `{s}`?" if s else "connect to one of: " + ", ".join(ids)
+                        ),
+                    )
                     continue
                 index_v = conn.get("index")
                 if isinstance(index_v, JNumber) and index_v.value != 0:
-                    diags.add(codes.INVALID_BRANCH, f"node `{target}` has one input; index {index_v.value} does not exist",
-                              index_v.span, node_id=src, hint="use `\"index\": 0`")
+                    diags.add(
+                        codes.INVALID_BRANCH,
+                        f"node `{target}` has one input; index {index_v.value} does not exist",
+                        index_v.span,
+                        node_id=src,
+                        hint='use `"index": 0`',
+                    )
                 if target in targets:
                     continue
                 targets.append(target)
@@ -113,11 +141,16 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         for branch in graph.outputs.get(n, []):
             for t in branch:
                 if color[t] == 1:
-                    cycle = stack[stack.index(t):] + [t]
+                    cycle = [*stack[stack.index(t) :], t]
                     cyclic.update(cycle)
                     span = next(sp for s, sp in incoming[t] if s == n)
-                    diags.add(codes.CYCLE, "connections form a cycle: " + " -> ".join(cycle), span, node_id=n,
-                              hint=f"remove the connection from `{n}` to `{t}`; workflows run top to bottom once")
+                    diags.add(
+                        codes.CYCLE,
+                        "connections form a cycle: " + " -> ".join(cycle),
+                        span,
+                        node_id=n,
+                        hint=f"remove the connection from `{n}` to `{t}`; workflows run top to bottom once",
+                    )
                 elif color[t] == 0:
                     visit(t, stack)
         stack.pop()
@@ -130,24 +163,35 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     roots = [i for i in ids if not incoming[i]]
     if not roots:
         if not cyclic:
-            diags.add(codes.CYCLE, "every node has an incoming connection, so none can start the workflow",
-                      wf.connections.span, hint="the first node must not be the target of a connection")
+            diags.add(
+                codes.CYCLE,
+                "every node has an incoming connection, so none can start the workflow",
+                wf.connections.span,
+                hint="the first node must not be the target of a connection",
+            )
         return graph
     graph.root = roots[0]
     if len(roots) > 1:
         for extra in roots[1:]:
             node = wf.node(extra)
             assert node is not None
-            diags.add(codes.SEVERAL_ROOTS,
-                      f"node `{extra}` has no incoming connection, but `{roots[0]}` already starts the workflow",
-                      node.id_span, node_id=extra,
-                      hint=f"connect `{extra}` from the node that should run before it, or delete it")
+            diags.add(
+                codes.SEVERAL_ROOTS,
+                f"node `{extra}` has no incoming connection, but `{roots[0]}` already starts the workflow",
+                node.id_span,
+                node_id=extra,
+                hint=f"connect `{extra}` from the node that should run before it, or delete it",
+            )
     for target, sources in incoming.items():
         if len(sources) > 1 and target not in cyclic:
             names = ", ".join(f"`{s}`" for s, _ in sources)
-            diags.add(codes.FAN_IN, f"node `{target}` is reached from several nodes ({names})", sources[1][1],
-                      node_id=sources[1][0],
-                      hint="a node runs after exactly one other node; duplicate the node for each path")
+            diags.add(
+                codes.FAN_IN,
+                f"node `{target}` is reached from several nodes ({names})",
+                sources[1][1],
+                node_id=sources[1][0],
+                hint="a node runs after exactly one other node; duplicate the node for each path",
+            )
         elif sources:
             graph.parent[target] = sources[0][0]
 
@@ -168,6 +212,11 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         if i not in seen and i not in roots[1:]:
             node = wf.node(i)
             assert node is not None
-            diags.add(codes.UNREACHABLE_NODE, f"node `{i}` can never run: no path leads to it from `{graph.root}`",
-                      node.id_span, node_id=i, hint=f"connect it from a node reachable from `{graph.root}`, or delete it")
+            diags.add(
+                codes.UNREACHABLE_NODE,
+                f"node `{i}` can never run: no path leads to it from `{graph.root}`",
+                node.id_span,
+                node_id=i,
+                hint=f"connect it from a node reachable from `{graph.root}`, or delete it",
+            )
     return graph

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from compiler import codes
 from compiler.diagnostics import Diagnostics, Position, Span
@@ -65,11 +64,11 @@ class JObject:
                 return k.span
         return None
 
-    def keys(self) -> list[str]:
+    def key_names(self) -> list[str]:
         return [k.value for k, _ in self.entries]
 
 
-JValue = Union[JString, JNumber, JBool, JNull, JArray, JObject]
+JValue = JString | JNumber | JBool | JNull | JArray | JObject
 
 
 def to_python(value: JValue) -> object:
@@ -171,7 +170,7 @@ class _Parser:
                 span = self.src.span(start, self.pos)
                 return JNull(span) if make is None else JBool(make, span)
         if ch == "'":
-            self.fail("strings must use double quotes", hint='write "text", not \'text\'')
+            self.fail("strings must use double quotes", hint="write \"text\", not 'text'")
         if ch in "}]":
             self.fail(f"unexpected `{ch}`, expected a value", hint="remove the trailing comma")
         self.fail(f"unexpected {self.describe()}, expected a value")
@@ -320,7 +319,9 @@ class _Parser:
                     and i + 1 < len(chars)
                     and 0xDC00 <= ord(chars[i + 1]) <= 0xDFFF
                 ):
-                    joined.append(chr(0x10000 + ((ord(c) - 0xD800) << 10) + ord(chars[i + 1]) - 0xDC00))
+                    joined.append(
+                        chr(0x10000 + ((ord(c) - 0xD800) << 10) + ord(chars[i + 1]) - 0xDC00)
+                    )
                     joined_offsets.append(offsets[i])
                     i += 2
                     continue
@@ -376,20 +377,30 @@ def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:
         return None
 
 
-def load_file(path: str, display_path: str, diags: Diagnostics) -> tuple[SourceFile, JValue] | None:
+def load_file(
+    path: str, display_path: str, diags: Diagnostics
+) -> tuple[SourceFile, JValue] | None:
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as err:
-        diags.add(codes.UNREADABLE_FILE, f"cannot read file: {err.strerror}", None,
-                  hint=f"check that {display_path} exists and is readable")
+        diags.add(
+            codes.UNREADABLE_FILE,
+            f"cannot read file: {err.strerror}",
+            None,
+            hint=f"check that {display_path} exists and is readable",
+        )
         return None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         src = SourceFile(display_path, raw.decode("utf-8", errors="replace"))
-        diags.add(codes.INVALID_JSON, "the file is not valid UTF-8",
-                  src.span(err.start, err.start + 1), hint="save the file as UTF-8")
+        diags.add(
+            codes.INVALID_JSON,
+            "the file is not valid UTF-8",
+            src.span(err.start, err.start + 1),
+            hint="save the file as UTF-8",
+        )
         return None
     source = SourceFile(display_path, text)
     value = parse_json(source, diags)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from compiler import codes
 from compiler.diagnostics import Diagnostics, Span
@@ -23,7 +22,13 @@ NODE_TYPES: dict[str, tuple[int, ...]] = {
     "metabuilder.action": (1,),
     "metabuilder.operation": (1,),
 }
-DB_OPERATIONS = ("database_read", "database_create", "database_update", "database_delete", "database_count")
+DB_OPERATIONS = (
+    "database_read",
+    "database_create",
+    "database_update",
+    "database_delete",
+    "database_count",
+)
 ACTIONS = ("http_response", "sse_stream", "emit_event", "log")
 VALIDATORS = ("required", "email", "uuid", "string", "number", "boolean", "nonEmpty")
 STATIC_DATA_KEYS = {
@@ -34,6 +39,7 @@ STATIC_DATA_KEYS = {
     "maxChannels": "largest number of items a scheduled fan-out handles per run",
 }
 FIELD_TYPES = ("string", "integer", "number", "boolean", "datetime")
+_DB_ARGS = ("filter", "data", "limit", "skip")
 
 
 # ----------------------------------------------------------------------------- entities
@@ -99,35 +105,32 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
             default = _literal(default_v) if default_v is not None else None
             col = _str(fdef.get("column")) or snake_case(fname.value)
             fields[fname.value] = EntityField(
-                fname.value, ftype, _bool(fdef.get("nullable")), default, default_v is not None,
-                col, fname.span,
+                fname.value,
+                ftype,
+                _bool(fdef.get("nullable")),
+                default,
+                default_v is not None,
+                col,
+                fname.span,
             )
             if default_v is not None and default is not None and not _default_fits(ftype, default):
-                diags.add(codes.INVALID_ENTITY, f"default {default!r} does not fit the {ftype} field "
-                          f"`{name_s.value}.{fname.value}`", default_v.span,
-                          hint="use a value of the field's type, or \"uuid\" / \"now\" to generate one")
-
-        def keys(key: str) -> list[Key]:
-            arr = body.get(key)
-            result: list[Key] = []
-            if isinstance(arr, JArray):
-                for item in arr.items:
-                    assert isinstance(item, JObject)
-                    fs = item.get("fields")
-                    names = tuple(_str(x) or "" for x in fs.items) if isinstance(fs, JArray) else ()
-                    for x in fs.items if isinstance(fs, JArray) else ():
-                        if isinstance(x, JString) and x.value not in fields:
-                            s = did_you_mean(x.value, fields)
-                            diags.add(codes.INVALID_ENTITY, f"`{x.value}` is not a field of {name_s.value}",
-                                      x.span, hint=f"did you mean `{s}`?" if s else "list declared fields only")
-                    result.append(Key(_str(item.get("name")) or "", names, item.span))
-            return result
+                diags.add(
+                    codes.INVALID_ENTITY,
+                    f"default {default!r} does not fit the {ftype} field "
+                    f"`{name_s.value}.{fname.value}`",
+                    default_v.span,
+                    hint='use a value of the field\'s type, or "uuid" / "now" to generate one',
+                )
 
         pk_v = body.get("primaryKey")
         pk = _str(pk_v) or "id"
         if pk not in fields and pk_v is not None:
-            diags.add(codes.INVALID_ENTITY, f"primary key `{pk}` is not a field of {name_s.value}", pk_v.span,
-                      hint="name one of the declared fields")
+            diags.add(
+                codes.INVALID_ENTITY,
+                f"primary key `{pk}` is not a field of {name_s.value}",
+                pk_v.span,
+                hint="name one of the declared fields",
+            )
         out[name_s.value] = Entity(
             name=name_s.value,
             label=_str(body.get("label")) or name_s.value,
@@ -135,11 +138,36 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
             table=_str(body.get("table")) or snake_case(name_s.value),
             primary_key=pk,
             fields=fields,
-            unique=keys("unique"),
-            indexes=keys("indexes"),
+            unique=_keys(body, "unique", name_s.value, fields, diags),
+            indexes=_keys(body, "indexes", name_s.value, fields, diags),
             span=name_s.span,
         )
     return out
+
+
+def _keys(
+    body: JObject, key: str, entity: str, fields: dict[str, EntityField], diags: Diagnostics
+) -> list[Key]:
+    """The unique keys or indexes of an entity, each field checked against ``fields``."""
+    result: list[Key] = []
+    arr = body.get(key)
+    for item in arr.items if isinstance(arr, JArray) else ():
+        assert isinstance(item, JObject)
+        fs = item.get("fields")
+        parts = fs.items if isinstance(fs, JArray) else ()
+        for x in parts:
+            if isinstance(x, JString) and x.value not in fields:
+                s = did_you_mean(x.value, fields)
+                diags.add(
+                    codes.INVALID_ENTITY,
+                    f"`{x.value}` is not a field of {entity}",
+                    x.span,
+                    hint=f"did you mean `{s}`?" if s else "list declared fields only",
+                )
+        result.append(
+            Key(_str(item.get("name")) or "", tuple(_str(x) or "" for x in parts), item.span)
+        )
+    return result
 
 
 def _default_fits(ftype: str, v: object) -> bool:
@@ -223,7 +251,7 @@ class OperationSpec:
     tasks: list[Task]
 
 
-Spec = Union[ValidateSpec, DatabaseSpec, ConditionSpec, ActionSpec, OperationSpec]
+Spec = ValidateSpec | DatabaseSpec | ConditionSpec | ActionSpec | OperationSpec
 
 
 @dataclass
@@ -261,7 +289,7 @@ class ScheduleTrigger:
     span: Span
 
 
-Trigger = Union[HttpTrigger, ScheduleTrigger]
+Trigger = HttpTrigger | ScheduleTrigger
 
 
 @dataclass
@@ -340,45 +368,74 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
         rest = s.removeprefix("SCHEDULED:")
         m = _SCHEDULE_EVERY.fullmatch(rest)
         if not m:
-            diags.add(codes.INVALID_TRIGGER, f"cannot read the schedule `{rest}`", text.span,
-                      hint="write SCHEDULED:every_<n>_<seconds|minutes|hours|milliseconds>")
+            diags.add(
+                codes.INVALID_TRIGGER,
+                f"cannot read the schedule `{rest}`",
+                text.span,
+                hint="write SCHEDULED:every_<n>_<seconds|minutes|hours|milliseconds>",
+            )
             return None
         return ScheduleTrigger(rest, int(m["n"]) * _UNIT_MS[m["unit"]], text.span)
     m = _TRIGGER.fullmatch(s)
     if not m:
         method = s.split(" ", 1)[0]
-        hint = ("write `METHOD /api/v1/{tenant}/...` with METHOD one of GET, POST, PUT, PATCH, DELETE, "
-                "or `SCHEDULED:every_<n>_seconds`")
-        if method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE") and method != method.upper():
+        hint = (
+            "write `METHOD /api/v1/{tenant}/...` with METHOD one of GET, POST, PUT, PATCH, DELETE, "
+            "or `SCHEDULED:every_<n>_seconds`"
+        )
+        if (
+            method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE")
+            and method != method.upper()
+        ):
             hint = f"write the method in capitals: `{method.upper()}`"
         diags.add(codes.INVALID_TRIGGER, f"cannot read the trigger `{s}`", text.span, hint=hint)
         return None
     path = m["path"]
     if not path.startswith("/api/v1/{tenant}/") or len(path) <= len("/api/v1/{tenant}/"):
-        diags.add(codes.INVALID_TRIGGER, f"route `{path}` does not start with `/api/v1/{{tenant}}/`", text.span,
-                  hint="every route is tenant-scoped: `/api/v1/{tenant}/<package>/<name>`")
+        diags.add(
+            codes.INVALID_TRIGGER,
+            f"route `{path}` does not start with `/api/v1/{{tenant}}/`",
+            text.span,
+            hint="every route is tenant-scoped: `/api/v1/{tenant}/<package>/<name>`",
+        )
         return None
     segments = path.split("/")[4:]
     params: list[str] = []
     for seg in segments:
         if not seg:
-            diags.add(codes.INVALID_TRIGGER, f"route `{path}` has an empty segment", text.span,
-                      hint="remove the doubled or trailing `/`")
+            diags.add(
+                codes.INVALID_TRIGGER,
+                f"route `{path}` has an empty segment",
+                text.span,
+                hint="remove the doubled or trailing `/`",
+            )
             return None
         if "{" in seg or "}" in seg:
             pm = re.fullmatch(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", seg)
             if not pm:
-                diags.add(codes.INVALID_TRIGGER, f"route segment `{seg}` is not a parameter like `{{name}}`",
-                          text.span, hint="a parameter is a whole segment: `/{channelId}/`")
+                diags.add(
+                    codes.INVALID_TRIGGER,
+                    f"route segment `{seg}` is not a parameter like `{{name}}`",
+                    text.span,
+                    hint="a parameter is a whole segment: `/{channelId}/`",
+                )
                 return None
             if pm[1] == "tenant" or pm[1] in params:
-                diags.add(codes.INVALID_TRIGGER, f"route parameter `{pm[1]}` appears twice", text.span,
-                          hint="give each parameter its own name")
+                diags.add(
+                    codes.INVALID_TRIGGER,
+                    f"route parameter `{pm[1]}` appears twice",
+                    text.span,
+                    hint="give each parameter its own name",
+                )
                 return None
             params.append(pm[1])
         elif not re.fullmatch(r"[A-Za-z0-9_.~-]+", seg):
-            diags.add(codes.INVALID_TRIGGER, f"route segment `{seg}` has characters a URL path cannot hold",
-                      text.span, hint="use letters, digits, `-`, `_` and `.`")
+            diags.add(
+                codes.INVALID_TRIGGER,
+                f"route segment `{seg}` has characters a URL path cannot hold",
+                text.span,
+                hint="use letters, digits, `-`, `_` and `.`",
+            )
             return None
     return HttpTrigger(m["method"], path, tuple(params), text.span)
 
@@ -391,30 +448,47 @@ class _NodeBuilder:
     def require(self, params: JObject, key: str, node: str, what: str) -> JValue | None:
         v = params.get(key)
         if v is None:
-            self.diags.add(codes.MISSING_PARAMETER, f"node `{node}` needs the parameter `{key}` ({what})",
-                           Span(params.span.path, params.span.start, params.span.start), node_id=node,
-                           hint=f"add `\"{key}\": ...` to its parameters")
+            self.diags.add(
+                codes.MISSING_PARAMETER,
+                f"node `{node}` needs the parameter `{key}` ({what})",
+                Span(params.span.path, params.span.start, params.span.start),
+                node_id=node,
+                hint=f'add `"{key}": ...` to its parameters',
+            )
         return v
 
-    def string(self, params: JObject, key: str, node: str, what: str, required: bool = True) -> tuple[str, Span] | None:
+    def string(
+        self, params: JObject, key: str, node: str, what: str, required: bool = True
+    ) -> tuple[str, Span] | None:
         v = self.require(params, key, node, what) if required else params.get(key)
         if v is None:
             return None
         if not isinstance(v, JString):
-            self.diags.add(codes.INVALID_PARAMETER, f"parameter `{key}` of node `{node}` must be a string",
-                           v.span, node_id=node, hint=f"write {what} as a string")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"parameter `{key}` of node `{node}` must be a string",
+                v.span,
+                node_id=node,
+                hint=f"write {what} as a string",
+            )
             return None
         return v.value, v.span
 
-    def choice(self, params: JObject, key: str, node: str, options: tuple[str, ...]) -> tuple[str, Span] | None:
+    def choice(
+        self, params: JObject, key: str, node: str, options: tuple[str, ...]
+    ) -> tuple[str, Span] | None:
         got = self.string(params, key, node, "one of " + ", ".join(options))
         if got is None:
             return None
         if got[0] not in options:
             s = did_you_mean(got[0], options)
-            self.diags.add(codes.INVALID_PARAMETER, f"`{got[0]}` is not a valid `{key}` for node `{node}`",
-                           got[1], node_id=node,
-                           hint=f"did you mean `{s}`?" if s else f"use one of: {', '.join(options)}")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"`{got[0]}` is not a valid `{key}` for node `{node}`",
+                got[1],
+                node_id=node,
+                hint=f"did you mean `{s}`?" if s else f"use one of: {', '.join(options)}",
+            )
             return None
         return got
 
@@ -423,8 +497,13 @@ class _NodeBuilder:
         if v is None:
             return [], None
         if not isinstance(v, JObject):
-            self.diags.add(codes.INVALID_PARAMETER, f"parameter `{key}` of node `{node}` must be an object",
-                           v.span, node_id=node, hint=f"write {key} as {{\"field\": value}}")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"parameter `{key}` of node `{node}` must be an object",
+                v.span,
+                node_id=node,
+                hint=f'write {key} as {{"field": value}}',
+            )
             return [], v.span
         return [Entry(k.value, k.span, val) for k, val in v.entries], v.span
 
@@ -433,70 +512,122 @@ class _NodeBuilder:
         if v is None:
             return None
         if not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value < 0:
-            self.diags.add(codes.INVALID_PARAMETER, f"parameter `{key}` of node `{node}` must be a whole number "
-                           "0 or more", v.span, node_id=node, hint=f"write e.g. `\"{key}\": 100`")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"parameter `{key}` of node `{node}` must be a whole number " "0 or more",
+                v.span,
+                node_id=node,
+                hint=f'write e.g. `"{key}": 100`',
+            )
             return None
         return v.value
 
-    def db_op(self, params: JObject, node: str, op_key: str, span: Span, allowed_keys: tuple[str, ...],
-              filter_src: JObject) -> DbOp | None:
-        for k, _ in params.entries:
-            if k.value not in allowed_keys:
-                s = did_you_mean(k.value, allowed_keys)
-                self.diags.add(codes.INVALID_PARAMETER, f"node `{node}` has no parameter `{k.value}`", k.span,
-                               node_id=node, hint=f"did you mean `{s}`?" if s else
-                               f"database operations take: {', '.join(allowed_keys)}")
-        op = self.choice(params, op_key, node, DB_OPERATIONS)
-        ent = self.string(params, "entity", node, "the entity name")
-        filt, fspan = self.entries(filter_src, "filter", node)
-        data, dspan = self.entries(filter_src, "data", node) if filter_src is not params else self.entries(params, "data", node)
-        limit = self.count(filter_src, "limit", node) if filter_src.get("limit") else self.count(params, "limit", node)
-        skip = self.count(filter_src, "skip", node) if filter_src.get("skip") else self.count(params, "skip", node)
+    def unknown_keys(self, obj: JObject, allowed: tuple[str, ...], node: str, what: str) -> None:
+        for k, _ in obj.entries:
+            if k.value not in allowed:
+                s = did_you_mean(k.value, allowed)
+                self.diags.add(
+                    codes.INVALID_PARAMETER,
+                    f"{what} of node `{node}` has no key `{k.value}`",
+                    k.span,
+                    node_id=node,
+                    hint=f"did you mean `{s}`?" if s else f"it takes: {', '.join(allowed)}",
+                )
+
+    def db_op(
+        self, head: JObject, args: JObject, node: str, op_key: str, span: Span
+    ) -> DbOp | None:
+        """A database operation. ``head`` holds the operation and entity; ``args`` the filter,
+        data, limit and skip: the same object for a database node, ``params`` for a task."""
+        if args is head:
+            self.unknown_keys(head, (op_key, "entity", *_DB_ARGS), node, "parameters")
+        else:
+            self.unknown_keys(head, ("id", op_key, "entity", "params"), node, "a task")
+            self.unknown_keys(args, _DB_ARGS, node, "a task's params")
+        op = self.choice(head, op_key, node, DB_OPERATIONS)
+        ent = self.string(head, "entity", node, "the entity name")
+        filt, fspan = self.entries(args, "filter", node)
+        data, dspan = self.entries(args, "data", node)
+        limit = self.count(args, "limit", node)
+        skip = self.count(args, "skip", node)
         if op is None or ent is None:
             return None
         kind = op[0].removeprefix("database_")
-        if kind in ("create",) and not data:
-            self.diags.add(codes.MISSING_PARAMETER, f"node `{node}` creates a row but has no `data`", op[1],
-                           node_id=node, hint="add `\"data\": {\"field\": value, ...}`")
-        if kind in ("update",) and not data:
-            self.diags.add(codes.MISSING_PARAMETER, f"node `{node}` updates rows but has no `data`", op[1],
-                           node_id=node, hint="add `\"data\": {\"field\": value, ...}`")
+        if kind in ("create", "update") and not data:
+            self.diags.add(
+                codes.MISSING_PARAMETER,
+                f"node `{node}` runs {op[0]} but has no `data`",
+                op[1],
+                node_id=node,
+                hint='add `"data": {"field": value, ...}`',
+            )
         if kind in ("read", "update", "delete", "count") and fspan is None:
-            self.diags.add(codes.TENANT_FILTER_MISSING,
-                           f"node `{node}` runs {op[0]} without a filter; it must filter on tenantId",
-                           op[1], node_id=node,
-                           hint='add `"filter": {"tenantId": "{{ $context.tenantId }}"}`')
+            self.diags.add(
+                codes.TENANT_FILTER_MISSING,
+                f"node `{node}` runs {op[0]} without a filter; it must filter on tenantId",
+                op[1],
+                node_id=node,
+                hint='add `"filter": {"tenantId": "{{ $context.tenantId }}"}`',
+            )
         if kind == "create" and fspan is not None:
-            self.diags.add(codes.INVALID_PARAMETER, f"node `{node}` creates a row; `filter` has no meaning here",
-                           fspan, node_id=node, hint="remove `filter`; the row is written from `data`")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"node `{node}` creates a row; `filter` has no meaning here",
+                fspan,
+                node_id=node,
+                hint="remove `filter`; the row is written from `data`",
+            )
         if kind in ("read", "delete", "count") and dspan is not None:
-            self.diags.add(codes.INVALID_PARAMETER, f"node `{node}` runs {op[0]}; `data` has no meaning here",
-                           dspan, node_id=node, hint="remove `data`")
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                f"node `{node}` runs {op[0]}; `data` has no meaning here",
+                dspan,
+                node_id=node,
+                hint="remove `data`",
+            )
         return DbOp(kind, ent[0], ent[1], filt, fspan, data, dspan, limit, skip, span)
 
     def build(self, obj: JObject) -> Node | None:
         nid = obj.get("id")
         ntype = obj.get("type")
         params = obj.get("parameters")
-        assert isinstance(nid, JString) and isinstance(ntype, JString) and isinstance(params, JObject)
+        assert (
+            isinstance(nid, JString) and isinstance(ntype, JString) and isinstance(params, JObject)
+        )
         node = nid.value
         version = _int(obj.get("typeVersion")) or 0
         if ntype.value not in NODE_TYPES:
             s = did_you_mean(ntype.value, NODE_TYPES)
-            self.diags.add(codes.UNKNOWN_NODE_TYPE, f"node `{node}` has the unknown type `{ntype.value}`",
-                           ntype.span, node_id=node,
-                           hint=f"did you mean `{s}`?" if s else "supported types: " + ", ".join(NODE_TYPES))
+            self.diags.add(
+                codes.UNKNOWN_NODE_TYPE,
+                f"node `{node}` has the unknown type `{ntype.value}`",
+                ntype.span,
+                node_id=node,
+                hint=f"did you mean `{s}`?" if s else "supported types: " + ", ".join(NODE_TYPES),
+            )
             return None
         if version not in NODE_TYPES[ntype.value]:
             tv = obj.get("typeVersion")
-            self.diags.add(codes.UNSUPPORTED_TYPE_VERSION,
-                           f"node `{node}`: {ntype.value} has no typeVersion {version}",
-                           tv.span if tv else obj.span, node_id=node,
-                           hint="supported: " + ", ".join(str(v) for v in NODE_TYPES[ntype.value]))
+            self.diags.add(
+                codes.UNSUPPORTED_TYPE_VERSION,
+                f"node `{node}`: {ntype.value} has no typeVersion {version}",
+                tv.span if tv else obj.span,
+                node_id=node,
+                hint="supported: " + ", ".join(str(v) for v in NODE_TYPES[ntype.value]),
+            )
             return None
         spec = self.spec(ntype.value, params, node, obj.span)
-        return Node(node, _str(obj.get("name")) or node, ntype.value, version, obj.span, nid.span, params,
-                    _str(obj.get("notes")) or "", spec)
+        return Node(
+            node,
+            _str(obj.get("name")) or node,
+            ntype.value,
+            version,
+            obj.span,
+            nid.span,
+            params,
+            _str(obj.get("notes")) or "",
+            spec,
+        )
 
     def spec(self, ntype: str, p: JObject, node: str, span: Span) -> Spec | None:
         if ntype == "metabuilder.validate":
@@ -504,17 +635,20 @@ class _NodeBuilder:
             validator = self.string(p, "validator", node, "the validator name")
             if validator is not None and validator[0] not in VALIDATORS:
                 s = did_you_mean(validator[0], VALIDATORS)
-                self.diags.add(codes.UNKNOWN_VALIDATOR, f"unknown validator `{validator[0]}` in node `{node}`",
-                               validator[1], node_id=node,
-                               hint=f"did you mean `{s}`?" if s else "validators: " + ", ".join(VALIDATORS))
+                self.diags.add(
+                    codes.UNKNOWN_VALIDATOR,
+                    f"unknown validator `{validator[0]}` in node `{node}`",
+                    validator[1],
+                    node_id=node,
+                    hint=f"did you mean `{s}`?" if s else "validators: " + ", ".join(VALIDATORS),
+                )
                 return None
             msg = self.string(p, "errorMessage", node, "the error message", required=False)
             if inp is None or validator is None:
                 return None
             return ValidateSpec(inp, validator[0], validator[1], msg[0] if msg else None)
         if ntype == "metabuilder.database":
-            keys = ("operation", "entity", "filter", "data", "limit", "skip")
-            op = self.db_op(p, node, "operation", span, keys, p)
+            op = self.db_op(p, p, node, "operation", span)
             return DatabaseSpec(op) if op else None
         if ntype == "metabuilder.condition":
             cond = self.require(p, "condition", node, "a boolean expression")
@@ -526,51 +660,86 @@ class _NodeBuilder:
             status_v = p.get("status")
             status = 200
             if status_v is not None:
-                if not isinstance(status_v, JNumber) or not isinstance(status_v.value, int) or not 200 <= status_v.value <= 599:
-                    self.diags.add(codes.INVALID_PARAMETER, f"`status` of node `{node}` must be an HTTP status "
-                                   "code", status_v.span, node_id=node, hint="write e.g. `\"status\": 200`")
+                if (
+                    not isinstance(status_v, JNumber)
+                    or not isinstance(status_v.value, int)
+                    or not 200 <= status_v.value <= 599
+                ):
+                    self.diags.add(
+                        codes.INVALID_PARAMETER,
+                        f"`status` of node `{node}` must be an HTTP status " "code",
+                        status_v.span,
+                        node_id=node,
+                        hint='write e.g. `"status": 200`',
+                    )
                 else:
                     status = status_v.value
-            event = self.string(p, "event", node, "the event name", required=action[0] == "emit_event")
+            event = self.string(
+                p, "event", node, "the event name", required=action[0] == "emit_event"
+            )
             channel = p.get("channel")
             if action[0] in ("emit_event", "sse_stream") and channel is None:
                 self.require(p, "channel", node, "the event channel")
                 return None
-            return ActionSpec(action[0], status, p.get("body"), p.get("data"), event[0] if event else None,
-                              channel, p.get("onConnect"), p.get("message"))
+            return ActionSpec(
+                action[0],
+                status,
+                p.get("body"),
+                p.get("data"),
+                event[0] if event else None,
+                channel,
+                p.get("onConnect"),
+                p.get("message"),
+            )
         if ntype == "metabuilder.operation":
             mode = self.choice(p, "operation", node, ("parallel", "sequential"))
             tasks_v = self.require(p, "tasks", node, "the list of tasks")
             if mode is None or tasks_v is None:
                 return None
             if not isinstance(tasks_v, JArray) or not tasks_v.items:
-                self.diags.add(codes.INVALID_PARAMETER, f"`tasks` of node `{node}` must be a non-empty list",
-                               tasks_v.span, node_id=node, hint="list the tasks as objects with id, op, entity")
+                self.diags.add(
+                    codes.INVALID_PARAMETER,
+                    f"`tasks` of node `{node}` must be a non-empty list",
+                    tasks_v.span,
+                    node_id=node,
+                    hint="list the tasks as objects with id, op, entity",
+                )
                 return None
             tasks: list[Task] = []
             seen: set[str] = set()
             for t in tasks_v.items:
                 if not isinstance(t, JObject):
-                    self.diags.add(codes.INVALID_PARAMETER, f"each task of node `{node}` must be an object",
-                                   t.span, node_id=node, hint="write {\"id\": ..., \"op\": ..., \"entity\": ...}")
+                    self.diags.add(
+                        codes.INVALID_PARAMETER,
+                        f"each task of node `{node}` must be an object",
+                        t.span,
+                        node_id=node,
+                        hint='write {"id": ..., "op": ..., "entity": ...}',
+                    )
                     continue
                 tid = self.string(t, "id", node, "the task id")
                 params_v = t.get("params")
                 params_o = params_v if isinstance(params_v, JObject) else JObject((), t.span)
-                op = self.db_op(t, node, "op", t.span, ("id", "op", "entity", "params"), params_o)
+                op = self.db_op(t, params_o, node, "op", t.span)
                 if tid is None or op is None:
                     continue
                 if tid[0] in seen:
-                    self.diags.add(codes.INVALID_PARAMETER, f"node `{node}` has two tasks named `{tid[0]}`",
-                                   tid[1], node_id=node, hint="give each task its own id")
+                    self.diags.add(
+                        codes.INVALID_PARAMETER,
+                        f"node `{node}` has two tasks named `{tid[0]}`",
+                        tid[1],
+                        node_id=node,
+                        hint="give each task its own id",
+                    )
                 seen.add(tid[0])
                 tasks.append(Task(tid[0], tid[1], op))
             return OperationSpec(mode[0], tasks)
         return None
 
 
-def build_workflow(source: SourceFile, root: JObject, package: str, module: str,
-                   diags: Diagnostics) -> Workflow:
+def build_workflow(
+    source: SourceFile, root: JObject, package: str, module: str, diags: Diagnostics
+) -> Workflow:
     builder = _NodeBuilder(source.path, diags)
     nodes: list[Node] = []
     seen: dict[str, Node] = {}
@@ -582,15 +751,22 @@ def build_workflow(source: SourceFile, root: JObject, package: str, module: str,
         nid = item.get("id")
         assert isinstance(nid, JString)
         if nid.value in seen:
-            diags.add(codes.DUPLICATE_NODE_ID, f"two nodes have the id `{nid.value}`", nid.span, node_id=nid.value,
-                      hint=f"the first is at line {seen[nid.value].span.start.line}; rename one")
+            diags.add(
+                codes.DUPLICATE_NODE_ID,
+                f"two nodes have the id `{nid.value}`",
+                nid.span,
+                node_id=nid.value,
+                hint=f"the first is at line {seen[nid.value].span.start.line}; rename one",
+            )
             continue
         if node is not None:
             seen[nid.value] = node
             nodes.append(node)
         else:
             # Keep a placeholder so the graph can still be checked.
-            placeholder = Node(nid.value, nid.value, "", 0, item.span, nid.span, JObject((), item.span), "", None)
+            placeholder = Node(
+                nid.value, nid.value, "", 0, item.span, nid.span, JObject((), item.span), "", None
+            )
             seen[nid.value] = placeholder
             nodes.append(placeholder)
     meta = root.get("meta")
@@ -631,22 +807,34 @@ def build_workflow(source: SourceFile, root: JObject, package: str, module: str,
             static[k.value] = (_literal(v), k.span)
             if k.value not in STATIC_DATA_KEYS:
                 s = did_you_mean(k.value, STATIC_DATA_KEYS)
-                diags.add(codes.UNKNOWN_STATIC_DATA, f"staticData key `{k.value}` has no effect", k.span,
-                          hint=f"did you mean `{s}`?" if s else "known keys: " + ", ".join(STATIC_DATA_KEYS))
+                diags.add(
+                    codes.UNKNOWN_STATIC_DATA,
+                    f"staticData key `{k.value}` has no effect",
+                    k.span,
+                    hint=(
+                        f"did you mean `{s}`?"
+                        if s
+                        else "known keys: " + ", ".join(STATIC_DATA_KEYS)
+                    ),
+                )
             elif not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value <= 0:
-                diags.add(codes.INVALID_PARAMETER, f"staticData `{k.value}` must be a positive whole number",
-                          v.span, hint=f"{k.value}: {STATIC_DATA_KEYS[k.value]}")
+                diags.add(
+                    codes.INVALID_PARAMETER,
+                    f"staticData `{k.value}` must be a positive whole number",
+                    v.span,
+                    hint=f"{k.value}: {STATIC_DATA_KEYS[k.value]}",
+                )
     conns = root.get("connections")
     assert isinstance(conns, JObject)
     wid = root.get("id")
     name = root.get("name")
+    tags_v = root.get("tags")
     assert isinstance(wid, JString) and isinstance(name, JString)
     return Workflow(
         source=source, package=package, module=module, id=wid.value, name=name.value,
         active=_bool(root.get("active")), version_id=_str(root.get("versionId")) or "",
         tenant_id=root.get("tenantId"),
-        tags=[t.value for t in root.get("tags").items if isinstance(t, JString)]  # type: ignore[union-attr]
-        if isinstance(root.get("tags"), JArray) else [],
+            tags=[t.value for t in tags_v.items if isinstance(t, JString)] if isinstance(tags_v, JArray) else [],
         nodes=nodes, connections=conns, static_data=static,
         description=_str(meta.get("description")) or "", triggers=triggers, inputs=inputs,
         permissions_required=perm_req, minimum_user_level=min_level, schedule=schedule,

@@ -2,30 +2,56 @@
 
 The plan is the ordered list of operations a handler performs, with every expression
 already translated to Python source and every SQL statement written out. Codegen renders
-it and decides nothing. Because the plan sees the whole workflow, it can choose the cheaper
-statement (an existence check selects ``1`` when no node reads the row).
+it and decides nothing. Because the plan sees the whole workflow it can choose the cheaper
+statement: a lookup whose row nobody reads selects ``1``, and such a lookup directly
+followed by an update or delete of the same row is dropped (the update answers the same 404).
 """
 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
-from typing import Union
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from compiler import codes, sql
-from compiler.diagnostics import Diagnostics, Span
+from compiler.diagnostics import Diagnostics
 from compiler.expressions import ast as jsast
 from compiler.expressions.parser import ExpressionError, Parser, error_code
-from compiler.expressions.template import split_template, whole_expression
+from compiler.expressions.template import split_template
 from compiler.expressions.translate import Scope, StepInfo, TExpr, Translator
 from compiler.expressions.types import (
-    ANY, BOOL, CONTEXT, DATE, NULL, NUM, STR, UNDEF, USER, Field, Record, Type, UnionT, members, union,
+    ANY,
+    BOOL,
+    CONTEXT,
+    DATE,
+    NULL,
+    NUM,
+    STR,
+    USER,
+    Field,
+    Record,
+    Type,
+    UnionT,
+    members,
+    union,
 )  # fmt: skip
 from compiler.graph import Graph
-from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, string_span
+from compiler.load import JArray, JBool, JNumber, JObject, JString, JValue, string_span
 from compiler.model import (
-    ActionSpec, ConditionSpec, DatabaseSpec, DbOp, Entity, Node, OperationSpec, ValidateSpec, Workflow,
+    ActionSpec,
+    ConditionSpec,
+    DatabaseSpec,
+    DbOp,
+    Entity,
+    Entry,
+    HttpTrigger,
+    Node,
+    OperationSpec,
+    ValidateSpec,
+    Workflow,
+    snake_case,
 )  # fmt: skip
+from compiler.names import local_name
 from compiler.suggest import did_you_mean
 
 # ----------------------------------------------------------------------------- plan
@@ -50,14 +76,15 @@ class Query:
     sql_name: str
     sql: str
     params: list[tuple[str, str]]
-    var: str | None  # the local holding the output
+    var: str | None  # the local holding the output; None when nobody reads it
     decoder: str | None
-    not_found: tuple[str, str] | None  # (message, code)
+    not_found: tuple[str, str] | None  # (message, code) when no row is a 404
     existing_sql_name: str | None = None
     existing_sql: str | None = None
     existing_params: list[tuple[str, str]] = field(default_factory=list)
-    body: list[Stmt] = field(default_factory=list)
+    body: list[Stmt] = field(default_factory=list)  # per-item statements of a fan-out read
     task: str | None = None
+    fused: list[Node] = field(default_factory=list)  # lookups this statement also answers for
 
 
 @dataclass
@@ -73,6 +100,7 @@ class Condition:
 @dataclass
 class ScopeCheck:
     scope: str
+    binds_user: bool  # no earlier node narrowed the user: check it here (401 first)
 
 
 @dataclass
@@ -100,9 +128,21 @@ class Stream:
 
 
 @dataclass
+class Reuse:
+    """A primary-key lookup of a row an earlier statement of this execution already holds."""
+
+    query: Query
+    source: str  # the local holding that row
+
+    @property
+    def node(self) -> Node:
+        return self.query.node
+
+
+@dataclass
 class Parallel:
     node: Node
-    tasks: list[Query]
+    tasks: list[Query | Reuse]
 
 
 @dataclass
@@ -111,7 +151,20 @@ class Log:
     message: str
 
 
-Stmt = Union[Validate, Query, Condition, ScopeCheck, Emit, Respond, Stream, Parallel, Log]
+Stmt = Validate | Query | Condition | ScopeCheck | Emit | Respond | Stream | Parallel | Log | Reuse
+
+
+def walk(stmts: list[Stmt]) -> Iterator[Stmt]:
+    """Every statement, nested ones included, in execution order."""
+    for s in stmts:
+        yield s
+        if isinstance(s, Query):
+            yield from walk(s.body)
+        elif isinstance(s, Condition):
+            yield from walk(s.then)
+            yield from walk(s.otherwise or [])
+        elif isinstance(s, Parallel):
+            yield from walk(list(s.tasks))
 
 
 @dataclass
@@ -126,14 +179,33 @@ class InputField:
 @dataclass
 class Plan:
     workflow: Workflow
+    graph: Graph
     inputs: list[InputField]
     body: list[Stmt]
-    statements: dict[str, str]  # SQL constant name -> SQL
-    returns: str  # "stream", "json" or "ok"
-    fan_out: bool
-    needs_user: bool
-    imports: set[str]
     checks_user: bool
+
+    @property
+    def statements(self) -> dict[str, str]:
+        """SQL constants by name, as the statements of the plan use them."""
+        out: dict[str, str] = {}
+        for s in walk(self.body):
+            if isinstance(s, Query):
+                out[s.sql_name] = s.sql
+                if s.existing_sql_name and s.existing_sql:
+                    out[s.existing_sql_name] = s.existing_sql
+        return dict(sorted(out.items()))
+
+    @property
+    def fan_out(self) -> bool:
+        return any(isinstance(s, Query) and s.kind == "many" for s in walk(self.body))
+
+    @property
+    def returns(self) -> str:
+        """ "stream", "json" when every path answers with http_response, else "ok"."""
+        kinds = {type(s) for s in walk(self.body)}
+        if Stream in kinds:
+            return "stream"
+        return "json" if Respond in kinds else "ok"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -143,290 +215,123 @@ def _py(node: ast.expr) -> str:
     return ast.unparse(ast.fix_missing_locations(node))
 
 
-def _const_name(node_id: str, suffix: str = "") -> str:
-    return "SQL_" + node_id.upper() + (("_" + suffix.upper()) if suffix else "")
-
-
-@dataclass
-class _Expr:
-    """An expression found in a parameter string."""
-
-    tree: jsast.Expr
-    string: JString
-    offset: int
+Parts = list[str | jsast.Expr]  # literal text and parsed expressions of one string
 
 
 class Planner:
-    def __init__(self, wf: Workflow, graph: Graph, entities: dict[str, Entity], diags: Diagnostics) -> None:
+    def __init__(
+        self, wf: Workflow, graph: Graph, entities: dict[str, Entity], diags: Diagnostics
+    ) -> None:
         self.wf = wf
         self.graph = graph
         self.entities = entities
         self.diags = diags
-        self.statements: dict[str, str] = {}
-        self.imports: set[str] = set()
         self.json_fields: dict[str, InputField] = {}
+        self.step_reads: set[str] = set()  # "node" and "node.tasks.task" read through $steps
         self.steps: dict[str, StepInfo] = {}
         self.user_narrowed_by: str | None = None
-        self.used_outputs: set[str] = set()
         self.translator: Translator | None = None
-        self.fan_out = False
-        self.scope_checked = False
+        self.parsed: dict[int, Parts | None] = {}
+        self.const_names: dict[str, str] = {}
+        self.scope_anchor: str | None = (
+            None  # the node after which meta.permissions.required is checked
+        )
 
-    # ------------------------------------------------------------------ diagnostics
+    # ------------------------------------------------------------------ parsing (once per string)
 
-    def expr_error(self, err: ExpressionError, s: JString, offset: int, node: Node | None) -> None:
-        span = string_span(self.wf.source, s, offset + err.start, offset + err.end)
-        self.diags.add(error_code(err), err.message, span, hint=err.hint, node_id=node.id if node else None)
+    def parts(self, s: JString, node: Node | None) -> Parts | None:
+        """The text and expressions of a parameter string; errors are reported once."""
+        key = id(s)
+        if key not in self.parsed:
+            self.parsed[key] = self._parse(s, node)
+        return self.parsed[key]
 
-    # ------------------------------------------------------------------ expression discovery
-
-    def parse_string(self, s: JString, node: Node | None) -> list[tuple[str, _Expr | str]] | None:
+    def _parse(self, s: JString, node: Node | None) -> Parts | None:
         try:
             pieces = split_template(s.value)
+            if pieces is None:
+                return [s.value]
+            out: Parts = []
+            for p in pieces:
+                if p.is_expr:
+                    out.append(Parser(s.value[: p.offset + len(p.text)], p.offset).parse())
+                elif p.text:
+                    out.append(p.text)
+            return out
         except ExpressionError as err:
-            self.expr_error(err, s, 0, node)
+            span = string_span(self.wf.source, s, err.start, err.end)
+            self.diags.add(
+                error_code(err),
+                err.message,
+                span,
+                hint=err.hint,
+                node_id=node.id if node else None,
+            )
             return None
-        if pieces is None:
-            return [("text", s.value)]
-        out: list[tuple[str, _Expr | str]] = []
-        for p in pieces:
-            if not p.is_expr:
-                out.append(("text", p.text))
-                continue
-            try:
-                parser = Parser(s.value[: p.offset + len(p.text)], p.offset)
-                tree = parser.parse()
-            except ExpressionError as err:
-                self.expr_error(err, s, 0, node)
-                return None
-            out.append(("expr", _Expr(tree, s, 0)))
-        return out
 
-    def collect_json_reads(self, value: JValue, node: Node, column_type: Type | None = None) -> None:
-        """First pass: which $json fields are read, with or without `?.`, and their types."""
+    def whole_expression(self, s: JString) -> jsast.Expr | None:
+        """The expression when the string is exactly ``{{ expr }}`` (blank text aside)."""
+        parts = self.parts(s, None)
+        if parts is None:
+            return None
+        exprs = [p for p in parts if not isinstance(p, str)]
+        if len(exprs) == 1 and all(not p.strip() for p in parts if isinstance(p, str)):
+            return exprs[0]
+        return None
+
+    # ------------------------------------------------------------------ first pass
+
+    def collect(self, value: JValue, node: Node, column_type: Type | None = None) -> None:
+        """Which $json fields are read (with or without `?.`, and their types) and which $steps."""
         if isinstance(value, JString):
-            parts = self.parse_string(value, node)
-            if parts is None:
-                return
-            whole = len(parts) == 1 and parts[0][0] == "expr"
-            for kind, item in parts:
-                if kind == "expr":
-                    assert isinstance(item, _Expr)
-                    self._walk_json(item.tree, column_type if whole else None, False)
+            whole = self.whole_expression(value)
+            for p in self.parts(value, node) or []:
+                if not isinstance(p, str):
+                    self._walk(p, column_type if p is whole else None)
         elif isinstance(value, JObject):
             for _, v in value.entries:
-                self.collect_json_reads(v, node)
+                self.collect(v, node)
         elif isinstance(value, JArray):
             for v in value.items:
-                self.collect_json_reads(v, node)
+                self.collect(v, node)
 
-    def _walk_json(self, e: jsast.Expr, expected: Type | None, optional_ctx: bool) -> None:
-        if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident) and e.obj.name == "$json":
-            key = e.name if e.name is not None else (e.computed.value if isinstance(e.computed, jsast.Str) else None)
-            if key is not None:
+    def _walk(self, e: jsast.Expr, expected: Type | None) -> None:
+        if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):
+            key = (
+                e.name
+                if e.name is not None
+                else (e.computed.value if isinstance(e.computed, jsast.Str) else None)
+            )
+            if e.obj.name == "$json" and key is not None:
                 self.note_json(key, not e.optional, expected)
-                if e.computed is not None:
-                    self._walk_json(e.computed, None, False)
                 return
-        if isinstance(e, jsast.Binary) and e.op in ("===", "!==", "==", "!="):
-            # `$json.x === 'a'` suggests nothing about x's declared type; walk both sides.
-            pass
+            if e.obj.name == "$steps" and key is not None:
+                self.step_reads.add(key)
+        if (
+            isinstance(e, jsast.Member)
+            and e.name is not None
+            and isinstance(e.obj, jsast.Member)
+            and e.obj.name == "tasks"
+            and isinstance(e.obj.obj, jsast.Member)
+            and isinstance(e.obj.obj.obj, jsast.Ident)
+            and e.obj.obj.obj.name == "$steps"
+        ):
+            self.step_reads.add(f"{e.obj.obj.name}.tasks.{e.name}")
         for child in _children(e):
-            self._walk_json(child, None, optional_ctx)
+            self._walk(child, None)
 
     def note_json(self, name: str, required: bool, expected: Type | None) -> None:
         cur = self.json_fields.get(name)
-        desc = self.wf.inputs.get(name, ("", None))[0]
-        t = expected or ANY
         if cur is None:
-            self.json_fields[name] = InputField(name, t, required, desc, False)
+            desc = self.wf.inputs.get(name, ("", None))[0]
+            self.json_fields[name] = InputField(name, expected or ANY, required, desc, False)
             return
         cur.required = cur.required or required
         if cur.type == ANY and expected is not None:
             cur.type = expected
 
-    # ------------------------------------------------------------------ translation
-
-    def scope(self, node: Node) -> Scope:
-        steps = {nid: self.steps[nid] for nid in self.graph.upstream(node.id) if nid in self.steps}
-        narrowed: dict[tuple[str, ...], TExpr] = {}
-        if self.user_narrowed_by is not None and self.user_narrowed_by in self.graph.upstream(node.id):
-            narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
-        return Scope(
-            json=TExpr(ast.Name("json", ast.Load()), self.input_record()),
-            context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
-            steps=steps,
-            all_node_ids=frozenset(n.id for n in self.wf.nodes),
-            current_node=node.id,
-            narrowed=narrowed,
-        )
-
-    def input_record(self) -> Record:
-        fields = tuple(Field(f.name, f.type, f.required) for f in self.inputs())
-        return Record("Input", "$json", fields)
-
-    def inputs(self) -> list[InputField]:
-        return sorted(self.json_fields.values(), key=lambda f: (not f.from_path, f.name))
-
-    def translator_for(self, node: Node) -> Translator:
-        assert self.translator is not None
-        self.translator.scope = self.scope(node)
-        return self.translator
-
-    def value(self, value: JValue, node: Node) -> TExpr | None:
-        """Translate a parameter value (a JSON tree whose strings may hold expressions)."""
-        if isinstance(value, JString):
-            parts = self.parse_string(value, node)
-            if parts is None:
-                return None
-            tr = self.translator_for(node)
-            if len(parts) == 1 and parts[0][0] == "text":
-                return TExpr(ast.Constant(value.value), STR)
-            exprs: list[TExpr] = []
-            nodes: list[ast.expr] = []
-            whole = len([p for p in parts if p[0] == "expr"]) == 1 and all(
-                p[0] == "expr" or not str(p[1]).strip() for p in parts)
-            for kind, item in parts:
-                if kind == "text":
-                    if not whole and item:
-                        nodes.append(ast.Constant(str(item)))
-                    continue
-                assert isinstance(item, _Expr)
-                try:
-                    t = tr.translate(item.tree)
-                except ExpressionError as err:
-                    self.expr_error(err, value, 0, node)
-                    return None
-                self.note_uses(item.tree)
-                exprs.append(t)
-                nodes.append(tr.to_str(t))
-            self.imports |= tr.imports
-            if whole:
-                return exprs[0]
-            out = nodes[0]
-            for n in nodes[1:]:
-                out = ast.BinOp(out, ast.Add(), n)
-            return TExpr(out, STR)
-        if isinstance(value, JObject):
-            keys: list[ast.expr | None] = []
-            vals: list[ast.expr] = []
-            for k, v in value.entries:
-                item_t = self.value(v, node)
-                if item_t is None:
-                    return None
-                keys.append(ast.Constant(k.value))
-                vals.append(self.translator_for(node).box(item_t))
-            return TExpr(ast.Dict(keys, vals), ANY)
-        if isinstance(value, JArray):
-            items: list[ast.expr] = []
-            for v in value.items:
-                item_t = self.value(v, node)
-                if item_t is None:
-                    return None
-                items.append(self.translator_for(node).box(item_t))
-            return TExpr(ast.List(items, ast.Load()), ANY)
-        if isinstance(value, JNumber):
-            return TExpr(ast.Constant(float(value.value)), NUM)
-        if isinstance(value, JBool):
-            return TExpr(ast.Constant(value.value), BOOL)
-        assert isinstance(value, JNull)
-        return TExpr(ast.Constant(None), ANY)
-
-    def note_uses(self, tree: jsast.Expr) -> None:
-        if isinstance(tree, jsast.Member) and isinstance(tree.obj, jsast.Ident) and tree.obj.name == "$steps":
-            if tree.name:
-                self.used_outputs.add(tree.name)
-        for c in _children(tree):
-            self.note_uses(c)
-
-    # ------------------------------------------------------------------ checks
-
-    def is_context_tenant(self, value: JValue) -> bool:
-        if not isinstance(value, JString):
-            return False
-        parts = self.parse_string_quiet(value)
-        if parts is None or len(parts) != 1:
-            return False
-        tree = parts[0]
-        return (isinstance(tree, jsast.Member) and tree.name == "tenantId" and not tree.optional
-                and isinstance(tree.obj, jsast.Ident) and tree.obj.name == "$context")
-
-    def parse_string_quiet(self, s: JString) -> list[jsast.Expr] | None:
-        try:
-            pieces = split_template(s.value)
-            if pieces is None:
-                return None
-            whole = whole_expression(pieces)
-            if whole is None:
-                return None
-            return [Parser(s.value[: whole.offset + len(whole.text)], whole.offset).parse()]
-        except ExpressionError:
-            return None
-
-    def check_tenant(self, node: Node, op: DbOp, where: str) -> None:
-        fix = '"tenantId": "{{ $context.tenantId }}"'
-        if op.operation == "create":
-            entry = next((e for e in op.data if e.key == "tenantId"), None)
-            if entry is None:
-                self.diags.add(codes.TENANT_DATA_MISSING, f"{where} creates a row without writing tenantId",
-                               op.data_span or op.span, node_id=node.id, hint=f"add {fix} to `data`")
-            elif not self.is_context_tenant(entry.value):
-                self.diags.add(codes.TENANT_DATA_NOT_CONTEXT,
-                               f"{where} writes tenantId from something other than $context.tenantId",
-                               entry.value.span, node_id=node.id, hint=f"write {fix}")
-            return
-        entry = next((e for e in op.filter if e.key == "tenantId"), None)
-        if entry is None:
-            self.diags.add(codes.TENANT_FILTER_MISSING,
-                           f"{where} ({op.operation} of {op.entity}) does not filter on tenantId",
-                           op.filter_span or op.span, node_id=node.id,
-                           hint=f"add {fix} to `filter`; without it the operation reaches every tenant's rows")
-        elif not self.is_context_tenant(entry.value):
-            self.diags.add(codes.TENANT_FILTER_NOT_CONTEXT,
-                           f"{where} filters tenantId on something other than exactly $context.tenantId",
-                           entry.value.span, node_id=node.id,
-                           hint=f"write {fix}; the tenant comes from the authenticated request, never from input")
-        if op.operation == "update":
-            d = next((e for e in op.data if e.key == "tenantId"), None)
-            if d is not None and not self.is_context_tenant(d.value):
-                self.diags.add(codes.TENANT_DATA_NOT_CONTEXT, f"{where} would move rows to another tenant",
-                               d.value.span, node_id=node.id, hint="remove tenantId from `data`")
-
-    def entity(self, op: DbOp, node: Node) -> Entity | None:
-        ent = self.entities.get(op.entity)
-        if ent is None:
-            s = did_you_mean(op.entity, self.entities)
-            self.diags.add(codes.UNKNOWN_ENTITY, f"entity `{op.entity}` is not declared in entities.json",
-                           op.entity_span, node_id=node.id,
-                           hint=f"did you mean `{s}`?" if s else "declared: " + ", ".join(sorted(self.entities)))
-            return None
-        ok = True
-        for entries in (op.filter, op.data):
-            for e in entries:
-                if e.key not in ent.fields:
-                    s = did_you_mean(e.key, ent.fields)
-                    self.diags.add(codes.UNKNOWN_FIELD, f"{ent.name} has no field `{e.key}`", e.key_span,
-                                   node_id=node.id,
-                                   hint=f"did you mean `{s}`?" if s else "fields: " + ", ".join(ent.fields))
-                    ok = False
-        return ent if ok else None
-
-    # ------------------------------------------------------------------ planning
-
-    def column_type(self, ent: Entity, name: str) -> Type:
-        f = ent.fields[name]
-        base: Type = {"string": STR, "datetime": STR, "boolean": BOOL, "integer": NUM, "number": NUM}[f.type]
-        return base
-
-    def row_type(self, ent: Entity) -> Record:
-        fields = []
-        for f in ent.fields.values():
-            t = self.column_type(ent, f.name)
-            fields.append(Field(f.name, union(t, NULL) if f.nullable else t))
-        return Record(ent.name, ent.label, tuple(fields))
-
-    def first_pass(self, order: list[Node]) -> None:
-        for node in order:
+    def first_pass(self, nodes: list[Node]) -> None:
+        for node in nodes:
             spec = node.spec
             if isinstance(spec, DatabaseSpec):
                 self._collect_op(spec.op, node)
@@ -434,115 +339,314 @@ class Planner:
                 for t in spec.tasks:
                     self._collect_op(t.op, node)
             elif isinstance(spec, ValidateSpec):
-                self.collect_json_reads(spec.input, node)
+                self.collect(spec.input, node)
             elif isinstance(spec, ConditionSpec):
-                self.collect_json_reads(spec.condition, node)
+                self.collect(spec.condition, node)
             elif isinstance(spec, ActionSpec):
-                for v in (spec.body, spec.data, spec.channel, spec.on_connect, spec.message):
+                for v in (spec.body, spec.data, spec.on_connect, spec.message):
                     if v is not None:
-                        self.collect_json_reads(v, node, STR if v is spec.channel else None)
+                        self.collect(v, node)
+                if spec.channel is not None:
+                    self.collect(spec.channel, node, STR)
         for trig in self.wf.triggers:
-            for p in getattr(trig, "params", ()):
-                f = self.json_fields.get(p)
-                desc = self.wf.inputs.get(p, ("", None))[0]
-                self.json_fields[p] = InputField(p, STR, True, desc, True) if f is None else InputField(
-                    p, STR, True, f.description, True)
+            if isinstance(trig, HttpTrigger):
+                for p in trig.params:
+                    desc = self.wf.inputs.get(p, ("", None))[0]
+                    self.json_fields[p] = InputField(p, STR, True, desc, True)
 
     def _collect_op(self, op: DbOp, node: Node) -> None:
         ent = self.entities.get(op.entity)
         for e in (*op.filter, *op.data):
-            ct = self.column_type(ent, e.key) if ent and e.key in ent.fields else None
-            self.collect_json_reads(e.value, node, ct)
+            ct = column_type(ent, e.key) if ent and e.key in ent.fields else None
+            self.collect(e.value, node, ct)
+
+    # ------------------------------------------------------------------ translation
+
+    def scope(self, node: Node) -> Scope:
+        upstream = self.graph.upstream(node.id)
+        narrowed: dict[tuple[str, ...], TExpr] = {}
+        if self.user_narrowed_by in upstream:
+            narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
+        return Scope(
+            json=TExpr(
+                ast.Name("json", ast.Load()),
+                Record(
+                    "Input",
+                    "$json",
+                    tuple(Field(f.name, f.type, f.required) for f in self.inputs()),
+                ),
+            ),
+            context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
+            steps={nid: self.steps[nid] for nid in upstream if nid in self.steps},
+            all_node_ids=frozenset(n.id for n in self.wf.nodes),
+            current_node=node.id,
+            narrowed=narrowed,
+        )
+
+    def inputs(self) -> list[InputField]:
+        return sorted(self.json_fields.values(), key=lambda f: (not f.from_path, f.name))
+
+    def translator_for(self, node: Node) -> Translator:
+        scope = self.scope(node)
+        if self.translator is None:
+            self.translator = Translator(scope)
+        self.translator.scope = scope
+        return self.translator
+
+    def value(self, value: JValue, node: Node) -> TExpr | None:
+        """Translate a parameter value (a JSON tree whose strings may hold expressions)."""
+        tr = self.translator_for(node)
+        if isinstance(value, JString):
+            parts = self.parts(value, node)
+            if parts is None:
+                return None
+            whole = self.whole_expression(value)
+            pieces: list[ast.expr] = []
+            for p in parts:
+                if isinstance(p, str):
+                    pieces.append(ast.Constant(p))
+                    continue
+                try:
+                    t = tr.translate(p)
+                except ExpressionError as err:
+                    span = string_span(self.wf.source, value, err.start, err.end)
+                    self.diags.add(
+                        error_code(err), err.message, span, hint=err.hint, node_id=node.id
+                    )
+                    return None
+                if p is whole:
+                    return t
+                pieces.append(tr.to_str(t))
+            out = pieces[0] if pieces else ast.Constant("")
+            for n in pieces[1:]:
+                out = ast.BinOp(out, ast.Add(), n)
+            return TExpr(out, STR)
+        if isinstance(value, JObject):
+            keys: list[ast.expr | None] = []
+            vals: list[ast.expr] = []
+            for k, v in value.entries:
+                item = self.value(v, node)
+                if item is None:
+                    return None
+                keys.append(ast.Constant(k.value))
+                vals.append(tr.box(item))
+            return TExpr(ast.Dict(keys, vals), ANY)
+        if isinstance(value, JArray):
+            items: list[ast.expr] = []
+            for v in value.items:
+                item = self.value(v, node)
+                if item is None:
+                    return None
+                items.append(tr.box(item))
+            return TExpr(ast.List(items, ast.Load()), ANY)
+        if isinstance(value, JNumber):
+            return TExpr(ast.Constant(float(value.value)), NUM)
+        if isinstance(value, JBool):
+            return TExpr(ast.Constant(value.value), BOOL)
+        return TExpr(ast.Constant(None), ANY)
+
+    # ------------------------------------------------------------------ checks
+
+    def is_context_tenant(self, value: JValue) -> bool:
+        tree = self.whole_expression(value) if isinstance(value, JString) else None
+        return _is_path(tree, "$context", "tenantId")
+
+    def check_tenant(self, node: Node, op: DbOp, where: str) -> None:
+        fix = '"tenantId": "{{ $context.tenantId }}"'
+        if op.operation == "create":
+            entry = next((e for e in op.data if e.key == "tenantId"), None)
+            if entry is None:
+                self.diags.add(
+                    codes.TENANT_DATA_MISSING,
+                    f"{where} creates a row without writing tenantId",
+                    op.data_span or op.span,
+                    node_id=node.id,
+                    hint=f"add {fix} to `data`",
+                )
+            elif not self.is_context_tenant(entry.value):
+                self.diags.add(
+                    codes.TENANT_DATA_NOT_CONTEXT,
+                    f"{where} writes tenantId from something other than $context.tenantId",
+                    entry.value.span,
+                    node_id=node.id,
+                    hint=f"write {fix}",
+                )
+            return
+        entry = next((e for e in op.filter if e.key == "tenantId"), None)
+        if entry is None:
+            self.diags.add(
+                codes.TENANT_FILTER_MISSING,
+                f"{where} ({op.operation} of {op.entity}) does not filter on tenantId",
+                op.filter_span or op.span,
+                node_id=node.id,
+                hint=f"add {fix} to `filter`; without it the operation reaches every tenant's rows",
+            )
+        elif not self.is_context_tenant(entry.value):
+            self.diags.add(
+                codes.TENANT_FILTER_NOT_CONTEXT,
+                f"{where} filters tenantId on something other than exactly $context.tenantId",
+                entry.value.span,
+                node_id=node.id,
+                hint=f"write {fix}; the tenant comes from the authenticated request, never from input",
+            )
+        if op.operation == "update":
+            d = next((e for e in op.data if e.key == "tenantId"), None)
+            if d is not None and not self.is_context_tenant(d.value):
+                self.diags.add(
+                    codes.TENANT_DATA_NOT_CONTEXT,
+                    f"{where} would move rows to another tenant",
+                    d.value.span,
+                    node_id=node.id,
+                    hint="remove tenantId from `data`",
+                )
+
+    def entity(self, op: DbOp, node: Node) -> Entity | None:
+        ent = self.entities.get(op.entity)
+        if ent is None:
+            s = did_you_mean(op.entity, self.entities)
+            self.diags.add(
+                codes.UNKNOWN_ENTITY,
+                f"entity `{op.entity}` is not declared in entities.json",
+                op.entity_span,
+                node_id=node.id,
+                hint=(
+                    f"did you mean `{s}`?"
+                    if s
+                    else "declared: " + ", ".join(sorted(self.entities))
+                ),
+            )
+            return None
+        ok = True
+        for e in (*op.filter, *op.data):
+            if e.key not in ent.fields:
+                s = did_you_mean(e.key, ent.fields)
+                self.diags.add(
+                    codes.UNKNOWN_FIELD,
+                    f"{ent.name} has no field `{e.key}`",
+                    e.key_span,
+                    node_id=node.id,
+                    hint=f"did you mean `{s}`?" if s else "fields: " + ", ".join(ent.fields),
+                )
+                ok = False
+        return ent if ok else None
+
+    # ------------------------------------------------------------------ planning
 
     def build(self) -> Plan | None:
         wf = self.wf
-        order = [wf.node(i) for i in self.graph.reachable]
-        nodes = [n for n in order if n is not None]
+        nodes = [n for n in (wf.node(i) for i in self.graph.reachable) if n is not None]
         if any(n.spec is None for n in nodes):
             return None
         self.first_pass(nodes)
-        self.translator = Translator(self.scope(nodes[0]) if nodes else Scope(
-            TExpr(ast.Name("json", ast.Load()), ANY), TExpr(ast.Name("ctx", ast.Load()), CONTEXT), {}))
         if wf.tenant_id is not None and not self.is_context_tenant(wf.tenant_id):
-            self.diags.add(codes.WORKFLOW_TENANT, "the workflow's tenantId is not {{ $context.tenantId }}",
-                           wf.tenant_id.span, hint='write "tenantId": "{{ $context.tenantId }}"')
-        body = self.chain(self.graph.root) if self.graph.root else []
-        returns = _returns(body)
-        for name, (desc, span) in wf.inputs.items():
+            self.diags.add(
+                codes.WORKFLOW_TENANT,
+                "the workflow's tenantId is not {{ $context.tenantId }}",
+                wf.tenant_id.span,
+                hint='write "tenantId": "{{ $context.tenantId }}"',
+            )
+        body: list[Stmt] = []
+        if wf.permissions_required:
+            # Checked after the first condition (so a too-low level answers AUTH_INSUFFICIENT_LEVEL
+            # first, as the spec shows), else after the user is validated, else at the start.
+            anchor = next((n for n in nodes if isinstance(n.spec, ConditionSpec)), None) or next(
+                (
+                    n
+                    for n in nodes
+                    if isinstance(n.spec, ValidateSpec) and _validates_user(self, n.spec)
+                ),
+                None,
+            )
+            self.scope_anchor = anchor.id if anchor else None
+            if anchor is None:
+                body.append(ScopeCheck(wf.permissions_required, binds_user=True))
+        if self.graph.root:
+            body += self.chain(self.graph.root)
+        for name, (_, span) in wf.inputs.items():
             if name not in self.json_fields:
-                self.diags.add(codes.UNUSED_INPUT, f"meta.inputs names `{name}`, which no node reads", span,
-                               hint="remove it, or read it as `$json." + name + "`" if name.isidentifier()
-                               else "meta.inputs lists input fields; this entry is not one")
-        return Plan(wf, self.inputs(), body, dict(sorted(self.statements.items())), returns,
-                    self.fan_out, self.user_narrowed_by is not None, self.imports,
-                    self.user_narrowed_by is not None)
+                self.diags.add(
+                    codes.UNUSED_INPUT,
+                    f"meta.inputs names `{name}`, which no node reads",
+                    span,
+                    hint=(
+                        f"remove it, or read it as `$json.{name}`"
+                        if name.isidentifier()
+                        else "meta.inputs lists input fields; this entry is not one"
+                    ),
+                )
+        body = reuse_rows(fuse_lookups(body), {})
+        return Plan(wf, self.graph, self.inputs(), body, self.user_narrowed_by is not None)
 
     def chain(self, node_id: str) -> list[Stmt]:
         """The statements of ``node_id`` followed by everything downstream of it."""
         node = self.wf.node(node_id)
         assert node is not None
         outputs = self.graph.outputs.get(node_id, [])
-        main = outputs[0] if outputs else []
-        rest: list[Stmt]
-        spec = node.spec
-        if isinstance(spec, ConditionSpec):
-            return [self.condition(node, spec, outputs)]
+        if isinstance(node.spec, ConditionSpec):
+            return [self.condition(node, node.spec, outputs)]
         stmts = self.node_stmts(node)
+        if node.id == self.scope_anchor and self.wf.permissions_required:
+            stmts.append(
+                ScopeCheck(self.wf.permissions_required, binds_user=self.user_narrowed_by is None)
+            )
+        downstream = [s for t in (outputs[0] if outputs else []) for s in self.chain(t)]
         if stmts and isinstance(stmts[-1], Query) and stmts[-1].kind == "many":
-            q = stmts[-1]
-            for t in main:
-                q.body.extend(self.chain(t))
+            stmts[-1].body.extend(downstream)  # n8n runs downstream nodes once per item
             return stmts
-        if stmts and isinstance(stmts[-1], Validate) and stmts[-1].binds_user and self.wf.permissions_required \
-                and not any(isinstance(self.wf.node(n).spec, ConditionSpec) for n in self.graph.reachable  # type: ignore[union-attr]
-                            if self.wf.node(n) is not None):
-            stmts.append(ScopeCheck(self.wf.permissions_required))
-            self.scope_checked = True
-        rest = []
-        for t in main:
-            rest.extend(self.chain(t))
-        return stmts + rest
+        return stmts + downstream
 
     def condition(self, node: Node, spec: ConditionSpec, outputs: list[list[str]]) -> Condition:
         test = self.value(spec.condition, node)
-        then: list[Stmt] = []
-        if self.wf.permissions_required and not self.scope_checked:
-            then.append(ScopeCheck(self.wf.permissions_required))
-            self.scope_checked = True
-        for t in outputs[0] if outputs else []:
-            then.extend(self.chain(t))
-        otherwise: list[Stmt] | None = None
-        if len(outputs) > 1 and outputs[1]:
-            otherwise = []
-            for t in outputs[1]:
-                otherwise.extend(self.chain(t))
         tr = self.translator_for(node)
-        test_code = _py(tr.truthy(test)) if test is not None else "False"
-        level = "None"
-        if self.user_narrowed_by is not None:
-            level = 'user["level"]'
-        else:
-            level = 'ctx["user"]["level"] if "user" in ctx else None'
-        self.steps[node.id] = StepInfo(node.id, TExpr(ast.Name("True", ast.Load()), BOOL))
-        return Condition(node, test_code, then, otherwise, self.wf.minimum_user_level, level)
+        narrowed = ("$context", "user") in tr.scope.narrowed
+        self.steps[node.id] = StepInfo(node.id, TExpr(ast.Constant(True), BOOL))
+        then: list[Stmt] = []
+        if node.id == self.scope_anchor and self.wf.permissions_required:
+            then.append(ScopeCheck(self.wf.permissions_required, binds_user=not narrowed))
+        then += [s for t in (outputs[0] if outputs else []) for s in self.chain(t)]
+        otherwise = (
+            [s for t in outputs[1] for s in self.chain(t)]
+            if len(outputs) > 1 and outputs[1]
+            else None
+        )
+        level = 'user["level"]' if narrowed else 'ctx["user"]["level"] if "user" in ctx else None'
+        return Condition(
+            node,
+            _py(tr.truthy(test)) if test is not None else "False",
+            then,
+            otherwise,
+            self.wf.minimum_user_level,
+            level,
+        )
 
     def node_stmts(self, node: Node) -> list[Stmt]:
         spec = node.spec
         if isinstance(spec, ValidateSpec):
             return [self.validate(node, spec)]
         if isinstance(spec, DatabaseSpec):
-            q = self.query(node, spec.op, node.id, f"node `{node.id}`")
-            return [q] if q else []
+            built = self.query(node, spec.op, local_name(node.id), f"node `{node.id}`")
+            if built is None:
+                return []
+            q, out = built
+            if out is not None:
+                self.steps[node.id] = StepInfo(node.id, out)
+            return [q]
         if isinstance(spec, OperationSpec):
-            tasks: list[Query] = []
+            tasks: list[Query | Reuse] = []
             info = StepInfo(node.id, None)
             for t in spec.tasks:
-                q = self.query(node, t.op, f"{node.id}__{t.id}", f"task `{t.id}` of node `{node.id}`", task=t.id)
-                if q is None:
+                built = self.query(
+                    node,
+                    t.op,
+                    local_name(f"{node.id}__{t.id}"),
+                    f"task `{t.id}` of node `{node.id}`",
+                    task=t.id,
+                )
+                if built is None:
                     continue
-                tasks.append(q)
-                if q.var is not None:
-                    info.tasks[t.id] = self.steps.pop(f"{node.id}__{t.id}").output  # type: ignore[assignment]
+                tasks.append(built[0])
+                if built[1] is not None:
+                    info.tasks[t.id] = built[1]
             self.steps[node.id] = info
             return [Parallel(node, tasks)]
         if isinstance(spec, ActionSpec):
@@ -550,258 +654,424 @@ class Planner:
         return []
 
     def validate(self, node: Node, spec: ValidateSpec) -> Validate:
-        target = spec.input
-        trees = self.parse_string_quiet(target) if isinstance(target, JString) else None
-        tree = trees[0] if trees else None
-        on_user = _is_path(tree, "$context", "user") or (
-            isinstance(tree, jsast.Member) and _is_path(tree.obj, "$context", "user"))
-        field_name = None
-        if isinstance(tree, jsast.Member) and isinstance(tree.obj, jsast.Ident) and tree.obj.name == "$json":
-            field_name = tree.name
-        if on_user:
-            if self.user_narrowed_by is None and spec.validator == "required":
-                self.user_narrowed_by = node.id
-                self.steps[node.id] = StepInfo(node.id, TExpr(ast.Name("user", ast.Load()), USER))
-                sub = tree.name if isinstance(tree, jsast.Member) and _is_path(tree.obj, "$context", "user") else None
-                value = f'user[{sub!r}]' if sub else "user"
-                return Validate(node, value, True, "AUTH_REQUIRED",
-                                spec.error_message or "User authentication required", None, spec.validator)
-        t = self.value(target, node)
+        tree = self.whole_expression(spec.input) if isinstance(spec.input, JString) else None
+        on_user = _validates_user(self, spec)
+        if on_user and self.user_narrowed_by is None and spec.validator == "required":
+            self.user_narrowed_by = node.id
+            self.steps[node.id] = StepInfo(node.id, TExpr(ast.Name("user", ast.Load()), USER))
+            sub = (
+                tree.name
+                if isinstance(tree, jsast.Member) and _is_path(tree.obj, "$context", "user")
+                else None
+            )
+            return Validate(
+                node,
+                f"user[{sub!r}]" if sub else "user",
+                True,
+                "AUTH_REQUIRED",
+                spec.error_message or "User authentication required",
+                None,
+                spec.validator,
+            )
+        field_name = (
+            tree.name if isinstance(tree, jsast.Member) and _is_path(tree.obj, "$json") else None
+        )
+        t = self.value(spec.input, node)
         code = _py(self.translator_for(node).box(t)) if t is not None else "None"
         self.steps[node.id] = StepInfo(node.id, t if t is not None and t.type != DATE else None)
-        status = "AUTH_REQUIRED" if on_user else "VALIDATION_FAILED"
-        default = "User authentication required" if on_user else (
-            f"`{field_name}` is {'required' if spec.validator == 'required' else 'invalid'}" if field_name
-            else "Validation failed")
-        return Validate(node, code, False, status, spec.error_message or default, field_name, spec.validator)
+        default = (
+            "User authentication required"
+            if on_user
+            else (
+                f"`{field_name}` is {'required' if spec.validator == 'required' else 'invalid'}"
+                if field_name
+                else "Validation failed"
+            )
+        )
+        return Validate(
+            node,
+            code,
+            False,
+            "AUTH_REQUIRED" if on_user else "VALIDATION_FAILED",
+            spec.error_message or default,
+            field_name,
+            spec.validator,
+        )
 
-    def query(self, node: Node, op: DbOp, var: str, where: str, task: str | None = None) -> Query | None:
+    def const_name(self, key: str) -> str:
+        """``SQL_<KEY>``, unique even when two node ids differ only in case."""
+        base = "SQL_" + key.upper()
+        name, n = base, 1
+        while name in self.const_names and self.const_names[name] != key:
+            n += 1
+            name = f"{base}_{n}"
+        self.const_names[name] = key
+        return name
+
+    def bind_entries(
+        self,
+        entries: list[Entry],
+        prefix: str,
+        ent: Entity,
+        node: Node,
+        params: list[tuple[str, str]],
+    ) -> list[str] | None:
+        """Translate filter or data values into SQL parameters; None after an error."""
+        tr = self.translator_for(node)
+        keys: list[str] = []
+        ok = True
+        for e in entries:
+            t = self.value(e.value, node)
+            if t is None:
+                ok = False
+                continue
+            col = ent.fields[e.key]
+            want = column_type(ent, e.key)
+            if not _fits(t.type, want, col.nullable):
+                self.diags.add(
+                    codes.EXPRESSION_TYPE,
+                    f"{ent.name}.{e.key} is a {col.type} field, but this value is {t.type}",
+                    e.value.span,
+                    node_id=node.id,
+                    hint=f"give a {col.type} value"
+                    + (" (write the literal without quotes)" if want in (BOOL, NUM) else ""),
+                )
+                ok = False
+                continue
+            params.append((f"{prefix}{col.column}", _py(_param_value(t, want, tr))))
+            keys.append(e.key)
+        return keys if ok else None
+
+    def query(
+        self, node: Node, op: DbOp, var: str, where: str, task: str | None = None
+    ) -> tuple[Query, TExpr | None] | None:
+        """The statement for one database operation, and the output later nodes may read."""
         self.check_tenant(node, op, where)
         ent = self.entity(op, node)
         if ent is None:
             return None
-        tr = self.translator_for(node)
         params: list[tuple[str, str]] = []
-        ok = True
-
-        def bind(entries: list, prefix: str) -> list[str]:  # type: ignore[type-arg]
-            nonlocal ok
-            keys: list[str] = []
-            for e in entries:
-                t = self.value(e.value, node)
-                if t is None:
-                    ok = False
-                    continue
-                col = ent.fields[e.key]
-                want = self.column_type(ent, e.key)
-                if not _fits(t.type, want, col.nullable):
-                    self.diags.add(codes.EXPRESSION_TYPE,
-                                   f"{ent.name}.{e.key} is a {col.type} field, but this value is {t.type}",
-                                   e.value.span, node_id=node.id,
-                                   hint=f"give a {col.type} value" + (" (write the literal without quotes)"
-                                                                      if want in (BOOL, NUM) else ""))
-                    ok = False
-                    continue
-                code = _py(_param_value(t, want, tr))
-                params.append((f"{prefix}{col.column}", code))
-                keys.append(e.key)
-            return keys
-
-        fkeys = bind(op.filter, "f_")
-        data_entries = op.data
-        dkeys = bind(data_entries, "d_")
-        if not ok:
+        fkeys = self.bind_entries(op.filter, "f_", ent, node, params)
+        dkeys = self.bind_entries(op.data, "d_", ent, node, params)
+        if fkeys is None or dkeys is None:
             return None
-        name = _const_name(node.id if task is None else f"{node.id}_{task}")
+        read = (f"{node.id}.tasks.{task}" if task else node.id) in self.step_reads
+        name = self.const_name(node.id if task is None else f"{node.id}_{task}")
         unique = any(set(k) <= set(fkeys) for k in ent.unique_keys())
-        row_t = self.row_type(ent)
-        decoder = f"{_snake(ent.name)}_row"
+        decoder = f"{snake_case(ent.name)}_row"
         not_found = (f"{ent.label} not found", ent.not_found_code)
+        row = TExpr(ast.Name(var, ast.Load()), row_type(ent))
         kind = op.operation
-        output_used = True  # refined below for lookups
         if kind == "read" and unique:
-            need = self._output_read_later(node, f"{node.id}.tasks.{task}" if task else var)
-            self.statements[name] = sql.select(ent, fkeys, lookup=True, need_row=need, limit=False, skip=False)
-            q = Query(node, "lookup", ent, name, self.statements[name], params, var if need else None,
-                      decoder if need else None, not_found, task=task)
-            output_used = need
-        elif kind == "read":
-            self.fan_out = True
-            if op.limit is not None:
-                params.append(("limit", str(op.limit)))
+            text = sql.select(ent, fkeys, lookup=True, need_row=read, limit=False, skip=False)
+            q = Query(
+                node,
+                "lookup",
+                ent,
+                name,
+                text,
+                params,
+                var if read else None,
+                decoder if read else None,
+                not_found,
+                task=task,
+            )
+            return q, row if read else None
+        if kind == "read":
+            if op.limit is not None or op.skip is not None:
+                params.append(("limit", str(op.limit if op.limit is not None else -1)))
             if op.skip is not None:
                 params.append(("skip", str(op.skip)))
-                if op.limit is None:
-                    params.append(("limit", "-1"))
-            self.statements[name] = sql.select(ent, fkeys, lookup=False, need_row=True,
-                                               limit=op.limit is not None, skip=op.skip is not None)
-            q = Query(node, "many", ent, name, self.statements[name], params, var, decoder, None, task=task)
-        elif kind == "count":
-            self.statements[name] = sql.count(ent, fkeys)
-            q = Query(node, "count", ent, name, self.statements[name], params, var, None, None, task=task)
-        elif kind == "create":
-            fields = [ent.fields[k] for k in dkeys]
-            for f in ent.fields.values():
-                if f.name not in dkeys and f.has_default and f.default in ("uuid", "now"):
-                    params.append((f"d_{f.column}", "new_id()" if f.default == "uuid" else "now_iso()"))
-                    self.imports.add(f"gen_{f.default}")
-                    fields.append(f)
-                elif f.name not in dkeys and not f.nullable and not f.has_default:
-                    self.diags.add(codes.MISSING_PARAMETER,
-                                   f"node `{node.id}` creates {ent.name} without `{f.name}`, which has no default",
-                                   op.data_span or op.span, node_id=node.id, hint=f"add `{f.name}` to `data`")
-                    return None
-            order = {f.name: i for i, f in enumerate(ent.fields.values())}
-            fields.sort(key=lambda f: order[f.name])
-            params.sort(key=lambda p: [f.column for f in fields].index(p[0][2:]) if p[0].startswith("d_") else -1)
-            self.statements[name] = sql.insert(ent, fields)
-            q = Query(node, "create", ent, name, self.statements[name], params, var, decoder, None, task=task)
-            natural = next((k for k in ent.unique_keys() if k != (ent.primary_key,) and set(k) <= set(dkeys)), None)
-            if natural is not None:
-                ename = name + "_EXISTING"
-                self.statements[ename] = sql.select(ent, list(natural), lookup=True, need_row=True,
-                                                    limit=False, skip=False)
-                q.existing_sql_name, q.existing_sql = ename, self.statements[ename]
-                q.existing_params = [("f_" + p[0][2:], p[1]) for p in params if p[0][2:] in
-                                     [ent.fields[k].column for k in natural]]
-        elif kind == "update":
-            self.statements[name] = sql.update(ent, fkeys, [ent.fields[k] for k in dkeys], returning=unique)
-            q = Query(node, "update", ent, name, self.statements[name], params, var if unique else var,
-                      decoder if unique else None, not_found if unique else None, task=task)
-        else:  # delete
-            self.statements[name] = sql.delete(ent, fkeys, returning=unique)
-            q = Query(node, "delete", ent, name, self.statements[name], params, var,
-                      decoder if unique else None, not_found if unique else None, task=task)
-        if q.kind in ("update", "delete", "create") and q.decoder is not None and not self._output_read_later(
-                node, f"{node.id}.tasks.{task}" if task else var):
-            if q.kind != "create":
-                q.var, q.decoder = None, None
-        out_t: Type
-        if q.kind in ("lookup", "many", "create") or (q.kind in ("update", "delete") and unique):
-            out_t = row_t
-        else:
-            out_t = NUM
-        if output_used and q.var is not None:
-            self.steps[var] = StepInfo(var, TExpr(ast.Name(var, ast.Load()), out_t))
-        elif q.var is None:
-            self.steps.pop(var, None)
-        return q
+            text = sql.select(
+                ent,
+                fkeys,
+                lookup=False,
+                need_row=True,
+                limit=op.limit is not None or op.skip is not None,
+                skip=op.skip is not None,
+            )
+            return Query(node, "many", ent, name, text, params, var, decoder, None, task=task), row
+        if kind == "count":
+            q = Query(
+                node, "count", ent, name, sql.count(ent, fkeys), params, var, None, None, task=task
+            )
+            return q, TExpr(ast.Name(var, ast.Load()), NUM)
+        if kind == "create":
+            return self.create(node, op, ent, name, params, dkeys, var, decoder, task, row)
+        returning = ("row" if read else "found") if unique else "count"
+        text = (
+            sql.update(ent, fkeys, [ent.fields[k] for k in dkeys], returning)
+            if kind == "update"
+            else sql.delete(ent, fkeys, returning)
+        )
+        q = Query(
+            node,
+            kind,
+            ent,
+            name,
+            text,
+            params,
+            var if read or not unique else None,
+            decoder if unique and read else None,
+            not_found if unique else None,
+            task=task,
+        )
+        if not unique:
+            return q, TExpr(ast.Name(var, ast.Load()), NUM)
+        return q, row if read else None
 
-    def _output_read_later(self, node: Node, var: str) -> bool:
-        """Whether any node downstream reads ``$steps.<var>``."""
-        for n in self.wf.nodes:
-            if n.id != node.id and f"$steps.{var}" in _param_text(n.parameters):
-                return True
-        return False
+    def create(
+        self,
+        node: Node,
+        op: DbOp,
+        ent: Entity,
+        name: str,
+        params: list[tuple[str, str]],
+        dkeys: list[str],
+        var: str,
+        decoder: str,
+        task: str | None,
+        row: TExpr,
+    ) -> tuple[Query, TExpr | None] | None:
+        for f in ent.fields.values():
+            if f.name in dkeys:
+                continue
+            if f.has_default and f.default in ("uuid", "now"):
+                params.append(
+                    (f"d_{f.column}", "new_id()" if f.default == "uuid" else "now_iso()")
+                )
+            elif not f.nullable and not f.has_default:
+                self.diags.add(
+                    codes.MISSING_PARAMETER,
+                    f"node `{node.id}` creates {ent.name} without `{f.name}`, which has no default",
+                    op.data_span or op.span,
+                    node_id=node.id,
+                    hint=f"add `{f.name}` to `data`",
+                )
+                return None
+        order = [f.column for f in ent.fields.values()]
+        params.sort(key=lambda p: order.index(p[0][2:]))
+        written = [f for f in ent.fields.values() if f"d_{f.column}" in dict(params)]
+        q = Query(
+            node,
+            "create",
+            ent,
+            name,
+            sql.insert(ent, written),
+            params,
+            var,
+            decoder,
+            None,
+            task=task,
+        )
+        # A create that hits a unique key returns the existing row (an idempotent subscribe).
+        natural = next(
+            (k for k in ent.unique_keys() if k != (ent.primary_key,) and set(k) <= set(dkeys)),
+            None,
+        )
+        if natural is not None:
+            q.existing_sql_name = name + "_EXISTING"
+            q.existing_sql = sql.select(
+                ent, list(natural), lookup=True, need_row=True, limit=False, skip=False
+            )
+            cols = {ent.fields[k].column for k in natural}
+            q.existing_params = [("f_" + p[2:], v) for p, v in params if p[2:] in cols]
+        return q, row
 
     def action(self, node: Node, spec: ActionSpec) -> list[Stmt]:
         tr = self.translator_for(node)
+        empty = TExpr(ast.Dict([], []), ANY)
         if spec.action == "http_response":
-            body = self.value(spec.body, node) if spec.body is not None else TExpr(ast.Dict([], []), ANY)
+            body = self.value(spec.body, node) if spec.body is not None else empty
             return [Respond(node, spec.status, _py(tr.box(body)) if body else "None")]
+        if spec.action == "log":
+            msg = self.value(spec.message, node) if spec.message is not None else None
+            return [Log(node, _py(tr.to_str(msg)) if msg else repr(node.name))]
+        assert spec.channel is not None  # the model requires it for emit_event and sse_stream
+        ch = self.value(spec.channel, node)
+        channel = _py(tr.to_str(ch)) if ch else '""'
         if spec.action == "emit_event":
-            assert spec.channel is not None
-            ch = self.value(spec.channel, node)
-            data = self.value(spec.data, node) if spec.data is not None else TExpr(ast.Dict([], []), ANY)
+            data = self.value(spec.data, node) if spec.data is not None else empty
             self.steps[node.id] = StepInfo(node.id, None)
-            return [Emit(node, _py(tr.to_str(ch)) if ch else '""', spec.event or "", _py(tr.box(data)) if data else "None")]
-        if spec.action == "sse_stream":
-            assert spec.channel is not None
-            ch = self.value(spec.channel, node)
-            oc = self.value(spec.on_connect, node) if spec.on_connect is not None else TExpr(ast.Dict([], []), ANY)
-            retry = self.wf.static_data.get("reconnectInterval", (None, None))[0]
-            timeout = self.wf.static_data.get("subscriptionTimeout", (None, None))[0]
-            return [Stream(node, _py(tr.to_str(ch)) if ch else '""', _py(tr.box(oc)) if oc else "None",
-                           retry if isinstance(retry, int) else None, timeout if isinstance(timeout, int) else None)]
-        msg = self.value(spec.message, node) if spec.message is not None else None
-        return [Log(node, _py(tr.to_str(msg)) if msg else repr(node.name))]
+            return [Emit(node, channel, spec.event or "", _py(tr.box(data)) if data else "None")]
+        on_connect = self.value(spec.on_connect, node) if spec.on_connect is not None else empty
+        retry = self.wf.static_data.get("reconnectInterval", (None, None))[0]
+        timeout = self.wf.static_data.get("subscriptionTimeout", (None, None))[0]
+        return [
+            Stream(
+                node,
+                channel,
+                _py(tr.box(on_connect)) if on_connect else "None",
+                retry if isinstance(retry, int) else None,
+                timeout if isinstance(timeout, int) else None,
+            )
+        ]
+
+
+# ----------------------------------------------------------------------------- passes
+
+
+def reuse_rows(stmts: list[Stmt], rows: dict[str, Entity]) -> list[Stmt]:
+    """Replace a lookup by primary key and tenant of a row already held with that row.
+
+    ``rows`` maps locals holding decoded rows to their entity. Every read is filtered on the
+    request's tenant (checked at compile time) and runs in the execution's transaction, so
+    the held row is the row the lookup would return; it saves one query per item of a fan-out.
+    """
+    rows = dict(rows)
+    out: list[Stmt] = []
+    for s in stmts:
+        if isinstance(s, Parallel):
+            tasks = [
+                Reuse(t, src) if isinstance(t, Query) and (src := _held_row(t, rows)) else t
+                for t in s.tasks
+            ]
+            rows.update(
+                {t.var: t.entity for t in tasks if isinstance(t, Query) and t.var and t.decoder}
+            )
+            out.append(replace(s, tasks=tasks))
+            continue
+        if isinstance(s, Query):
+            source = _held_row(s, rows)
+            if source is not None:
+                out.append(Reuse(s, source))
+                continue
+            if s.var is not None and s.decoder is not None:
+                rows[s.var] = s.entity
+            if s.body:
+                s = replace(s, body=reuse_rows(s.body, rows))
+        elif isinstance(s, Condition):
+            s = replace(
+                s,
+                then=reuse_rows(s.then, rows),
+                otherwise=reuse_rows(s.otherwise, rows) if s.otherwise is not None else None,
+            )
+        out.append(s)
+    return out
+
+
+def _held_row(q: Query, rows: dict[str, Entity]) -> str | None:
+    if q.kind != "lookup":
+        return None
+    pk = q.entity.fields[q.entity.primary_key]
+    tenant = _py(ast.Subscript(ast.Name("ctx", ast.Load()), ast.Constant("tenantId"), ast.Load()))
+    for var, ent in rows.items():
+        key = _py(ast.Subscript(ast.Name(var, ast.Load()), ast.Constant(pk.name), ast.Load()))
+        want = {(f"f_{pk.column}", key), ("f_tenant_id", tenant)}
+        if ent is q.entity and set(q.params) == want:
+            return var
+    return None
+
+
+def fuse_lookups(stmts: list[Stmt]) -> list[Stmt]:
+    """Drop an existence lookup directly followed by an update or delete of the same row.
+
+    Both filter the same entity on the same parameters and answer the same 404, and nothing
+    runs between them, so the update's ``RETURNING`` already proves the row exists.
+    """
+    out: list[Stmt] = []
+    fused: list[Node] = []
+    for i, s in enumerate(stmts):
+        nxt = stmts[i + 1] if i + 1 < len(stmts) else None
+        if (
+            isinstance(s, Query)
+            and s.kind == "lookup"
+            and s.var is None
+            and isinstance(nxt, Query)
+            and nxt.kind in ("update", "delete")
+            and nxt.not_found == s.not_found
+            and nxt.entity is s.entity
+            and [p for p in nxt.params if p[0].startswith("f_")] == s.params
+        ):
+            fused.append(s.node)
+            continue
+        if isinstance(s, Query) and fused:
+            s = replace(s, fused=[*s.fused, *fused])
+            fused = []
+        if isinstance(s, Query) and s.body:
+            s = replace(s, body=fuse_lookups(s.body))
+        elif isinstance(s, Condition):
+            s = replace(
+                s,
+                then=fuse_lookups(s.then),
+                otherwise=fuse_lookups(s.otherwise) if s.otherwise is not None else None,
+            )
+        out.append(s)
+    return out
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def column_type(ent: Entity, name: str) -> Type:
+    return {"string": STR, "datetime": STR, "boolean": BOOL, "integer": NUM, "number": NUM}[
+        ent.fields[name].type
+    ]
+
+
+def row_type(ent: Entity) -> Record:
+    fields = []
+    for f in ent.fields.values():
+        t = column_type(ent, f.name)
+        fields.append(Field(f.name, union(t, NULL) if f.nullable else t))
+    return Record(ent.name, ent.label, tuple(fields))
 
 
 def _fits(t: Type, want: Type, nullable: bool) -> bool:
+    """Whether a value of type ``t`` may be stored in a column of type ``want``."""
     if t == ANY:
         return True
-    for m in members(t):
-        if m == want or (m == DATE and want == STR):
-            continue
-        if m == NULL and nullable:
-            continue
-        if m in (NULL, UNDEF):
-            return False
-        return False
-    return True
+    return all(
+        m == want or (m == DATE and want == STR) or (m == NULL and nullable) for m in members(t)
+    )
 
 
 def _param_value(t: TExpr, want: Type, tr: Translator) -> ast.expr:
     """The Python value bound to a SQL parameter."""
     if t.type == DATE:
-        return ast.Call(ast.Attribute(ast.Name("js", ast.Load()), "iso_string", ast.Load()), [t.node], [])
+        return ast.Call(
+            ast.Attribute(ast.Name("js", ast.Load()), "iso_string", ast.Load()), [t.node], []
+        )
     if t.type == ANY or isinstance(t.type, UnionT):
         fn = "sql_bool" if want == BOOL else "sql_number" if want == NUM else "sql_text"
         return ast.Call(ast.Name(fn, ast.Load()), [tr.box(t)], [])
     return t.node
 
 
-def _returns(body: list[Stmt]) -> str:
-    kinds: set[str] = set()
-
-    def visit(stmts: list[Stmt]) -> None:
-        for s in stmts:
-            if isinstance(s, Respond):
-                kinds.add("json")
-            elif isinstance(s, Stream):
-                kinds.add("stream")
-            elif isinstance(s, Condition):
-                visit(s.then)
-                visit(s.otherwise or [])
-            elif isinstance(s, Query):
-                visit(s.body)
-
-    visit(body)
-    if "stream" in kinds:
-        return "stream"
-    return "json" if kinds == {"json"} else "ok"
-
-
-def _snake(name: str) -> str:
-    from compiler.model import snake_case
-
-    return snake_case(name)
+def _validates_user(planner: Planner, spec: ValidateSpec) -> bool:
+    tree = planner.whole_expression(spec.input) if isinstance(spec.input, JString) else None
+    return _is_path(tree, "$context", "user") or (
+        isinstance(tree, jsast.Member) and _is_path(tree.obj, "$context", "user")
+    )
 
 
 def _is_path(e: jsast.Expr | None, *names: str) -> bool:
+    """Whether ``e`` is exactly ``names[0].names[1]...`` without optional chaining."""
     if e is None:
         return False
     if len(names) == 1:
         return isinstance(e, jsast.Ident) and e.name == names[0]
-    return isinstance(e, jsast.Member) and e.name == names[-1] and not e.optional and _is_path(e.obj, *names[:-1])
+    return (
+        isinstance(e, jsast.Member)
+        and e.name == names[-1]
+        and not e.optional
+        and _is_path(e.obj, *names[:-1])
+    )
 
 
 def _children(e: jsast.Expr) -> list[jsast.Expr]:
     out: list[jsast.Expr] = []
     for v in vars(e).values():
-        if isinstance(v, tuple):
-            for x in v:
-                if isinstance(x, tuple):
-                    out.extend(y for y in x if not isinstance(y, (str, int, float)))
-                elif not isinstance(x, (str, int, float)):
-                    out.append(x)
-        elif hasattr(v, "start") and hasattr(v, "end") and not isinstance(v, (str, int, float)):
-            out.append(v)
+        items = v if isinstance(v, tuple) else (v,)
+        for x in items:
+            if isinstance(x, tuple):  # object literal properties: (key, value)
+                out.extend(y for y in x if not isinstance(y, str))
+            elif hasattr(x, "start") and hasattr(x, "end"):
+                out.append(x)
     return out
 
 
-def _param_text(v: JValue) -> str:
-    if isinstance(v, JString):
-        return v.value
-    if isinstance(v, JObject):
-        return " ".join(_param_text(x) for _, x in v.entries)
-    if isinstance(v, JArray):
-        return " ".join(_param_text(x) for x in v.items)
-    return ""
-
-
-def plan_workflow(wf: Workflow, graph: Graph, entities: dict[str, Entity], diags: Diagnostics) -> Plan | None:
+def plan_workflow(
+    wf: Workflow, graph: Graph, entities: dict[str, Entity], diags: Diagnostics
+) -> Plan | None:
     return Planner(wf, graph, entities, diags).build()
-
-
-__all__ = ["Plan", "Planner", "Span", "plan_workflow"]

@@ -15,8 +15,15 @@ from compiler.load import JArray, JObject, JValue, to_python
 from compiler.suggest import did_you_mean
 
 _SCHEMAS = Path(__file__).parent / "schemas"
-_JSON_TYPES = {"object": "an object", "array": "an array", "string": "a string",
-               "integer": "an integer", "number": "a number", "boolean": "true or false", "null": "null"}
+_JSON_TYPES = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
 
 
 @cache
@@ -53,14 +60,18 @@ def _json_type(v: object) -> str:
         return "boolean"
     if isinstance(v, int):
         return "integer"
-    return {dict: "object", list: "array", str: "string", float: "number", type(None): "null"}.get(type(v), "value")
+    return {dict: "object", list: "array", str: "string", float: "number", type(None): "null"}.get(
+        type(v), "value"
+    )
 
 
 def validate(kind: str, root: JValue, diags: Diagnostics) -> bool:
     """Validate ``root`` against the ``kind`` schema ("workflow" or "entities")."""
     validator = _validator(kind)
     instance = to_python(root)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+    errors = sorted(
+        validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]
+    )
     before = len(diags.items)
     for err in errors:
         _report(err, root, diags)
@@ -74,7 +85,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
     if err.validator == "additionalProperties" and isinstance(node, JObject):
         props = err.schema.get("properties") if isinstance(err.schema, dict) else None
         allowed = list(props.keys()) if isinstance(props, dict) else []
-        for key in node.keys():
+        for key in node.key_names():
             if key not in allowed and allowed:
                 span = node.key_span(key) or node.span
                 s = did_you_mean(key, allowed)
@@ -82,32 +93,60 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
                 diags.add(codes.UNKNOWN_KEY, f"unknown key `{key}` in {where}", span, hint=hint)
         return
     if err.validator == "required" and isinstance(err.validator_value, list):
-        present = set(node.keys()) if isinstance(node, JObject) else set()
+        present = set(node.key_names()) if isinstance(node, JObject) else set()
         for key in err.validator_value:
             if key not in present:
                 near = [k for k in present if did_you_mean(k, [key])]
-                hint = f"`{near[0]}` looks like a misspelling of `{key}`" if near else f"add `\"{key}\": ...`"
+                hint = (
+                    f"`{near[0]}` looks like a misspelling of `{key}`"
+                    if near
+                    else f'add `"{key}": ...`'
+                )
                 span = Span(node.span.path, node.span.start, node.span.start)
-                diags.add(codes.MISSING_KEY, f"{where} is missing the required key `{key}`", span, hint=hint)
+                diags.add(
+                    codes.MISSING_KEY,
+                    f"{where} is missing the required key `{key}`",
+                    span,
+                    hint=hint,
+                )
         return
     if err.validator == "type":
         expected = err.validator_value
-        names = [expected] if isinstance(expected, str) else [str(n) for n in expected] if isinstance(
-            expected, list) else [str(expected)]
+        names = (
+            [expected]
+            if isinstance(expected, str)
+            else [str(n) for n in expected] if isinstance(expected, list) else [str(expected)]
+        )
         want = " or ".join(_JSON_TYPES.get(n, n) for n in names)
         got = _JSON_TYPES.get(_json_type(err.instance), "a value")
-        diags.add(codes.WRONG_TYPE, f"{where} must be {want}, not {got}", node.span,
-                  hint=f"write {want} here")
+        diags.add(
+            codes.WRONG_TYPE,
+            f"{where} must be {want}, not {got}",
+            node.span,
+            hint=f"write {want} here",
+        )
         return
     if err.validator == "enum" and isinstance(err.validator_value, list):
         options = ", ".join(json.dumps(v) for v in err.validator_value)
         s = did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
-        diags.add(codes.SCHEMA_VIOLATION, f"{where} must be one of {options}", node.span,
-                  hint=f"did you mean {json.dumps(s)}?" if s else f"use one of {options}")
+        diags.add(
+            codes.SCHEMA_VIOLATION,
+            f"{where} must be one of {options}",
+            node.span,
+            hint=f"did you mean {json.dumps(s)}?" if s else f"use one of {options}",
+        )
         return
     if err.validator == "pattern":
-        diags.add(codes.SCHEMA_VIOLATION, f"{where} {json.dumps(err.instance)} has an invalid form",
-                  node.span, hint=f"it must match {err.validator_value}")
+        diags.add(
+            codes.SCHEMA_VIOLATION,
+            f"{where} {json.dumps(err.instance)} has an invalid form",
+            node.span,
+            hint=f"it must match {err.validator_value}",
+        )
         return
-    diags.add(codes.SCHEMA_VIOLATION, f"{where}: {err.message}", node.span,
-              hint="see compiler/schemas/ for the file format")
+    diags.add(
+        codes.SCHEMA_VIOLATION,
+        f"{where}: {err.message}",
+        node.span,
+        hint="see compiler/schemas/ for the file format",
+    )

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from compiler.model import Entity, EntityField
 
-_SQLITE_TYPES = {"string": "TEXT", "datetime": "TEXT", "boolean": "BOOLEAN", "integer": "INTEGER",
-                 "number": "REAL"}
-_PG_TYPES = {"string": "TEXT", "datetime": "TEXT", "boolean": "BOOLEAN", "integer": "BIGINT",
-             "number": "DOUBLE PRECISION"}
+_SQLITE_TYPES = {
+    "string": "TEXT",
+    "datetime": "TEXT",
+    "boolean": "BOOLEAN",
+    "integer": "INTEGER",
+    "number": "REAL",
+}
+_PG_TYPES = {
+    "string": "TEXT",
+    "datetime": "TEXT",
+    "boolean": "BOOLEAN",
+    "integer": "BIGINT",
+    "number": "DOUBLE PRECISION",
+}
 
 
 def columns(entity: Entity) -> str:
@@ -23,7 +33,9 @@ def where(entity: Entity, keys: list[str]) -> str:
     return " AND ".join(f"{entity.fields[k].column} = :f_{entity.fields[k].column}" for k in keys)
 
 
-def select(entity: Entity, keys: list[str], *, lookup: bool, need_row: bool, limit: bool, skip: bool) -> str:
+def select(
+    entity: Entity, keys: list[str], *, lookup: bool, need_row: bool, limit: bool, skip: bool
+) -> str:
     cols = columns(entity) if need_row else "1 AS found"
     sql = f"SELECT {cols} FROM {entity.table} WHERE {where(entity, keys)}"
     if lookup:
@@ -49,15 +61,22 @@ def insert(entity: Entity, fields: list[EntityField]) -> str:
     )
 
 
-def update(entity: Entity, keys: list[str], data: list[EntityField], returning: bool) -> str:
+def _returning(entity: Entity, mode: str) -> str:
+    """``row``: the row's columns; ``found`` or ``count``: one ``1`` per affected row."""
+    return f" RETURNING {columns(entity)}" if mode == "row" else " RETURNING 1 AS found"
+
+
+def update(entity: Entity, keys: list[str], data: list[EntityField], returning: str) -> str:
     sets = ", ".join(f"{f.column} = :d_{f.column}" for f in data)
-    sql = f"UPDATE {entity.table} SET {sets} WHERE {where(entity, keys)}"
-    return sql + (f" RETURNING {columns(entity)}" if returning else "")
+    return f"UPDATE {entity.table} SET {sets} WHERE {where(entity, keys)}" + _returning(
+        entity, returning
+    )
 
 
-def delete(entity: Entity, keys: list[str], returning: bool) -> str:
-    sql = f"DELETE FROM {entity.table} WHERE {where(entity, keys)}"
-    return sql + (f" RETURNING {columns(entity)}" if returning else "")
+def delete(entity: Entity, keys: list[str], returning: str) -> str:
+    return f"DELETE FROM {entity.table} WHERE {where(entity, keys)}" + _returning(
+        entity, returning
+    )
 
 
 def _column_ddl(f: EntityField, types: dict[str, str], pk: bool) -> str:

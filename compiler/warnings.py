@@ -38,8 +38,12 @@ def _human(ms: int) -> str:
 
 def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> None:
     if not wf.active:
-        diags.add(codes.INACTIVE_WORKFLOW, f"workflow `{wf.id}` is inactive (\"active\": false)", wf.span,
-                  hint="it is compiled and checked but served only with `--include-inactive`")
+        diags.add(
+            codes.INACTIVE_WORKFLOW,
+            f'workflow `{wf.id}` is inactive ("active": false)',
+            wf.span,
+            hint="it is compiled and checked but served only with `--include-inactive`",
+        )
     scheduled = [t for t in wf.triggers if isinstance(t, ScheduleTrigger)]
     periods: list[tuple[str, int]] = []
     if wf.schedule is not None:
@@ -48,18 +52,35 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
             periods.append((f"meta.schedule `{wf.schedule[0]}` ({_human(cron)})", cron))
     for t in scheduled:
         if t.every_ms is not None:
-            periods.append((f"the trigger `SCHEDULED:{t.text}` ({_human(t.every_ms)})", t.every_ms))
+            periods.append(
+                (f"the trigger `SCHEDULED:{t.text}` ({_human(t.every_ms)})", t.every_ms)
+            )
     interval = wf.static_data.get("updateInterval")
     if interval is not None and isinstance(interval[0], int):
-        periods.append((f"staticData.updateInterval ({interval[0]} ms, {_human(interval[0])})", interval[0]))
+        periods.append(
+            (f"staticData.updateInterval ({interval[0]} ms, {_human(interval[0])})", interval[0])
+        )
     if len({p for _, p in periods}) > 1:
         span = scheduled[0].span if scheduled else (wf.schedule[1] if wf.schedule else wf.span)
-        chosen = interval[0] if interval is not None and isinstance(interval[0], int) else periods[0][1]
-        diags.add(codes.SCHEDULE_DISAGREEMENT, "the schedule is given three ways that disagree: "
-                  + "; ".join(d for d, _ in periods), span,
-                  hint=f"the runtime runs it {_human(chosen)} (updateInterval); make the others agree")
-    if plan is not None and not plan.checks_user and any(isinstance(t, HttpTrigger) for t in wf.triggers):
+        chosen = (
+            interval[0] if interval is not None and isinstance(interval[0], int) else periods[0][1]
+        )
+        diags.add(
+            codes.SCHEDULE_DISAGREEMENT,
+            "the schedule is given three ways that disagree: " + "; ".join(d for d, _ in periods),
+            span,
+            hint=f"the runtime runs it {_human(chosen)} (updateInterval); make the others agree",
+        )
+    if (
+        plan is not None
+        and not plan.checks_user
+        and any(isinstance(t, HttpTrigger) for t in wf.triggers)
+    ):
         http = next(t for t in wf.triggers if isinstance(t, HttpTrigger))
-        diags.add(codes.UNAUTHENTICATED_ROUTE, f"`{http.method} {http.path}` never checks the user: anyone who "
-                  "knows the tenant can call it", http.span,
-                  hint="add a validate node on `{{ $context.user.id }}` if only signed-in users may call it")
+        diags.add(
+            codes.UNAUTHENTICATED_ROUTE,
+            f"`{http.method} {http.path}` never checks the user: anyone who "
+            "knows the tenant can call it",
+            http.span,
+            hint="add a validate node on `{{ $context.user.id }}` if only signed-in users may call it",
+        )

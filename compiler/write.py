@@ -24,9 +24,7 @@ def stale(out: Path, files: dict[str, str]) -> list[str]:
     """Paths under ``out`` that differ from ``files``, are missing, or should not exist."""
     have = existing_files(out)
     want = {k: v.encode("utf-8") for k, v in files.items()}
-    return sorted(
-        [k for k in want if have.get(k) != want[k]] + [k for k in have if k not in want]
-    )
+    return sorted([k for k in want if have.get(k) != want[k]] + [k for k in have if k not in want])
 
 
 def write_all(out: Path, files: dict[str, str]) -> list[str]:

@@ -42,16 +42,15 @@ class DatabaseExecution:
     async def fetch_all(self, sql: str, params: Params) -> list[Row]:
         return [dict(r._mapping) for r in await self.connection.fetch_all(sql, dict(params))]
 
-    async def create(self, sql: str, params: Params, existing_sql: str | None, existing_params: Params) -> Row:
+    async def create(
+        self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
+    ) -> Row:
         row = await self.fetch_one(sql, params)
         if row is None and existing_sql is not None:
             row = await self.fetch_one(existing_sql, existing_params)
         if row is None:
             raise RuntimeError("insert returned no row and no existing row matched")
         return row
-
-    async def execute(self, sql: str, params: Params) -> int:
-        return len(await self.connection.fetch_all(sql + " RETURNING 1", dict(params)))
 
     def emit(self, channel: str, event: str, data: object) -> None:
         self.events.append(Event(channel, event, data))

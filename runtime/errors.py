@@ -53,4 +53,6 @@ def insufficient_level(required: int, user_level: object) -> Forbidden:
 
 
 def missing_scope(scope: str) -> Forbidden:
-    return Forbidden(f"The token lacks the scope `{scope}`", "AUTH_MISSING_SCOPE", requiredScope=scope)
+    return Forbidden(
+        f"The token lacks the scope `{scope}`", "AUTH_MISSING_SCOPE", requiredScope=scope
+    )

@@ -25,6 +25,7 @@ Date               :class:`JsDate`
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -80,10 +81,6 @@ class JsRangeError(JsError):
     kind = "RangeError"
 
 
-def type_error(message: str) -> NoReturn:
-    raise JsTypeError(message)
-
-
 # --------------------------------------------------------------------------- Dates
 
 _MS_PER_DAY: Final = 86_400_000
@@ -123,7 +120,9 @@ def time_clip(t: float) -> float:
     return float(math.trunc(t)) + 0.0
 
 
-def _make_time(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int, offset_min: int) -> float:
+def _make_time(
+    y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int, offset_min: int
+) -> float:
     days = _days_from_civil(y, mo, 1) + d - 1
     t = days * _MS_PER_DAY + ((h * 60 + mi - offset_min) * 60 + s) * 1000 + ms
     return time_clip(t)
@@ -446,11 +445,7 @@ def sub(a: object, b: object) -> float:
 
 
 def mul(a: object, b: object) -> float:
-    x, y = to_number(a), to_number(b)
-    try:
-        return x * y
-    except OverflowError:  # pragma: no cover - float multiplication saturates to inf
-        return math.inf
+    return to_number(a) * to_number(b)
 
 
 def div(a: object, b: object) -> float:
@@ -486,10 +481,6 @@ def pow_(a: object, b: object) -> float:
 
 def neg(a: object) -> float:
     return -to_number(a)
-
-
-def pos(a: object) -> float:
-    return to_number(a)
 
 
 def not_(a: object) -> bool:
@@ -715,7 +706,9 @@ def str_starts_with(s: str, search: object = UNDEFINED, position: object = UNDEF
 
 def str_ends_with(s: str, search: object = UNDEFINED, end_position: object = UNDEFINED) -> bool:
     u = _units(s)
-    end = len(u) if end_position is UNDEFINED else int(min(max(to_integer(end_position), 0), len(u)))
+    end = (
+        len(u) if end_position is UNDEFINED else int(min(max(to_integer(end_position), 0), len(u)))
+    )
     return u[:end].endswith(_units(to_string(search)))
 
 
@@ -738,7 +731,11 @@ def str_trim_end(s: str) -> str:
 
 
 def str_split(s: str, sep: object = UNDEFINED, limit: object = UNDEFINED) -> list[object]:
-    lim = 2**32 - 1 if limit is UNDEFINED else int(to_number(limit)) % 2**32 if math.isfinite(to_number(limit)) else 0
+    lim = (
+        2**32 - 1
+        if limit is UNDEFINED
+        else int(to_number(limit)) % 2**32 if math.isfinite(to_number(limit)) else 0
+    )
     if lim == 0:
         return []
     if sep is UNDEFINED:
@@ -804,12 +801,16 @@ def array_join(items: Sequence[object], sep: object = UNDEFINED) -> str:
     return sep_s.join("" if is_nullish(x) else to_string(x) for x in items)
 
 
-def array_includes(items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED) -> bool:
+def array_includes(
+    items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED
+) -> bool:
     i = _relative_index(start, len(items), 0)
     return any(same_value_zero(x, value) for x in items[i:])
 
 
-def array_index_of(items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED) -> float:
+def array_index_of(
+    items: Sequence[object], value: object = UNDEFINED, start: object = UNDEFINED
+) -> float:
     i = _relative_index(start, len(items), 0)
     for j in range(i, len(items)):
         if strict_eq(items[j], value):
@@ -817,7 +818,9 @@ def array_index_of(items: Sequence[object], value: object = UNDEFINED, start: ob
     return -1.0
 
 
-def array_slice(items: Sequence[object], start: object = UNDEFINED, end: object = UNDEFINED) -> list[object]:
+def array_slice(
+    items: Sequence[object], start: object = UNDEFINED, end: object = UNDEFINED
+) -> list[object]:
     a = _relative_index(start, len(items), 0)
     b = _relative_index(end, len(items), len(items))
     return list(items[a:b])
@@ -897,12 +900,8 @@ def call_method(obj: object, name: str, *args: object) -> object:
         table = _DATE_METHODS
     fn = table.get(name) if table is not None else None
     if fn is None:
-        raise JsTypeError(f"{describe_callee(obj)}.{name} is not a function")
+        raise JsTypeError(f"{typeof(obj)}.{name} is not a function")
     return fn(obj, *args)
-
-
-def describe_callee(obj: object) -> str:
-    return typeof(obj)
 
 
 # --------------------------------------------------------------------------- built-ins
@@ -987,8 +986,6 @@ def math_pow(x: object, y: object) -> float:
 
 
 def math_random() -> float:
-    import random
-
     return random.random()
 
 

@@ -188,7 +188,7 @@ def pow_ieee(x: float, y: float) -> float:
     if j >= 0x40900000:
         if ((j - 0x40900000) | i) != 0 or p_l + _OVT > z - p_h:
             return s * math.inf
-    elif (j & 0x7FFFFFFF) >= 0x4090CC00:
+    elif (j & 0x7FFFFFFF) >= 0x4090CC00:  # noqa: SIM102 - a merged `if` would fall into this elif
         if ((j - 0xC090CC00) | i) & 0xFFFFFFFF != 0 or p_l <= z - p_h:
             return s * 0.0
     i = j & 0x7FFFFFFF
@@ -213,8 +213,5 @@ def pow_ieee(x: float, y: float) -> float:
     z = 1.0 - (r - z)
     j = _words(z)[0]
     j += n << 20
-    if (j >> 20) <= 0:
-        z = math.ldexp(z, n)
-    else:
-        z = _with_high(z, j)
+    z = math.ldexp(z, n) if j >> 20 <= 0 else _with_high(z, j)
     return s * z

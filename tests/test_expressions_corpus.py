@@ -18,7 +18,11 @@ def test_corpus_matches_node_exactly() -> None:
         pytest.fail(f"the shared corpus is missing: {CORPUS}")
     cache: dict = {}
     mismatches = []
-    rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in CORPUS.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     for row in rows:
         got = {k: v for k, v in run_line(row, cache).items() if k != "message"}
         if not same(got, row["expect"]):

@@ -49,30 +49,67 @@ dates = st.sampled_from([
     "new Date('2026-01-22T00:00:00Z')", "new Date('2026-03-01T12:30:00+02:00')", "new Date('not a date')",
     "new Date('2026-01-22')", "new Date(0)", "new Date($json.startedAt)",
 ])  # fmt: skip
-BINARY = ["+", "-", "*", "/", "%", "==", "!=", "===", "!==", "<", "<=", ">", ">=", "&&", "||", "??"]
+BINARY = [
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "==",
+    "!=",
+    "===",
+    "!==",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "&&",
+    "||",
+    "??",
+]
 
 
 def _expr(depth: int) -> st.SearchStrategy[str]:
-    leaf = st.one_of(literals, paths)
+    leaf = st.one_of(literals, paths, dates)
     if depth == 0:
         return leaf
     sub = _expr(depth - 1)
     return st.one_of(
         leaf,
         st.builds(lambda a, op, b: f"({a} {op} {b})", sub, st.sampled_from(BINARY), sub),
-        st.builds(lambda op, a: f"{op}{a}", st.sampled_from(["!", "-", "typeof "]), st.builds(lambda a: f"({a})", sub)),
+        st.builds(
+            lambda op, a: f"{op}{a}",
+            st.sampled_from(["!", "-", "typeof "]),
+            st.builds(lambda a: f"({a})", sub),
+        ),
         st.builds(lambda a, b, c: f"({a} ? {b} : {c})", sub, sub, sub),
         st.builds(lambda a: f"String({a})", sub),
         st.builds(lambda a: f"Number({a})", sub),
         st.builds(lambda a: f"Boolean({a})", sub),
         st.builds(lambda a: f"JSON.stringify({a})", sub),
-        st.builds(lambda f, a, b: f"Math.{f}({a}, {b})", st.sampled_from(["min", "max"]), sub, sub),
-        st.builds(lambda f, a: f"Math.{f}({a})", st.sampled_from(["floor", "ceil", "round", "abs", "sign", "trunc"]), sub),
+        st.builds(
+            lambda f, a, b: f"Math.{f}({a}, {b})", st.sampled_from(["min", "max"]), sub, sub
+        ),
+        st.builds(
+            lambda f, a: f"Math.{f}({a})",
+            st.sampled_from(["floor", "ceil", "round", "abs", "sign", "trunc"]),
+            sub,
+        ),
         st.builds(lambda d, m: f"{d}.{m}()", dates, st.sampled_from(["getTime", "toISOString"])),
         st.builds(lambda a, b: f"({a} - {b})", dates, dates),
-        st.builds(lambda a, m, b: f"String({a}).{m}({b})", sub,
-                  st.sampled_from(["includes", "startsWith", "endsWith", "indexOf", "slice", "padStart"]), sub),
-        st.builds(lambda a, m: f"String({a}).{m}()", sub, st.sampled_from(["trim", "toUpperCase", "toLowerCase"])),
+        st.builds(
+            lambda a, m, b: f"String({a}).{m}({b})",
+            sub,
+            st.sampled_from(
+                ["includes", "startsWith", "endsWith", "indexOf", "slice", "padStart"]
+            ),
+            sub,
+        ),
+        st.builds(
+            lambda a, m: f"String({a}).{m}()",
+            sub,
+            st.sampled_from(["trim", "toUpperCase", "toLowerCase"]),
+        ),
         st.builds(lambda a, b: f"[{a}, {b}].join({b})", sub, sub),
         st.builds(lambda a, b: f"[{a}].includes({b})", sub, sub),
         st.builds(lambda a, b: f"{{ k: {a}, '2': {b} }}", sub, sub),
@@ -86,8 +123,12 @@ def test_generated_expressions_match_node() -> None:
     cases: list[dict] = []
 
     @seed(20261126)
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(_expr(3), st.sampled_from(CONTEXTS))
     def collect(expr: str, context: dict) -> None:
         cases.append({"expr": expr, "json": JSON_DATA, "context": context, "steps": STEPS})

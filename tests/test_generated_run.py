@@ -18,8 +18,14 @@ from runtime.results import JsonResult, OkResult, StreamResult
 def ctx(tenant: str, level: int | None = 1, scopes: tuple[str, ...] = ()) -> Context:
     c: Context = {"tenantId": tenant, "request": {"method": "POST", "path": "/", "headers": {}}}
     if level is not None:
-        c["user"] = {"id": f"u{level}", "name": "Ada", "level": float(level), "email": "a@example.com",
-                     "roles": [], "scopes": list(scopes)}
+        c["user"] = {
+            "id": f"u{level}",
+            "name": "Ada",
+            "level": float(level),
+            "email": "a@example.com",
+            "roles": [],
+            "scopes": list(scopes),
+        }
     return c
 
 
@@ -31,21 +37,24 @@ async def db(tmp_path: Path):
     for tenant, cid, live in (("acme", "c1", True), ("acme", "c2", False), ("globex", "g1", True)):
         await database.execute(
             "INSERT INTO stream_channel (id, tenant_id, name, is_live, started_at) VALUES (:i, :t, :n, :l, :s)",
-            {"i": cid, "t": tenant, "n": cid, "l": live, "s": "2026-01-22T00:00:00.000Z"})
+            {"i": cid, "t": tenant, "n": cid, "l": live, "s": "2026-01-22T00:00:00.000Z"},
+        )
     yield database
     await database.disconnect()
 
 
-async def run(db: Database, module, c: Context, raw: dict):  # noqa: ANN001
+async def run(db: Database, module, c: Context, raw: dict):
     async with db.connection() as conn, conn.transaction():
         ex = DatabaseExecution(conn, c)
         return await module.run(ex, module.parse_input(raw)), ex
 
 
 async def test_subscribe_is_idempotent_and_streams(db: Database) -> None:
-    first, ex = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    first, _ex = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
     again, _ = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
-    assert isinstance(first, StreamResult) and first.channel == "stream:c1" and first.retry_ms == 5000
+    assert (
+        isinstance(first, StreamResult) and first.channel == "stream:c1" and first.retry_ms == 5000
+    )
     assert isinstance(first.on_connect, dict) and first.on_connect["userId"] == "u1"
     assert isinstance(again, StreamResult) and again.on_connect == first.on_connect
     assert await db.fetch_val("SELECT COUNT(*) FROM stream_subscription") == 1
@@ -79,11 +88,22 @@ async def test_scene_transition_updates_and_emits(db: Database) -> None:
     c = ctx("acme", level=2, scopes=("stream_cast:scenes:manage",))
     res, ex = await run(db, scene_transition, c, {"channelId": "c1", "sceneId": "intro"})
     assert isinstance(res, JsonResult) and res.status == 200
-    assert isinstance(res.body, dict) and res.body["sceneId"] == "intro" and res.body["timestamp"].endswith("Z")
+    assert (
+        isinstance(res.body, dict)
+        and res.body["sceneId"] == "intro"
+        and res.body["timestamp"].endswith("Z")
+    )
     assert [(e.channel, e.event) for e in ex.events] == [("stream:c1", "scene_changed")]
-    assert await db.fetch_val("SELECT active_scene_id FROM stream_channel WHERE id='c1' AND tenant_id='acme'") \
+    assert (
+        await db.fetch_val(
+            "SELECT active_scene_id FROM stream_channel WHERE id='c1' AND tenant_id='acme'"
+        )
         == "intro"
+    )
     assert await db.fetch_val("SELECT active_scene_id FROM stream_channel WHERE id='g1'") is None
+    with pytest.raises(NotFound) as nf:  # the lookup is fused into the update; the 404 stays
+        await run(db, scene_transition, c, {"channelId": "nope", "sceneId": "intro"})
+    assert nf.value.body() == {"error": "Channel not found", "code": "CHANNEL_NOT_FOUND"}
 
 
 async def test_viewer_count_fans_out_over_live_channels(db: Database) -> None:

@@ -7,7 +7,6 @@ Every node carries ``start`` and ``end``: character offsets into the expression 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,22 @@ class Object:
     end: int
 
 
-Expr = Union[
-    Num, Str, Template, Bool, Null, Undefined, Ident, Member, Call, New, Chain, Unary, Binary,
-    Logical, Conditional, Array, Object,
-]  # fmt: skip
+Expr = (
+    Num
+    | Str
+    | Template
+    | Bool
+    | Null
+    | Undefined
+    | Ident
+    | Member
+    | Call
+    | New
+    | Chain
+    | Unary
+    | Binary
+    | Logical
+    | Conditional
+    | Array
+    | Object
+)

@@ -46,14 +46,16 @@ def translate_expression(text: str) -> Translation:
     ast.fix_missing_locations(expr)
     source = ast.unparse(expr)
     fn = ast.Lambda(
-        ast.arguments([], [ast.arg("json"), ast.arg("context"), ast.arg("steps")], None, [], [], None, []),
+        ast.arguments(
+            [], [ast.arg("json"), ast.arg("context"), ast.arg("steps")], None, [], [], None, []
+        ),
         node,
     )
     module = ast.Expression(fn)
     ast.fix_missing_locations(module)
     code = compile(module, "<expression>", "eval")
     namespace = {"js": js, "math": math, "datetime": datetime, "UTC": UTC}
-    evaluator: Evaluator = eval(code, namespace)  # noqa: S307 - compiler tool, not the runtime
+    evaluator: Evaluator = eval(code, namespace)
     return Translation(source, evaluator)
 
 
@@ -63,7 +65,9 @@ def result_line(value: object) -> dict[str, object]:
     return {"value": json.loads(js.to_json_text(value))}
 
 
-def evaluate(translation: Translation, data: object, context: object, steps: object) -> dict[str, object]:
+def evaluate(
+    translation: Translation, data: object, context: object, steps: object
+) -> dict[str, object]:
     """Run a translation on JSON data: ``{"value": v}``, ``{"undefined": true}`` or ``{"error": kind}``."""
     try:
         ctx = context_from_json(context if context is not None else {"tenantId": ""})
@@ -78,7 +82,9 @@ def evaluate(translation: Translation, data: object, context: object, steps: obj
         return {"error": "RangeError"}
 
 
-def run_line(line: dict[str, object], cache: dict[str, Translation | ExpressionError]) -> dict[str, object]:
+def run_line(
+    line: dict[str, object], cache: dict[str, Translation | ExpressionError]
+) -> dict[str, object]:
     text = line.get("expr")
     if not isinstance(text, str):
         return {"error": "InvalidInput", "message": "each line needs a string `expr`"}
@@ -94,7 +100,3 @@ def run_line(line: dict[str, object], cache: dict[str, Translation | ExpressionE
     data = line.get("json", {})
     steps = line.get("steps", {})
     return evaluate(entry, data, line.get("context"), steps)
-
-
-def nan_safe(value: float) -> float | None:
-    return None if math.isnan(value) else value

@@ -30,17 +30,117 @@ class ExpressionError(Exception):
 
 
 _PUNCTUATORS: Final = sorted(
-    """{ } ( ) [ ] ... . ; , <= >= === !== == != < > ** + - * / % ++ -- << >>> >> & | ^ ! ~
-    && || ?? ?. ? : = += -= *= /= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??= => #""".split(),
+    [
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        "...",
+        ".",
+        ";",
+        ",",
+        "<=",
+        ">=",
+        "===",
+        "!==",
+        "==",
+        "!=",
+        "<",
+        ">",
+        "**",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "++",
+        "--",
+        "<<",
+        ">>>",
+        ">>",
+        "&",
+        "|",
+        "^",
+        "!",
+        "~",
+        "&&",
+        "||",
+        "??",
+        "?.",
+        "?",
+        ":",
+        "=",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "%=",
+        "**=",
+        "<<=",
+        ">>=",
+        ">>>=",
+        "&=",
+        "|=",
+        "^=",
+        "&&=",
+        "||=",
+        "??=",
+        "=>",
+        "#",
+    ],
     key=len,
     reverse=True,
 )
 _IDENT: Final = re.compile(r"[A-Za-z_$\u00c0-\uffff][\w$\u00c0-\uffff]*")
 _RESERVED: Final = frozenset(
-    """break case catch class const continue debugger default delete do else export extends
-    finally for function if import in instanceof let return super switch this throw try var
-    void while with yield await async static enum implements interface package private
-    protected public arguments eval""".split()
+    [
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "export",
+        "extends",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "import",
+        "in",
+        "instanceof",
+        "let",
+        "return",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "try",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "await",
+        "async",
+        "static",
+        "enum",
+        "implements",
+        "interface",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "arguments",
+        "eval",
+    ]
 )
 _UNSUPPORTED_WORDS: Final = {
     "function": "functions cannot be defined in an expression",
@@ -56,7 +156,24 @@ _UNSUPPORTED_WORDS: Final = {
     "class": "classes cannot be defined in an expression",
 }
 _ASSIGNMENT_OPS: Final = frozenset(
-    "= += -= *= /= %= **= <<= >>= >>>= &= |= ^= &&= ||= ??=".split()
+    [
+        "=",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "%=",
+        "**=",
+        "<<=",
+        ">>=",
+        ">>>=",
+        "&=",
+        "|=",
+        "^=",
+        "&&=",
+        "||=",
+        "??=",
+    ]
 )
 _WHITESPACE: Final = frozenset(
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -85,8 +202,12 @@ class Parser:
 
     # ------------------------------------------------------------------ errors
 
-    def fail(self, message: str, start: int, end: int | None = None, hint: str | None = None) -> NoReturn:
-        raise ExpressionError(message, start, max(end or start + 1, start + 1), "SyntaxError", hint)
+    def fail(
+        self, message: str, start: int, end: int | None = None, hint: str | None = None
+    ) -> NoReturn:
+        raise ExpressionError(
+            message, start, max(end or start + 1, start + 1), "SyntaxError", hint
+        )
 
     def unsupported(self, message: str, start: int, end: int, hint: str | None = None) -> NoReturn:
         raise ExpressionError(message, start, max(end, start + 1), "CompileError", hint)
@@ -100,17 +221,33 @@ class Parser:
                 f"assignment `{tok.text}` is not supported",
                 tok.start,
                 tok.end,
-                "expressions only compute values; did you mean `===`?" if tok.text == "=" else None,
+                (
+                    "expressions only compute values; did you mean `===`?"
+                    if tok.text == "="
+                    else None
+                ),
             )
         if tok.kind == "punct" and tok.text == "=>":
-            self.unsupported("arrow functions are not supported", tok.start, tok.end,
-                             "compute the value directly; loops over items are written as nodes")
+            self.unsupported(
+                "arrow functions are not supported",
+                tok.start,
+                tok.end,
+                "compute the value directly; loops over items are written as nodes",
+            )
         if tok.kind == "punct" and tok.text in ("&", "|", "^", "~", "<<", ">>", ">>>"):
-            self.unsupported(f"bitwise operator `{tok.text}` is not supported", tok.start, tok.end,
-                             "use && and || for logic, Math.* for arithmetic" if tok.text in "&|" else None)
+            self.unsupported(
+                f"bitwise operator `{tok.text}` is not supported",
+                tok.start,
+                tok.end,
+                "use && and || for logic, Math.* for arithmetic" if tok.text in "&|" else None,
+            )
         if tok.kind == "punct" and tok.text == ",":
-            self.unsupported("the comma operator is not supported", tok.start, tok.end,
-                             "an expression computes one value; use an array `[a, b]` for several")
+            self.unsupported(
+                "the comma operator is not supported",
+                tok.start,
+                tok.end,
+                "an expression computes one value; use an array `[a, b]` for several",
+            )
         if tok.kind == "punct" and tok.text == "...":
             self.unsupported("spread `...` is not supported", tok.start, tok.end)
         self.fail(f"unexpected `{tok.text}`", tok.start, tok.end)
@@ -178,18 +315,36 @@ class Parser:
             end = m.end()
             int_part = m.group(1) or ""
             if len(int_part) > 1 and int_part[0] == "0":
-                what = "Octal literals" if all(ch in "01234567_" for ch in int_part) else "Decimals with leading zeros"
+                what = (
+                    "Octal literals"
+                    if all(ch in "01234567_" for ch in int_part)
+                    else "Decimals with leading zeros"
+                )
                 self.fail(f"{what} are not allowed in strict mode", start, end)
-            for part in (m.group(1), m.group(2) and m.group(2)[1:], m.group(3) and m.group(3).lstrip("eE+-")):
+            for part in (
+                m.group(1),
+                m.group(2) and m.group(2)[1:],
+                m.group(3) and m.group(3).lstrip("eE+-"),
+            ):
                 if part and (part.startswith("_") or part.endswith("_") or "__" in part):
                     self.fail("numeric separators must sit between digits", start, end)
             value = float(raw.replace("_", ""))
         nxt = text[end : end + 1]
         if nxt == "n":
-            self.unsupported("BigInt literals are not supported", start, end + 1, "write a plain number")
+            self.unsupported(
+                "BigInt literals are not supported", start, end + 1, "write a plain number"
+            )
         if nxt and (nxt.isalnum() or nxt in "_$\\"):
-            self.fail("Invalid or unexpected token", start, end + 1,
-                      "put the number in parentheses to call a method on it: `(1).x`" if nxt.isalpha() else None)
+            self.fail(
+                "Invalid or unexpected token",
+                start,
+                end + 1,
+                (
+                    "put the number in parentheses to call a method on it: `(1).x`"
+                    if nxt.isalpha()
+                    else None
+                ),
+            )
         self.pos = end
         return Token("num", text[start:end], start, end, value)
 
@@ -219,8 +374,14 @@ class Parser:
             if text.startswith("{", self.pos):
                 close = text.find("}", self.pos)
                 h = text[self.pos + 1 : close] if close > 0 else ""
-                if not h or not all(ch in "0123456789abcdefABCDEF" for ch in h) or int(h, 16) > 0x10FFFF:
-                    self.fail("Invalid Unicode escape sequence", esc_start, max(self.pos, close + 1))
+                if (
+                    not h
+                    or not all(ch in "0123456789abcdefABCDEF" for ch in h)
+                    or int(h, 16) > 0x10FFFF
+                ):
+                    self.fail(
+                        "Invalid Unicode escape sequence", esc_start, max(self.pos, close + 1)
+                    )
                 self.pos = close + 1
                 return chr(int(h, 16))
             h = text[self.pos : self.pos + 4]
@@ -242,8 +403,12 @@ class Parser:
         out: list[str] = []
         while True:
             if self.pos >= len(text) or text[self.pos] in "\n\r":
-                self.fail("Invalid or unexpected token", start, self.pos,
-                          f"close the string with {quote}")
+                self.fail(
+                    "Invalid or unexpected token",
+                    start,
+                    self.pos,
+                    f"close the string with {quote}",
+                )
             c = text[self.pos]
             if c == quote:
                 self.pos += 1
@@ -254,7 +419,9 @@ class Parser:
                 continue
             out.append(c)
             self.pos += 1
-        return Token("str", text[start : self.pos], start, self.pos, _join_surrogates("".join(out)))
+        return Token(
+            "str", text[start : self.pos], start, self.pos, _join_surrogates("".join(out))
+        )
 
     # ------------------------------------------------------------------ token helpers
 
@@ -270,17 +437,25 @@ class Parser:
     def expect(self, text: str, hint: str | None = None) -> Token:
         if not self.at(text):
             if self.tok.kind == "eof":
-                self.fail(f"expected `{text}` before the end of the expression", self.tok.start, hint=hint)
+                self.fail(
+                    f"expected `{text}` before the end of the expression",
+                    self.tok.start,
+                    hint=hint,
+                )
             if hint is None:
                 self.unexpected()
-            self.fail(f"expected `{text}`, found `{self.tok.text}`", self.tok.start, self.tok.end, hint)
+            self.fail(
+                f"expected `{text}`, found `{self.tok.text}`", self.tok.start, self.tok.end, hint
+            )
         return self.advance()
 
     # ------------------------------------------------------------------ grammar
 
     def parse(self) -> js.Expr:
         if self.tok.kind == "eof":
-            self.fail("empty expression", self.tok.start, hint="write an expression between {{ and }}")
+            self.fail(
+                "empty expression", self.tok.start, hint="write an expression between {{ and }}"
+            )
         expr = self.expression()
         if self.tok.kind != "eof":
             self.unexpected()
@@ -288,7 +463,9 @@ class Parser:
 
     def expression(self) -> js.Expr:
         expr = self.conditional()
-        if self.tok.kind == "punct" and (self.tok.text in _ASSIGNMENT_OPS or self.tok.text in (",", "=>")):
+        if self.tok.kind == "punct" and (
+            self.tok.text in _ASSIGNMENT_OPS or self.tok.text in (",", "=>")
+        ):
             self.unexpected()
         return expr
 
@@ -308,19 +485,35 @@ class Parser:
         left = self.logical_or()
         if not self.at("??"):
             return left
-        if isinstance(left, js.Logical) and left.op in ("&&", "||") and not self._parenthesized(left):
-            self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start, self.tok.end,
-                      "add parentheses to say which comes first")
+        if (
+            isinstance(left, js.Logical)
+            and left.op in ("&&", "||")
+            and not self._parenthesized(left)
+        ):
+            self.fail(
+                "cannot mix `??` with `&&` or `||` without parentheses",
+                self.tok.start,
+                self.tok.end,
+                "add parentheses to say which comes first",
+            )
         while self.at("??"):
             self.advance()
             right = self.bitwise_or_operand()
             if self.at("&&") or self.at("||"):
-                self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start,
-                          self.tok.end, "add parentheses to say which comes first")
+                self.fail(
+                    "cannot mix `??` with `&&` or `||` without parentheses",
+                    self.tok.start,
+                    self.tok.end,
+                    "add parentheses to say which comes first",
+                )
             left = js.Logical("??", left, right, start, self.prev_end)
         if self.at("&&") or self.at("||"):
-            self.fail("cannot mix `??` with `&&` or `||` without parentheses", self.tok.start, self.tok.end,
-                      "add parentheses to say which comes first")
+            self.fail(
+                "cannot mix `??` with `&&` or `||` without parentheses",
+                self.tok.start,
+                self.tok.end,
+                "add parentheses to say which comes first",
+            )
         return left
 
     def _parenthesized(self, node: js.Expr) -> bool:
@@ -369,8 +562,12 @@ class Parser:
                 right = self.additive()
                 left = js.Binary(op_tok.text, left, right, start, self.prev_end, op_tok.start)
             elif self.tok.kind == "ident" and self.tok.text in ("in", "instanceof"):
-                self.unsupported(f"`{self.tok.text}` is not supported", self.tok.start, self.tok.end,
-                                 _UNSUPPORTED_WORDS[self.tok.text])
+                self.unsupported(
+                    f"`{self.tok.text}` is not supported",
+                    self.tok.start,
+                    self.tok.end,
+                    _UNSUPPORTED_WORDS[self.tok.text],
+                )
             else:
                 return left
 
@@ -386,7 +583,11 @@ class Parser:
         left = self.unary()
         if not self.at("**"):
             return left
-        if isinstance(left, js.Unary) and unary_start.kind in ("punct", "ident") and unary_start.start == left.start:
+        if (
+            isinstance(left, js.Unary)
+            and unary_start.kind in ("punct", "ident")
+            and unary_start.start == left.start
+        ):
             self.fail(
                 "Unary operator used immediately before exponentiation expression",
                 left.start,
@@ -411,21 +612,43 @@ class Parser:
             self.advance()
             operand_start = self.tok.start
             operand = self.unary()
-            if isinstance(operand, js.Call) or isinstance(operand, js.New):
-                raise ExpressionError("Invalid left-hand side expression in prefix operation",
-                                      tok.start, self.prev_end, "ReferenceError")
+            if isinstance(operand, (js.Call, js.New)):
+                raise ExpressionError(
+                    "Invalid left-hand side expression in prefix operation",
+                    tok.start,
+                    self.prev_end,
+                    "ReferenceError",
+                )
             if not isinstance(operand, (js.Member, js.Ident)) or self.text[operand_start] == "(":
-                self.fail("Invalid left-hand side expression in prefix operation", tok.start, self.prev_end)
-            self.unsupported(f"`{tok.text}` modifies a value and is not supported", tok.start, tok.end,
-                             "write `x + 1` or `x - 1`")
+                self.fail(
+                    "Invalid left-hand side expression in prefix operation",
+                    tok.start,
+                    self.prev_end,
+                )
+            self.unsupported(
+                f"`{tok.text}` modifies a value and is not supported",
+                tok.start,
+                tok.end,
+                "write `x + 1` or `x - 1`",
+            )
         if tok.kind == "punct" and tok.text == "~":
             self.unexpected()
         if tok.kind == "ident" and tok.text in ("void", "delete", "await"):
-            self.unsupported(f"`{tok.text}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[tok.text])
+            self.unsupported(
+                f"`{tok.text}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[tok.text]
+            )
         expr = self.postfix()
-        if self.tok.kind == "punct" and self.tok.text in ("++", "--") and not self._newline_before(self.tok):
-            self.unsupported(f"`{self.tok.text}` modifies a value and is not supported", self.tok.start,
-                             self.tok.end, "write `x + 1` or `x - 1`")
+        if (
+            self.tok.kind == "punct"
+            and self.tok.text in ("++", "--")
+            and not self._newline_before(self.tok)
+        ):
+            self.unsupported(
+                f"`{self.tok.text}` modifies a value and is not supported",
+                self.tok.start,
+                self.tok.end,
+                "write `x + 1` or `x - 1`",
+            )
         return expr
 
     def _newline_before(self, tok: Token) -> bool:
@@ -441,10 +664,14 @@ class Parser:
                 name_tok = self.tok
                 if name_tok.kind != "ident":
                     if name_tok.kind == "punct" and name_tok.text == "#":
-                        self.unsupported("private names are not supported", name_tok.start, name_tok.end)
+                        self.unsupported(
+                            "private names are not supported", name_tok.start, name_tok.end
+                        )
                     self.fail("expected a property name after `.`", name_tok.start, name_tok.end)
                 self.advance()
-                expr = js.Member(expr, name_tok.text, None, False, start, self.prev_end, name_tok.start)
+                expr = js.Member(
+                    expr, name_tok.text, None, False, start, self.prev_end, name_tok.start
+                )
             elif self.at("?."):
                 self.advance()
                 in_chain = True
@@ -458,7 +685,9 @@ class Parser:
                     expr = js.Member(expr, None, key, True, start, self.prev_end, key.start)
                 elif self.tok.kind == "ident":
                     name_tok = self.advance()
-                    expr = js.Member(expr, name_tok.text, None, True, start, self.prev_end, name_tok.start)
+                    expr = js.Member(
+                        expr, name_tok.text, None, True, start, self.prev_end, name_tok.start
+                    )
                 else:
                     self.fail("expected a property name after `?.`", self.tok.start, self.tok.end)
             elif self.at("["):
@@ -470,7 +699,9 @@ class Parser:
                 args = self.arguments()
                 expr = js.Call(expr, args, False, start, self.prev_end)
             elif self.tok.kind == "template":
-                self.unsupported("tagged templates are not supported", self.tok.start, self.tok.end)
+                self.unsupported(
+                    "tagged templates are not supported", self.tok.start, self.tok.end
+                )
             else:
                 break
         if in_chain:
@@ -525,8 +756,12 @@ class Parser:
             if tok.text == "{":
                 return self.object()
             if tok.text in ("/", "/="):
-                self.unsupported("regular expressions are not supported", tok.start, tok.end,
-                                 "use .includes(), .startsWith() or .endsWith()")
+                self.unsupported(
+                    "regular expressions are not supported",
+                    tok.start,
+                    tok.end,
+                    "use .includes(), .startsWith() or .endsWith()",
+                )
         self.unexpected()
 
     def identifier(self, tok: Token) -> js.Expr:
@@ -541,10 +776,21 @@ class Parser:
         if name == "new":
             return self.new_expression(tok)
         if name in _UNSUPPORTED_WORDS:
-            self.unsupported(f"`{name}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[name])
+            self.unsupported(
+                f"`{name}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[name]
+            )
         if name in _RESERVED:
-            if name in ("let", "static", "implements", "interface", "package", "private",
-                        "protected", "public", "yield"):
+            if name in (
+                "let",
+                "static",
+                "implements",
+                "interface",
+                "package",
+                "private",
+                "protected",
+                "public",
+                "yield",
+            ):
                 self.fail(f"Unexpected strict mode reserved word `{name}`", tok.start, tok.end)
             self.fail(f"Unexpected token `{name}`", tok.start, tok.end)
         if self.at("=>"):
@@ -554,11 +800,17 @@ class Parser:
     def new_expression(self, new_tok: Token) -> js.Expr:
         callee_tok = self.tok
         if callee_tok.kind != "ident":
-            self.unsupported("`new` is only supported as `new Date(...)`", new_tok.start, callee_tok.end)
+            self.unsupported(
+                "`new` is only supported as `new Date(...)`", new_tok.start, callee_tok.end
+            )
         self.advance()
         if callee_tok.text != "Date" or self.at("."):
-            self.unsupported(f"`new {callee_tok.text}` is not supported", new_tok.start, self.prev_end,
-                             "the only constructor available is `new Date()` / `new Date(value)`")
+            self.unsupported(
+                f"`new {callee_tok.text}` is not supported",
+                new_tok.start,
+                self.prev_end,
+                "the only constructor available is `new Date()` / `new Date(value)`",
+            )
         callee = js.Ident("Date", callee_tok.start, callee_tok.end)
         args = self.arguments() if self.at("(") else ()
         return js.New(callee, args, new_tok.start, self.prev_end)
@@ -568,8 +820,12 @@ class Parser:
         items: list[js.Expr] = []
         while not self.at("]"):
             if self.at(","):
-                self.unsupported("holes in array literals are not supported", self.tok.start, self.tok.end,
-                                 "write `null` or `undefined` explicitly")
+                self.unsupported(
+                    "holes in array literals are not supported",
+                    self.tok.start,
+                    self.tok.end,
+                    "write `null` or `undefined` explicitly",
+                )
             if self.at("..."):
                 self.unexpected()
             items.append(self.conditional())
@@ -594,19 +850,29 @@ class Parser:
                 assert isinstance(tok.value, float)
                 key = number_to_string(tok.value)
             elif tok.kind == "punct" and tok.text == "[":
-                self.unsupported("computed keys are not supported", tok.start, tok.end,
-                                 "write the key as a name or a string")
+                self.unsupported(
+                    "computed keys are not supported",
+                    tok.start,
+                    tok.end,
+                    "write the key as a name or a string",
+                )
             elif tok.kind == "punct" and tok.text == "...":
                 self.unsupported("spread `...` is not supported", tok.start, tok.end)
             else:
                 self.unexpected()
             self.advance()
             if not self.at(":"):
-                if self.at("(") or (tok.kind == "ident" and tok.text in ("get", "set") and self.tok.kind == "ident"):
-                    self.unsupported("methods in object literals are not supported", tok.start, self.tok.end)
+                if self.at("(") or (
+                    tok.kind == "ident" and tok.text in ("get", "set") and self.tok.kind == "ident"
+                ):
+                    self.unsupported(
+                        "methods in object literals are not supported", tok.start, self.tok.end
+                    )
                 if tok.kind == "ident" and (self.at(",") or self.at("}")):
                     self.unsupported(
-                        f"shorthand property `{key}` is not supported", tok.start, tok.end,
+                        f"shorthand property `{key}` is not supported",
+                        tok.start,
+                        tok.end,
                         f"write `{key}: value`",
                     )
                 self.expect(":")
@@ -632,7 +898,9 @@ class Parser:
         buf: list[str] = []
         while True:
             if self.pos >= len(text):
-                self.fail("Unterminated template literal", start, self.pos, "close it with a backtick")
+                self.fail(
+                    "Unterminated template literal", start, self.pos, "close it with a backtick"
+                )
             c = text[self.pos]
             if c == "`":
                 self.pos += 1

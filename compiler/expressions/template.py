@@ -36,8 +36,13 @@ def split_template(s: str) -> list[Piece] | None:
             pieces.append(Piece(s[i:open_], i, False))
         close = _find_close(s, open_ + 2)
         if close < 0:
-            raise ExpressionError("`{{` is never closed", open_, open_ + 2, "SyntaxError",
-                                  "close the expression with `}}`")
+            raise ExpressionError(
+                "`{{` is never closed",
+                open_,
+                open_ + 2,
+                "SyntaxError",
+                "close the expression with `}}`",
+            )
         pieces.append(Piece(s[open_ + 2 : close], open_ + 2, True))
         i = close + 2
     return pieces

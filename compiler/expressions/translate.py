@@ -18,7 +18,6 @@ from compiler.expressions.parser import ExpressionError
 from compiler.expressions.types import (
     ANY,
     BOOL,
-    CONTEXT,
     DATE,
     NULL,
     NUM,
@@ -27,11 +26,9 @@ from compiler.expressions.types import (
     UNDEF,
     ArrayOf,
     MapOf,
-    Prim,
     Record,
     Type,
     UnionT,
-    is_object_like,
     may_be_nullish,
     may_be_string,
     members,
@@ -69,8 +66,13 @@ class Scope:
     narrowed: dict[tuple[str, ...], TExpr] = field(default_factory=dict)
 
 
-def _err(code: codes.Code, message: str, node: js.Expr | tuple[int, int], hint: str | None = None,
-         kind: str = "CompileError") -> ExpressionError:
+def _err(
+    code: codes.Code,
+    message: str,
+    node: js.Expr | tuple[int, int],
+    hint: str | None = None,
+    kind: str = "CompileError",
+) -> ExpressionError:
     start, end = (node.start, node.end) if not isinstance(node, tuple) else node
     e = ExpressionError(message, start, end, kind, hint)
     e.code = code  # type: ignore[attr-defined]
@@ -113,7 +115,19 @@ def _ifexp(test: ast.expr, body: ast.expr, orelse: ast.expr) -> ast.expr:
 
 
 _GLOBALS = ("Math", "JSON", "Date", "String", "Number", "Boolean", "NaN", "Infinity")
-_MATH_FUNCS = ("abs", "ceil", "floor", "max", "min", "pow", "random", "round", "sign", "sqrt", "trunc")
+_MATH_FUNCS = (
+    "abs",
+    "ceil",
+    "floor",
+    "max",
+    "min",
+    "pow",
+    "random",
+    "round",
+    "sign",
+    "sqrt",
+    "trunc",
+)
 _MATH_CONSTS = {"PI": math.pi, "E": math.e}
 _ROOTS = ("$json", "$context", "$steps")
 _BLOCKED_PROPS = frozenset(
@@ -123,13 +137,79 @@ _BLOCKED_PROPS = frozenset(
 )  # fmt: skip
 _KNOWN_METHODS = rt.STRING_METHODS | rt.ARRAY_METHODS | rt.DATE_METHODS
 _ALL_PROTO_NAMES = _KNOWN_METHODS | frozenset(
-    """at charAt charCodeAt codePointAt concat endsWith includes indexOf lastIndexOf localeCompare
-    match matchAll normalize padEnd padStart repeat replace replaceAll search slice split
-    startsWith substring substr toLowerCase toUpperCase trim trimEnd trimStart every filter find
-    findIndex findLast findLastIndex flat flatMap forEach keys map pop push reduce reduceRight
-    reverse shift some sort splice unshift values entries fill copyWithin with toSorted
-    toReversed toSpliced getFullYear getMonth getDate getDay getHours getMinutes getSeconds
-    getMilliseconds getUTCFullYear getTimezoneOffset toDateString toUTCString toJSON""".split()
+    [
+        "at",
+        "charAt",
+        "charCodeAt",
+        "codePointAt",
+        "concat",
+        "endsWith",
+        "includes",
+        "indexOf",
+        "lastIndexOf",
+        "localeCompare",
+        "match",
+        "matchAll",
+        "normalize",
+        "padEnd",
+        "padStart",
+        "repeat",
+        "replace",
+        "replaceAll",
+        "search",
+        "slice",
+        "split",
+        "startsWith",
+        "substring",
+        "substr",
+        "toLowerCase",
+        "toUpperCase",
+        "trim",
+        "trimEnd",
+        "trimStart",
+        "every",
+        "filter",
+        "find",
+        "findIndex",
+        "findLast",
+        "findLastIndex",
+        "flat",
+        "flatMap",
+        "forEach",
+        "keys",
+        "map",
+        "pop",
+        "push",
+        "reduce",
+        "reduceRight",
+        "reverse",
+        "shift",
+        "some",
+        "sort",
+        "splice",
+        "unshift",
+        "values",
+        "entries",
+        "fill",
+        "copyWithin",
+        "with",
+        "toSorted",
+        "toReversed",
+        "toSpliced",
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDay",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
+        "getMilliseconds",
+        "getUTCFullYear",
+        "getTimezoneOffset",
+        "toDateString",
+        "toUTCString",
+        "toJSON",
+    ]
 )
 
 
@@ -157,11 +237,17 @@ class Translator:
 
     def box(self, e: TExpr) -> ast.expr:
         """The value as a JavaScript-domain object (unboxed Dates become JsDate)."""
+        return self.boxed(e).node
+
+    def boxed(self, e: TExpr) -> TExpr:
+        """The value boxed, with its type: a boxed Date is a JsDate object, typed as any value.
+
+        DATE is the only unboxed type, and it is never part of a union: operators that join
+        operand types (``??``, ``&&``, ``||``, ``?:``) join boxed types.
+        """
         if e.type == DATE:
-            return _js("JsDate", e.node)
-        if isinstance(e.type, UnionT) and DATE in e.type.members:
-            raise AssertionError("dates never mix with other types")
-        return e.node
+            return TExpr(_js("JsDate", e.node), ANY)
+        return e
 
     def truthy(self, e: TExpr) -> ast.expr:
         if e.type in (BOOL,):
@@ -269,21 +355,39 @@ class Translator:
         if e.name == "$context":
             return self.scope.context
         if e.name == "$steps":
-            return self.steps_value(e)
+            return self.steps_value()
         if e.name == "NaN":
             return TExpr(_const(math.nan), NUM)
         if e.name == "Infinity":
             return TExpr(_const(math.inf), NUM)
         if e.name in _GLOBALS:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{e.name}` can only be called or used as `{e.name}.<member>`",
-                       e, f"call it, e.g. `{e.name}(...)`" if e.name in ("String", "Number", "Boolean") else None)
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                f"`{e.name}` can only be called or used as `{e.name}.<member>`",
+                e,
+                (
+                    f"call it, e.g. `{e.name}(...)`"
+                    if e.name in ("String", "Number", "Boolean")
+                    else None
+                ),
+            )
         suggestion = did_you_mean(e.name, _ROOTS + _GLOBALS)
-        hint = f"did you mean `{suggestion}`?" if suggestion else "expressions read $json (the input), $context (tenant, user, request) and $steps (outputs of earlier nodes)"
+        hint = (
+            f"did you mean `{suggestion}`?"
+            if suggestion
+            else "expressions read $json (the input), $context (tenant, user, request) and $steps (outputs of earlier nodes)"
+        )
         if e.name.startswith("$") and e.name[1:] in ("user", "tenantId", "tenant", "request"):
-            hint = f"write `$context.{e.name[1:]}`" if e.name != "$tenant" else "write `$context.tenantId`"
-        raise _err(codes.UNKNOWN_ROOT, f"`{e.name}` is not defined", e, hint, kind="ReferenceError")
+            hint = (
+                f"write `$context.{e.name[1:]}`"
+                if e.name != "$tenant"
+                else "write `$context.tenantId`"
+            )
+        raise _err(
+            codes.UNKNOWN_ROOT, f"`{e.name}` is not defined", e, hint, kind="ReferenceError"
+        )
 
-    def steps_value(self, e: js.Expr) -> TExpr:
+    def steps_value(self) -> TExpr:
         if self.scope.steps is None:
             return TExpr(_name("steps"), ANY)
         keys: list[ast.expr | None] = []
@@ -304,7 +408,10 @@ class Translator:
             values.append(
                 ast.Dict(
                     [ast.Constant(k) for k in sorted(info.tasks)],
-                    [ast.Dict([ast.Constant("output")], [self.box(info.tasks[k])]) for k in sorted(info.tasks)],
+                    [
+                        ast.Dict([ast.Constant("output")], [self.box(info.tasks[k])])
+                        for k in sorted(info.tasks)
+                    ],
                 )
             )
         return ast.Dict(keys, values)
@@ -357,22 +464,34 @@ class Translator:
             return self.scope.narrowed[path]
         key = self.static_key(e)
         if key is not None and key in _BLOCKED_PROPS:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{key}` is not available in expressions",
-                       (e.name_start, e.end), "read data fields only")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                f"`{key}` is not available in expressions",
+                (e.name_start, e.end),
+                "read data fields only",
+            )
         # $steps.<id>... is resolved statically.
-        if isinstance(e.obj, js.Ident) and e.obj.name == "$steps" and self.scope.steps is not None and not e.optional:
+        if (
+            isinstance(e.obj, js.Ident)
+            and e.obj.name == "$steps"
+            and self.scope.steps is not None
+            and not e.optional
+        ):
             return self.step_ref(e, key)
-        if (isinstance(e.obj, js.Member) and isinstance(e.obj.obj, js.Ident) and e.obj.obj.name == "$steps"
-                and self.scope.steps is not None):
+        if (
+            isinstance(e.obj, js.Member)
+            and isinstance(e.obj.obj, js.Ident)
+            and e.obj.obj.name == "$steps"
+            and self.scope.steps is not None
+        ):
             return self.step_member(e, key, g)
         base = self.tr(e.obj, g)
         if e.optional:
             base = self.optional_base(base, g)
         if key is None:
             assert e.computed is not None
-            k = self.tr(e.computed, [])
-            base = self.require_present(base, "?") if base.type != ANY else base
-            return self.dynamic_get(base, self.box(k))
+            # js.get raises JavaScript's TypeError, naming the key, when base is nullish.
+            return self.dynamic_get(base, self.box(self.tr(e.computed, [])))
         return self.get_static(base, key, e)
 
     def dynamic_get(self, base: TExpr, key: ast.expr) -> TExpr:
@@ -391,14 +510,31 @@ class Translator:
                 names = [x.name for x in t.fields]
                 s = did_you_mean(key, names)
                 hint = f"did you mean `{s}`?" if s else f"{t.label} has: {', '.join(names)}"
-                raise _err(codes.UNKNOWN_PROPERTY, f"{t.label} has no field `{key}`", (e.name_start, e.end), hint)
+                raise _err(
+                    codes.UNKNOWN_PROPERTY,
+                    f"{t.label} has no field `{key}`",
+                    (e.name_start, e.end),
+                    hint,
+                )
             if f.required:
                 return TExpr(_index(base.node, key), f.type)
-            return TExpr(ast.Call(ast.Attribute(base.node, "get", ast.Load()),
-                                  [ast.Constant(key), _attr("js", "UNDEFINED")], []), union(f.type, UNDEF))
+            return TExpr(
+                ast.Call(
+                    ast.Attribute(base.node, "get", ast.Load()),
+                    [ast.Constant(key), _attr("js", "UNDEFINED")],
+                    [],
+                ),
+                union(f.type, UNDEF),
+            )
         if isinstance(t, MapOf):
-            return TExpr(ast.Call(ast.Attribute(base.node, "get", ast.Load()),
-                                  [ast.Constant(key), _attr("js", "UNDEFINED")], []), union(t.value, UNDEF))
+            return TExpr(
+                ast.Call(
+                    ast.Attribute(base.node, "get", ast.Load()),
+                    [ast.Constant(key), _attr("js", "UNDEFINED")],
+                    [],
+                ),
+                union(t.value, UNDEF),
+            )
         if t == STR and key == "length":
             return TExpr(_js("str_length", base.node), NUM)
         if isinstance(t, ArrayOf) and key == "length":
@@ -408,15 +544,23 @@ class Translator:
 
     def check_not_method_ref(self, key: str, e: js.Member) -> None:
         if key in _ALL_PROTO_NAMES:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{key}` is a method; call it with `{key}(...)`",
-                       (e.name_start, e.end), "functions are not values in expressions")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                f"`{key}` is a method; call it with `{key}(...)`",
+                (e.name_start, e.end),
+                "functions are not values in expressions",
+            )
 
     def step_ref(self, e: js.Member, key: str | None) -> TExpr:
         steps = self.scope.steps
         assert steps is not None
         if key is None:
-            raise _err(codes.UNKNOWN_STEP, "`$steps[...]` needs a node id written out", e,
-                       "write `$steps.<node id>.output`")
+            raise _err(
+                codes.UNKNOWN_STEP,
+                "`$steps[...]` needs a node id written out",
+                e,
+                "write `$steps.<node id>.output`",
+            )
         info = steps.get(key)
         if info is None:
             here = f" before `{self.scope.current_node}`" if self.scope.current_node else ""
@@ -426,8 +570,15 @@ class Translator:
             else:
                 s = did_you_mean(key, sorted(steps))
                 msg = f"no node `{key}` upstream of this node"
-                hint = f"did you mean `{s}`?" if s else (
-                    "upstream nodes: " + ", ".join(sorted(steps)) if steps else "no node runs before this one")
+                hint = (
+                    f"did you mean `{s}`?"
+                    if s
+                    else (
+                        "upstream nodes: " + ", ".join(sorted(steps))
+                        if steps
+                        else "no node runs before this one"
+                    )
+                )
             raise _err(codes.UNKNOWN_STEP, msg, (e.name_start, e.end), hint)
         return TExpr(self.step_object(info), OBJ)
 
@@ -442,13 +593,21 @@ class Translator:
         if key == "output" and info.output is not None:
             return info.output
         if key == "tasks" and info.tasks:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, "read a task's output as `.tasks.<task id>.output`", e)
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                "read a task's output as `.tasks.<task id>.output`",
+                e,
+            )
         has = ["output"] if info.output is not None else []
         if info.tasks:
             has.append("tasks")
         s = did_you_mean(key or "", has)
-        raise _err(codes.UNKNOWN_PROPERTY, f"`$steps.{node_key}` has no `{key}`", (e.name_start, e.end),
-                   f"did you mean `{s}`?" if s else f"it has: {', '.join(has) or 'no output'}")
+        raise _err(
+            codes.UNKNOWN_PROPERTY,
+            f"`$steps.{node_key}` has no `{key}`",
+            (e.name_start, e.end),
+            f"did you mean `{s}`?" if s else f"it has: {', '.join(has) or 'no output'}",
+        )
 
     # ------------------------------------------------------------------ tasks: $steps.op.tasks.t.output
 
@@ -457,7 +616,11 @@ class Translator:
         if self.scope.steps is None or e.name != "output" or not isinstance(e.obj, js.Member):
             return None
         t = e.obj
-        if not (isinstance(t.obj, js.Member) and t.obj.name == "tasks" and isinstance(t.obj.obj, js.Member)):
+        if not (
+            isinstance(t.obj, js.Member)
+            and t.obj.name == "tasks"
+            and isinstance(t.obj.obj, js.Member)
+        ):
             return None
         op = t.obj.obj
         if not (isinstance(op.obj, js.Ident) and op.obj.name == "$steps"):
@@ -469,8 +632,16 @@ class Translator:
         task = self.static_key(t)
         if task is None or task not in info.tasks:
             s = did_you_mean(task or "", sorted(info.tasks))
-            raise _err(codes.UNKNOWN_STEP, f"node `{op_key}` has no task `{task}`", (t.name_start, t.end),
-                       f"did you mean `{s}`?" if s else f"its tasks: {', '.join(sorted(info.tasks)) or 'none'}")
+            raise _err(
+                codes.UNKNOWN_STEP,
+                f"node `{op_key}` has no task `{task}`",
+                (t.name_start, t.end),
+                (
+                    f"did you mean `{s}`?"
+                    if s
+                    else f"its tasks: {', '.join(sorted(info.tasks)) or 'none'}"
+                ),
+            )
         return info.tasks[task]
 
     # ------------------------------------------------------------------ calls
@@ -480,8 +651,12 @@ class Translator:
             return TExpr(_js("now_ms"), DATE)
         arg = self.tr(e.args[0], [])
         for extra in e.args[1:]:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, "`new Date` takes at most one argument here", extra,
-                       "pass an ISO 8601 string or milliseconds")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                "`new Date` takes at most one argument here",
+                extra,
+                "pass an ISO 8601 string or milliseconds",
+            )
         if arg.type == DATE:
             return arg
         if arg.type == STR:
@@ -491,19 +666,31 @@ class Translator:
     def tr_Call(self, e: js.Call, g: list[ast.expr]) -> TExpr:
         callee = e.callee
         if e.optional:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, "optional calls `?.()` are not supported", e,
-                       "call methods directly: `a?.b()`")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                "optional calls `?.()` are not supported",
+                e,
+                "call methods directly: `a?.b()`",
+            )
         if isinstance(callee, js.Ident):
             return self.call_global(callee.name, e)
         if isinstance(callee, js.Member) and callee.name is not None:
-            if isinstance(callee.obj, js.Ident) and callee.obj.name in ("Math", "JSON", "Date") and not callee.optional:
+            if (
+                isinstance(callee.obj, js.Ident)
+                and callee.obj.name in ("Math", "JSON", "Date")
+                and not callee.optional
+            ):
                 return self.call_static(callee.obj.name, callee.name, e)
             receiver = self.tr(callee.obj, g)
             if callee.optional:
                 receiver = self.optional_base(receiver, g)
             return self.call_method(receiver, callee.name, e)
-        raise _err(codes.UNSUPPORTED_EXPRESSION, "only built-in functions and methods can be called", e,
-                   "see `python -m compiler explain unsupported-expression` for the list")
+        raise _err(
+            codes.UNSUPPORTED_EXPRESSION,
+            "only built-in functions and methods can be called",
+            e,
+            "see `python -m compiler explain unsupported-expression` for the list",
+        )
 
     def args(self, e: js.Call) -> list[TExpr]:
         return [self.tr(a, []) for a in e.args]
@@ -525,10 +712,20 @@ class Translator:
                 return args[0]
             return TExpr(_js("boolean_", *[self.box(a) for a in args]), BOOL)
         if name in ("Math", "JSON", "Date"):
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not a function", e.callee,
-                       "call one of its methods, e.g. `Date.now()`" if name == "Date" else None, kind="TypeError")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                f"`{name}` is not a function",
+                e.callee,
+                "call one of its methods, e.g. `Date.now()`" if name == "Date" else None,
+                kind="TypeError",
+            )
         if name in _ROOTS:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not a function", e.callee, kind="TypeError")
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION,
+                f"`{name}` is not a function",
+                e.callee,
+                kind="TypeError",
+            )
         self.tr_Ident(js.Ident(name, e.callee.start, e.callee.end), [])
         raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` cannot be called", e)
 
@@ -538,20 +735,41 @@ class Translator:
         if obj == "Math":
             if name not in _MATH_FUNCS:
                 if name in _MATH_CONSTS:
-                    raise _err(codes.UNSUPPORTED_EXPRESSION, f"`Math.{name}` is a number, not a function", e,
-                               f"write `Math.{name}` without parentheses", kind="TypeError")
+                    raise _err(
+                        codes.UNSUPPORTED_EXPRESSION,
+                        f"`Math.{name}` is a number, not a function",
+                        e,
+                        f"write `Math.{name}` without parentheses",
+                        kind="TypeError",
+                    )
                 s = did_you_mean(name, _MATH_FUNCS)
-                raise _err(codes.UNKNOWN_METHOD, f"`Math.{name}` is not supported", e,
-                           f"did you mean `Math.{s}`?" if s else "supported: Math." + ", Math.".join(_MATH_FUNCS))
+                raise _err(
+                    codes.UNKNOWN_METHOD,
+                    f"`Math.{name}` is not supported",
+                    e,
+                    (
+                        f"did you mean `Math.{s}`?"
+                        if s
+                        else "supported: Math." + ", Math.".join(_MATH_FUNCS)
+                    ),
+                )
             fn = {"pow": "math_pow"}.get(name, "math_" + name)
             return TExpr(_js(fn, *boxed), NUM)
         if obj == "JSON":
             if name != "stringify":
-                raise _err(codes.UNKNOWN_METHOD, f"`JSON.{name}` is not supported", e,
-                           "only `JSON.stringify(value)` is available")
+                raise _err(
+                    codes.UNKNOWN_METHOD,
+                    f"`JSON.{name}` is not supported",
+                    e,
+                    "only `JSON.stringify(value)` is available",
+                )
             if len(args) > 1:
-                raise _err(codes.UNSUPPORTED_EXPRESSION, "`JSON.stringify` takes one argument here", e.args[1],
-                           "replacers and indentation are not supported")
+                raise _err(
+                    codes.UNSUPPORTED_EXPRESSION,
+                    "`JSON.stringify` takes one argument here",
+                    e.args[1],
+                    "replacers and indentation are not supported",
+                )
             if not args:
                 return TExpr(_attr("js", "UNDEFINED"), UNDEF)
             t = args[0].type
@@ -563,16 +781,22 @@ class Translator:
             return TExpr(_js("now_ms"), NUM)
         if name == "parse" and args:
             return TExpr(_js("date_parse", self.to_str(args[0])), NUM)
-        raise _err(codes.UNKNOWN_METHOD, f"`Date.{name}` is not supported", e,
-                   "use `Date.now()`, `Date.parse(text)` or `new Date(value)`")
+        raise _err(
+            codes.UNKNOWN_METHOD,
+            f"`Date.{name}` is not supported",
+            e,
+            "use `Date.now()`, `Date.parse(text)` or `new Date(value)`",
+        )
 
     def call_method(self, recv: TExpr, name: str, e: js.Call) -> TExpr:
         if name in _BLOCKED_PROPS:
-            raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not available in expressions", e)
+            raise _err(
+                codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not available in expressions", e
+            )
         args = self.args(e)
         boxed = [self.box(a) for a in args]
         t = recv.type
-        if t == ANY or isinstance(t, UnionT) and not may_be_nullish(t):
+        if t == ANY or (isinstance(t, UnionT) and not may_be_nullish(t)):
             if name not in _KNOWN_METHODS:
                 self.unknown_method(name, _KNOWN_METHODS, "value", e)
             return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
@@ -588,20 +812,37 @@ class Translator:
                     # The current time is always valid: format it with the standard library.
                     self.imports.add("datetime")
                     now = _call(_attr("datetime", "now"), _name("UTC"))
-                    iso = ast.Call(ast.Attribute(now, "isoformat", ast.Load()), [],
-                                   [ast.keyword("timespec", ast.Constant("milliseconds"))])
-                    return TExpr(ast.Call(ast.Attribute(iso, "replace", ast.Load()),
-                                          [ast.Constant("+00:00"), ast.Constant("Z")], []), STR)
+                    iso = ast.Call(
+                        ast.Attribute(now, "isoformat", ast.Load()),
+                        [],
+                        [ast.keyword("timespec", ast.Constant("milliseconds"))],
+                    )
+                    return TExpr(
+                        ast.Call(
+                            ast.Attribute(iso, "replace", ast.Load()),
+                            [ast.Constant("+00:00"), ast.Constant("Z")],
+                            [],
+                        ),
+                        STR,
+                    )
                 return TExpr(_js("iso_string", recv.node), STR)
             if name in ("getTime", "valueOf"):
                 return TExpr(recv.node, NUM)
             if name in rt.DATE_METHODS:
                 return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
             self.unknown_method(name, rt.DATE_METHODS, "Date", e)
-        if t == NUM or t == BOOL:
-            raise _err(codes.UNKNOWN_METHOD, f"{t} values have no method `{name}` here", e,
-                       f"convert first, e.g. `String(x).{name}(...)`" if name in rt.STRING_METHODS else None,
-                       kind="TypeError")
+        if t in (NUM, BOOL):
+            raise _err(
+                codes.UNKNOWN_METHOD,
+                f"{t} values have no method `{name}` here",
+                e,
+                (
+                    f"convert first, e.g. `String(x).{name}(...)`"
+                    if name in rt.STRING_METHODS
+                    else None
+                ),
+                kind="TypeError",
+            )
         if name not in _KNOWN_METHODS:
             self.unknown_method(name, _KNOWN_METHODS, str(t), e)
         return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
@@ -610,14 +851,23 @@ class Translator:
         s = did_you_mean(name, sorted(known))
         hint = f"did you mean `{s}`?" if s else "supported methods: " + ", ".join(sorted(known))
         start = e.callee.name_start if isinstance(e.callee, js.Member) else e.start
-        raise _err(codes.UNKNOWN_METHOD, f"{what} has no supported method `{name}`", (start, e.callee.end), hint,
-                   kind="TypeError")
+        raise _err(
+            codes.UNKNOWN_METHOD,
+            f"{what} has no supported method `{name}`",
+            (start, e.callee.end),
+            hint,
+            kind="TypeError",
+        )
 
-    def string_method(self, s: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr],
-                      e: js.Call) -> TExpr:
-        plain_literal = (len(args) == 1 and isinstance(args[0].node, ast.Constant)
-                         and isinstance(args[0].node.value, str)
-                         and not any(0xD800 <= ord(c) <= 0xDFFF for c in args[0].node.value))
+    def string_method(
+        self, s: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr], e: js.Call
+    ) -> TExpr:
+        plain_literal = (
+            len(args) == 1
+            and isinstance(args[0].node, ast.Constant)
+            and isinstance(args[0].node.value, str)
+            and not any(0xD800 <= ord(c) <= 0xDFFF for c in args[0].node.value)
+        )
         if name == "toUpperCase":
             return TExpr(_call(ast.Attribute(s, "upper", ast.Load())), STR)
         if name == "toLowerCase":
@@ -644,14 +894,17 @@ class Translator:
         if name in ("padStart", "padEnd"):
             while len(boxed) < 2:
                 boxed.append(_attr("js", "UNDEFINED"))
-            return TExpr(_js("str_pad", s, boxed[0], boxed[1], ast.Constant(name == "padStart")), STR)
+            return TExpr(
+                _js("str_pad", s, boxed[0], boxed[1], ast.Constant(name == "padStart")), STR
+            )
         if name == "toString":
             return TExpr(s, STR)
         self.unknown_method(name, rt.STRING_METHODS, "string", e)
         raise AssertionError
 
-    def array_method(self, a: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr],
-                     e: js.Call) -> TExpr:
+    def array_method(
+        self, a: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr], e: js.Call
+    ) -> TExpr:
         table: dict[str, tuple[str, Type]] = {
             "includes": ("array_includes", BOOL), "indexOf": ("array_index_of", NUM),
             "join": ("array_join", STR), "slice": ("array_slice", ArrayOf(ANY)),
@@ -702,7 +955,9 @@ class Translator:
             return TExpr(_js(fn, self.box(a), self.box(b)), NUM)
         if op in ("<", ">", "<=", ">="):
             if a.type in (NUM, DATE) and b.type in (NUM, DATE):
-                rel: ast.cmpop = {"<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}[op]
+                rel: ast.cmpop = {"<": ast.Lt(), ">": ast.Gt(), "<=": ast.LtE(), ">=": ast.GtE()}[
+                    op
+                ]
                 return TExpr(ast.Compare(self.cmp_operand(a), [rel], [self.cmp_operand(b)]), BOOL)
             fn = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}[op]
             return TExpr(_js(fn, self.box(a), self.box(b)), BOOL)
@@ -736,16 +991,12 @@ class Translator:
         if a.type == NUM and b.type == NUM:
             return TExpr(ast.BinOp(a.node, ast.Add(), b.node), NUM)
         if a.type == STR:
-            return TExpr(ast.BinOp(a.node, ast.Add(), self.to_str_for_plus(b)), STR)
+            return TExpr(ast.BinOp(a.node, ast.Add(), self.to_str(b)), STR)
         if b.type == STR:
-            return TExpr(ast.BinOp(self.to_str_for_plus(a), ast.Add(), b.node), STR)
+            return TExpr(ast.BinOp(self.to_str(a), ast.Add(), b.node), STR)
         if not may_be_string(a.type) and not may_be_string(b.type):
             return TExpr(ast.BinOp(self.to_num(a), ast.Add(), self.to_num(b)), NUM)
         return TExpr(_js("add", self.box(a), self.box(b)), union(STR, NUM))
-
-    def to_str_for_plus(self, x: TExpr) -> ast.expr:
-        # `s + x` is s + ToString(ToPrimitive(x)); for Dates ToPrimitive(default) is the string.
-        return self.to_str(x)
 
     def to_num(self, x: TExpr) -> ast.expr:
         if x.type == NUM:
@@ -754,41 +1005,41 @@ class Translator:
 
     def tr_Logical(self, e: js.Logical, g: list[ast.expr]) -> TExpr:
         a = self.tr(e.left, [])
-        b = self.tr(e.right, [])
+        b = self.boxed(self.tr(e.right, []))
         if e.op == "??":
             if a.type != ANY and not may_be_nullish(a.type):
                 return a
             bound, ref = self.bind(a)
             test = self.nullish_test(bound, a.type)
-            rest = without(a.type, NULL, UNDEF) if a.type != ANY else ANY
-            if a.type in (NULL, UNDEF) or rest == UNDEF and a.type != ANY:
-                return TExpr(_ifexp(test, self.box(b), self.box(TExpr(ref, a.type))), b.type)
-            return TExpr(_ifexp(test, self.box(b), self.box(TExpr(ref, rest))), union(rest, b.type))
-        if a.type in (BOOL, STR) and b.type != DATE:
+            if a.type in (NULL, UNDEF):  # always nullish: the value is the right side's
+                return TExpr(_ifexp(test, b.node, ref), b.type)
+            kept = without(a.type, NULL, UNDEF) if a.type != ANY else ANY
+            return TExpr(_ifexp(test, b.node, ref), union(kept, b.type))
+        if all(m in (BOOL, STR) for m in members(a.type)):
+            # Python's `and`/`or` return operands with JavaScript's truthiness for bool and str.
             op: ast.boolop = ast.And() if e.op == "&&" else ast.Or()
-            return TExpr(ast.BoolOp(op, [a.node, self.box(b)]), union(a.type, b.type))
-        bound, ref = self.bind(TExpr(self.box(a), a.type))
+            return TExpr(ast.BoolOp(op, [a.node, b.node]), union(a.type, b.type))
+        left = self.boxed(a)
+        bound, ref = self.bind(left)
         test = _js("truthy", bound)
-        if e.op == "&&":
-            node = _ifexp(test, self.box(b), ref)
-        else:
-            node = _ifexp(test, ref, self.box(b))
-        at = ANY if a.type == DATE else a.type
-        return TExpr(node, union(at, b.type) if b.type != DATE else ANY)
+        node = _ifexp(test, b.node, ref) if e.op == "&&" else _ifexp(test, ref, b.node)
+        return TExpr(node, union(left.type, b.type))
 
     def tr_Conditional(self, e: js.Conditional, g: list[ast.expr]) -> TExpr:
-        test = self.tr(e.test, [])
+        test = self.truthy(self.tr(e.test, []))
         then = self.tr(e.then, [])
         other = self.tr(e.otherwise, [])
         if then.type == DATE and other.type == DATE:
-            return TExpr(_ifexp(self.truthy(test), then.node, other.node), DATE)
-        t = union(then.type, other.type) if DATE not in (then.type, other.type) else ANY
-        return TExpr(_ifexp(self.truthy(test), self.box(then), self.box(other)), t)
+            return TExpr(_ifexp(test, then.node, other.node), DATE)
+        then, other = self.boxed(then), self.boxed(other)
+        return TExpr(_ifexp(test, then.node, other.node), union(then.type, other.type))
 
 
 def _is_js_call(node: ast.Call, fn: str) -> bool:
     f = node.func
-    return isinstance(f, ast.Attribute) and f.attr == fn and isinstance(f.value, ast.Name) and f.value.id == "js"
-
-
-__all__ = ["CONTEXT", "OBJ", "Prim", "Scope", "StepInfo", "TExpr", "Translator"]
+    return (
+        isinstance(f, ast.Attribute)
+        and f.attr == fn
+        and isinstance(f.value, ast.Name)
+        and f.value.id == "js"
+    )

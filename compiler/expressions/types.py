@@ -23,7 +23,6 @@ Union          ``A | B``              one of several
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -83,7 +82,7 @@ class UnionT:
         return " | ".join(str(m) for m in self.members)
 
 
-Type = Union[Prim, ArrayOf, MapOf, Record, UnionT]
+Type = Prim | ArrayOf | MapOf | Record | UnionT
 
 STR = Prim("string")
 NUM = Prim("number")

@@ -34,12 +34,8 @@ WORKFLOW: Final = WorkflowInfo(
     tags=("streaming", "scenes", "moderator-action", "privileged", "broadcast"),
 )
 
-SQL_FETCH_CHANNEL: Final = (
-    "SELECT 1 AS found FROM stream_channel WHERE id = :f_id AND tenant_id = :f_tenant_id LIMIT 1"
-)
-
 SQL_UPDATE_ACTIVE_SCENE: Final = (
-    "UPDATE stream_channel SET active_scene_id = :d_active_scene_id, scene_changed_at = :d_scene_changed_at, changed_by = :d_changed_by WHERE id = :f_id AND tenant_id = :f_tenant_id RETURNING id, tenant_id, name, is_live, active_scene_id, scene_changed_at, changed_by, started_at"
+    "UPDATE stream_channel SET active_scene_id = :d_active_scene_id, scene_changed_at = :d_scene_changed_at, changed_by = :d_changed_by WHERE id = :f_id AND tenant_id = :f_tenant_id RETURNING 1 AS found"
 )
 
 
@@ -74,12 +70,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         raise insufficient_level(2, user["level"])
     if "stream_cast:scenes:manage" not in user["scopes"]:
         raise missing_scope("stream_cast:scenes:manage")
-    # fetch_channel: metabuilder.database (lookup StreamChannel)
-    row = await ex.fetch_one(
-        SQL_FETCH_CHANNEL, {"f_id": json["channelId"], "f_tenant_id": ctx["tenantId"]}
-    )
-    if row is None:
-        raise NotFound("Channel not found", "CHANNEL_NOT_FOUND")
+    # fetch_channel: metabuilder.database (lookup StreamChannel: answered by the update below)
     # update_active_scene: metabuilder.database (update StreamChannel)
     row = await ex.fetch_one(
         SQL_UPDATE_ACTIVE_SCENE,

@@ -35,7 +35,7 @@ WORKFLOW: Final = WorkflowInfo(
 )
 
 SQL_DELETE_SUBSCRIPTION: Final = (
-    "DELETE FROM stream_subscription WHERE channel_id = :f_channel_id AND user_id = :f_user_id AND tenant_id = :f_tenant_id RETURNING id, channel_id, user_id, tenant_id, subscribed_at"
+    "DELETE FROM stream_subscription WHERE channel_id = :f_channel_id AND user_id = :f_user_id AND tenant_id = :f_tenant_id RETURNING 1 AS found"
 )
 
 

@@ -15,7 +15,6 @@ from typing import Final, TypedDict
 
 from generated.stream_cast.entities import stream_channel_row
 from runtime import js
-from runtime.errors import NotFound
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import db_number
@@ -54,10 +53,6 @@ SQL_UPDATE_VIEWER_COUNTS_COUNT_VIEWERS: Final = (
     "SELECT COUNT(*) AS n FROM stream_subscription WHERE channel_id = :f_channel_id AND tenant_id = :f_tenant_id"
 )
 
-SQL_UPDATE_VIEWER_COUNTS_FETCH_CHANNEL_STATS: Final = (
-    "SELECT id, tenant_id, name, is_live, active_scene_id, scene_changed_at, changed_by, started_at FROM stream_channel WHERE id = :f_id AND tenant_id = :f_tenant_id LIMIT 1"
-)
-
 
 Input = TypedDict(
     "Input",
@@ -88,14 +83,8 @@ async def run(ex: Execution, json: Input) -> Result:
             {"f_channel_id": fetch_active_streams["id"], "f_tenant_id": ctx["tenantId"]},
         )
         update_viewer_counts__count_viewers = db_number(row["n"]) if row is not None else 0.0
-        # task fetch_channel_stats: metabuilder.operation (lookup StreamChannel)
-        row = await ex.fetch_one(
-            SQL_UPDATE_VIEWER_COUNTS_FETCH_CHANNEL_STATS,
-            {"f_id": fetch_active_streams["id"], "f_tenant_id": ctx["tenantId"]},
-        )
-        if row is None:
-            raise NotFound("Channel not found", "CHANNEL_NOT_FOUND")
-        update_viewer_counts__fetch_channel_stats = stream_channel_row(row)
+        # task fetch_channel_stats: metabuilder.operation (lookup StreamChannel: the row `fetch_active_streams` already holds)
+        update_viewer_counts__fetch_channel_stats = fetch_active_streams
         # broadcast_counts: metabuilder.action (emit viewer_count_updated)
         ex.emit(
             "stream:" + fetch_active_streams["id"],
