@@ -324,6 +324,7 @@ class Workflow:
     schedule: tuple[str, Span] | None
     settings: Settings
     span: Span
+    active_span: Span | None = None
     entities: dict[str, Entity] = field(default_factory=dict)
 
     @property
@@ -838,5 +839,5 @@ def build_workflow(
         nodes=nodes, connections=conns, static_data=static,
         description=_str(meta.get("description")) or "", triggers=triggers, inputs=inputs,
         permissions_required=perm_req, minimum_user_level=min_level, schedule=schedule,
-        settings=settings, span=root.span,
+        settings=settings, span=root.span, active_span=root.key_span("active"),
     )  # fmt: skip

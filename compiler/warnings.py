@@ -41,7 +41,7 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
         diags.add(
             codes.INACTIVE_WORKFLOW,
             f'workflow `{wf.id}` is inactive ("active": false)',
-            wf.span,
+            wf.active_span or wf.span,
             hint="it is compiled and checked but served only with `--include-inactive`",
         )
     scheduled = [t for t in wf.triggers if isinstance(t, ScheduleTrigger)]
