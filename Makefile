@@ -38,7 +38,9 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 run: $(STAMP) compile
-	$(PY) -m runtime serve --include-inactive
+	$(PY) -m runtime migrate
+	$(PY) -m runtime demo
+	$(PY) -m runtime serve --include-inactive --host 127.0.0.1 --port 8000
 
 bench: $(STAMP)
 	$(PY) bench/compile_bench.py

@@ -58,15 +58,52 @@ def _header(label: str, node_type: str, detail: str) -> str:
     return f"# {label}: {node_type}" + (f" ({detail})" if detail else "")
 
 
-def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bool:
-    """Append the statements' lines; True when the block always ends by returning or raising."""
+def _recovering(s: Stmt, depth: int, out: list[str], counting: bool) -> None:
+    """One step of a per-item loop under ``errorHandler: log``: a failure is recorded and the
+    loop goes on with the next item."""
+    assert isinstance(s, Query | Parallel)
+    label = f"{s.node.id}.{s.task}" if isinstance(s, Query) and s.task else s.node.id
+    out.append("    " * depth + "try:")
+    _render([s], depth + 1, out, counting, recover=False)
+    out.append("    " * depth + "except Exception as exc:")
+    out.append("    " * (depth + 1) + f"ex.step_failed({label!r}, exc)")
+    out.append("    " * (depth + 1) + "continue")
+
+
+def _render(
+    stmts: list[Stmt],
+    depth: int,
+    out: list[str],
+    counting: bool,
+    recover: bool = False,
+    log_errors: bool = False,
+) -> bool:
+    """Append the statements' lines; True when the block always ends by returning or raising.
+
+    ``recover``: the statements run once per item of a fan-out under ``errorHandler: log``.
+    """
 
     def line(d: int, text: str) -> None:
         out.append("    " * d + text)
 
+    def step(label: str) -> None:
+        line(depth, f"ex.step({label!r})")
+
     for s in stmts:
+        if recover and isinstance(s, Query | Parallel):
+            if isinstance(s, Parallel):
+                line(depth, _header(s.node.id, s.node.type, f"{len(s.tasks)} tasks"))
+                for t in s.tasks:
+                    if isinstance(t, Query):
+                        _recovering(t, depth, out, counting)
+                    else:
+                        _render([t], depth, out, counting)
+            else:
+                _recovering(s, depth, out, counting)
+            continue
         if isinstance(s, Validate):
             line(depth, _header(s.node.id, s.node.type, s.validator))
+            step(s.node.id)
             if s.binds_user:
                 line(depth, 'user = ctx.get("user")')
                 line(
@@ -97,18 +134,41 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
                     ),
                 )
             line(depth, _header(label, s.node.type, f"{detail} {s.entity.name}"))
+            step(f"{s.node.id}.{s.task}" if s.task else s.node.id)
             call = _params(s.params)
             if s.kind == "many":
                 line(depth, f"for item in await ex.fetch_all({s.sql_name}, {call}):")
                 line(depth + 1, f"{s.var} = {s.decoder}(item)")
-                if not _render(s.body, depth + 1, out, counting) and counting:
+                log = recover or log_errors
+                if (
+                    not _render(
+                        s.body, depth + 1, out, counting, recover=log, log_errors=log_errors
+                    )
+                    and counting
+                ):
                     line(depth + 1, "items += 1")
             elif s.kind == "create":
                 existing = f"{s.existing_sql_name or 'None'}, {_params(s.existing_params)}"
-                line(
-                    depth,
-                    f"{s.var} = {s.decoder}(await ex.create({s.sql_name}, {call}, {existing}))",
-                )
+                line(depth, f"row = await ex.create({s.sql_name}, {call}, {existing})")
+                line(depth, "if row is None:")
+                code = s.entity.not_found_code.replace("_NOT_FOUND", "")
+                if s.per_user_limit is not None:
+                    message = (
+                        f"Limit reached: a user may hold at most {s.per_user_limit} "
+                        f"{s.entity.label.lower()}s"
+                    )
+                    line(
+                        depth + 1,
+                        f"raise Conflict({message!r}, {code + '_LIMIT_REACHED'!r}, "
+                        f"limit={s.per_user_limit})",
+                    )
+                else:
+                    line(
+                        depth + 1,
+                        f"raise Conflict({s.entity.label + ' already exists'!r}, "
+                        f"{code + '_CONFLICT'!r})",
+                    )
+                line(depth, f"{s.var} = {s.decoder}(row)")
             elif s.kind == "count":
                 line(depth, f"row = await ex.fetch_one({s.sql_name}, {call})")
                 line(depth, f'{s.var} = db_number(row["n"]) if row is not None else 0.0')
@@ -118,10 +178,13 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
                 line(depth, f"row = await ex.fetch_one({s.sql_name}, {call})")
                 line(depth, "if row is None:")
                 line(depth + 1, f"raise NotFound({s.not_found[0]!r}, {s.not_found[1]!r})")
+                if s.release is not None:
+                    line(depth, f"ex.release({s.entity.table!r}, row[{s.release!r}])")
                 if s.var is not None and s.decoder is not None:
                     line(depth, f"{s.var} = {s.decoder}(row)")
         elif isinstance(s, Condition):
             line(depth, _header(s.node.id, s.node.type, ""))
+            step(s.node.id)
             if s.otherwise is None:
                 line(depth, f"if not ({s.test}):")
                 if s.forbid_required_level is not None:
@@ -132,15 +195,27 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
                 else:
                     message = f"Condition {s.node.id} is not met"
                     line(depth + 1, f"raise Forbidden({message!r}, 'CONDITION_FAILED')")
-                if _render(s.then, depth, out, counting):
+                if _render(s.then, depth, out, counting, log_errors=log_errors, recover=recover):
                     return True
             else:
                 line(depth, f"if {s.test}:")
                 if not s.then:
                     line(depth + 1, "pass")
-                then_ends = _render(s.then, depth + 1, out, counting)
+                then_ends = _render(
+                    s.then, depth + 1, out, counting, log_errors=log_errors, recover=recover
+                )
                 line(depth, "else:")
-                if _render(s.otherwise, depth + 1, out, counting) and then_ends:
+                if (
+                    _render(
+                        s.otherwise,
+                        depth + 1,
+                        out,
+                        counting,
+                        log_errors=log_errors,
+                        recover=recover,
+                    )
+                    and then_ends
+                ):
                     return True
         elif isinstance(s, ScopeCheck):
             if s.binds_user:
@@ -151,16 +226,21 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
             line(depth + 1, f"raise missing_scope({s.scope!r})")
         elif isinstance(s, Emit):
             line(depth, _header(s.node.id, s.node.type, f"emit {s.event}"))
+            step(s.node.id)
             line(depth, f"ex.emit({s.channel}, {s.event!r}, {s.data})")
         elif isinstance(s, Respond):
             line(depth, _header(s.node.id, s.node.type, "http_response"))
+            step(s.node.id)
             line(depth, f"return JsonResult({s.status}, {s.body})")
             return True
         elif isinstance(s, Stream):
             line(depth, _header(s.node.id, s.node.type, "sse_stream"))
+            step(s.node.id)
+            held = f"({s.held_by[0]!r}, {s.held_by[1]})" if s.held_by else "None"
             line(
                 depth,
-                f"return StreamResult({s.channel}, {s.on_connect}, {s.retry_ms}, {s.timeout_ms})",
+                f"return StreamResult({s.channel}, {s.on_connect}, {s.retry_ms}, "
+                f"{s.timeout_ms}, {held})",
             )
             return True
         elif isinstance(s, Parallel):
@@ -170,7 +250,7 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
                     s.node.id, s.node.type, f"{len(s.tasks)} tasks on the execution's connection"
                 ),
             )
-            _render(list(s.tasks), depth, out, counting)
+            _render(list(s.tasks), depth, out, counting, log_errors=log_errors)
         elif isinstance(s, Reuse):
             q = s.query
             label = f"task {q.task}" if q.task else q.node.id
@@ -182,10 +262,12 @@ def _render(stmts: list[Stmt], depth: int, out: list[str], counting: bool) -> bo
                     f"lookup {q.entity.name}: the row `{s.source}` already holds",
                 ),
             )
+            step(f"{q.node.id}.{q.task}" if q.task else q.node.id)
             if q.var is not None:
                 line(depth, f"{q.var} = {s.source}")
         elif isinstance(s, Log):
             line(depth, _header(s.node.id, s.node.type, "log"))
+            step(s.node.id)
             line(depth, f"ex.log({s.node.id!r}, {s.message})")
     return False
 
@@ -251,13 +333,20 @@ def import_lines(source: str, package: str) -> list[str]:
 _STDLIB = frozenset({"collections", "datetime", "math", "typing"})
 
 
+def _schedule_tenants(plan: Plan) -> str:
+    if not any(not isinstance(t, HttpTrigger) for t in plan.workflow.triggers):
+        return "None"
+    query = plan.schedule_tenants
+    return "None" if query is None else f"Query({query[0]!r}, {query[1]!r})"
+
+
 def render_workflow(plan: Plan) -> str:
     wf = plan.workflow
     lines: list[str] = []
     counting = plan.returns == "ok" and plan.fan_out
     if counting:
         lines.append("    items = 0")
-    ended = _render(plan.body, 1, lines, counting)
+    ended = _render(plan.body, 1, lines, counting, log_errors=wf.settings.error_handler == "log")
     if not ended:
         lines.append("    # the workflow ends without an http_response node")
         lines.append(f"    return OkResult({'items' if counting else 'None'})")
@@ -293,7 +382,7 @@ def render_workflow(plan: Plan) -> str:
         return _ENV.get_template("workflow.py.j2").render(
             source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
             node_list=", ".join(order) or "none", imports=imports, active=wf.active,
-            triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user,
+            triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, not_found=plan.not_found, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             tags=tuple(wf.tags), statements=list(plan.statements.items()),
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
@@ -333,6 +422,7 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
                     "annotation": f"{base} | None" if f.nullable else base,
                     "decode": decode,
                     "column": f.column,
+                    "type": f.type,
                 }
             )
         views.append(
@@ -343,6 +433,7 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
                 "table": e.table,
                 "decoder": f"{snake_case(e.name)}_row",
                 "fields": fields,
+                "primary_key": e.primary_key,
             }
         )
     ordered = sorted(entities.values(), key=lambda x: x.name)

@@ -19,6 +19,8 @@ IMPORTS: Final[dict[str, str | None]] = {
     "AuthRequired": "runtime.errors",
     "Forbidden": "runtime.errors",
     "NotFound": "runtime.errors",
+    "Conflict": "runtime.errors",
+    "Query": "runtime.workflow",
     "ValidationFailed": "runtime.errors",
     "insufficient_level": "runtime.errors",
     "missing_scope": "runtime.errors",

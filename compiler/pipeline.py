@@ -34,13 +34,18 @@ def _display(path: Path) -> str:
         return path.as_posix()
 
 
+RESERVED = frozenset({"entities.json", "demo.json"})
+
+
 def discover(sources: list[Path]) -> dict[str, list[Path]]:
-    """Workflow files by package: ``<root>/<package>/<name>.json``, entities.json aside."""
+    """Workflow files by package: ``<root>/<package>/<name>.json``, with the reserved names
+    ``entities.json`` (the package's entities) and ``demo.json`` (demo rows for
+    ``python -m runtime demo``) set aside."""
     packages: dict[str, list[Path]] = {}
     for src in sources:
         files = [src] if src.is_file() else sorted(src.rglob("*.json"))
         for f in files:
-            if f.name == "entities.json":
+            if f.name in RESERVED:
                 packages.setdefault(f.parent.name, [])
                 continue
             packages.setdefault(f.parent.name, []).append(f)

@@ -85,6 +85,8 @@ class Query:
     body: list[Stmt] = field(default_factory=list)  # per-item statements of a fan-out read
     task: str | None = None
     fused: list[Node] = field(default_factory=list)  # lookups this statement also answers for
+    release: str | None = None  # a deleted row's key column: it releases the streams it holds
+    per_user_limit: int | None = None  # staticData.maxSubscriptionsPerUser on a create
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Stream:
     on_connect: str
     retry_ms: int | None
     timeout_ms: int | None
+    held_by: tuple[str, str] | None  # (table, Python expression of the key) of the created row
 
 
 @dataclass
@@ -196,6 +199,44 @@ class Plan:
         return dict(sorted(out.items()))
 
     @property
+    def not_found(self) -> tuple[str, str] | None:
+        """The first 404 the workflow can answer (what a caller from another tenant sees)."""
+        for s in walk(self.body):
+            if isinstance(s, Query) and s.not_found is not None:
+                return s.not_found
+        return None
+
+    @property
+    def schedule_tenants(self) -> tuple[str, dict[str, object]] | None:
+        """For a scheduled workflow that starts by reading rows with a constant filter, the
+        query of the tenants that have such rows: a scheduled run is for each of them."""
+        first = next((s for s in self.body if isinstance(s, Query)), None)
+        if first is None or first.kind != "many":
+            return None
+        tenant = first.entity.fields["tenantId"].column
+        params: dict[str, object] = {}
+        for name, value in first.params:
+            if name == f"f_{tenant}" or not name.startswith("f_"):
+                continue
+            try:
+                params[name] = ast.literal_eval(value)
+            except ValueError:
+                return None
+        cond = " AND ".join(f"{p[2:]} = :{p}" for p in params) or "1 = 1"
+        return (
+            f"SELECT DISTINCT {tenant} AS tenant FROM {first.entity.table} WHERE {cond} "
+            f"ORDER BY {tenant}",
+            params,
+        )
+
+    @property
+    def writes(self) -> bool:
+        return any(
+            isinstance(s, Query) and s.kind in ("create", "update", "delete")
+            for s in walk(self.body)
+        )
+
+    @property
     def fan_out(self) -> bool:
         return any(isinstance(s, Query) and s.kind == "many" for s in walk(self.body))
 
@@ -233,6 +274,7 @@ class Planner:
         self.translator: Translator | None = None
         self.parsed: dict[int, Parts | None] = {}
         self.const_names: dict[str, str] = {}
+        self.created: list[tuple[Entity, str]] = []  # (entity, local) of each create, in order
         self.scope_anchor: str | None = (
             None  # the node after which meta.permissions.required is checked
         )
@@ -798,7 +840,8 @@ class Planner:
             return q, TExpr(ast.Name(var, ast.Load()), NUM)
         if kind == "create":
             return self.create(node, op, ent, name, params, dkeys, var, decoder, task, row)
-        returning = ("row" if read else "found") if unique else "count"
+        releases = kind == "delete" and unique
+        returning = ("row" if read else "key" if releases else "found") if unique else "count"
         text = (
             sql.update(ent, fkeys, [ent.fields[k] for k in dkeys], returning)
             if kind == "update"
@@ -815,6 +858,7 @@ class Planner:
             decoder if unique and read else None,
             not_found if unique else None,
             task=task,
+            release=(ent.fields[ent.primary_key].column if read else "key") if releases else None,
         )
         if not unique:
             return q, TExpr(ast.Name(var, ast.Load()), NUM)
@@ -852,18 +896,27 @@ class Planner:
         order = [f.column for f in ent.fields.values()]
         params.sort(key=lambda p: order.index(p[0][2:]))
         written = [f for f in ent.fields.values() if f"d_{f.column}" in dict(params)]
+        # staticData.maxSubscriptionsPerUser bounds the rows a user holds in what this creates.
+        limit = self.wf.static_data.get("maxSubscriptionsPerUser", (None, None))[0]
+        per_user = ent.fields.get("userId") if "userId" in dkeys and "tenantId" in dkeys else None
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            per_user = None
         q = Query(
             node,
             "create",
             ent,
             name,
-            sql.insert(ent, written),
+            sql.insert(ent, written, per_user),
             params,
             var,
             decoder,
             None,
             task=task,
+            per_user_limit=limit if per_user is not None and isinstance(limit, int) else None,
         )
+        if per_user is not None:
+            params.append(("max_rows", str(limit)))
+        self.created.append((ent, var))
         # A create that hits a unique key returns the existing row (an idempotent subscribe).
         natural = next(
             (k for k in ent.unique_keys() if k != (ent.primary_key,) and set(k) <= set(dkeys)),
@@ -895,6 +948,12 @@ class Planner:
             self.steps[node.id] = StepInfo(node.id, None)
             return [Emit(node, channel, spec.event or "", _py(tr.box(data)) if data else "None")]
         on_connect = self.value(spec.on_connect, node) if spec.on_connect is not None else empty
+        # The stream is held by the row this execution created last (the subscription):
+        # deleting that row, in any workflow, closes the stream.
+        held_by = None
+        if self.created:
+            ent, var = self.created[-1]
+            held_by = (ent.table, f"{var}[{ent.primary_key!r}]")
         retry = self.wf.static_data.get("reconnectInterval", (None, None))[0]
         timeout = self.wf.static_data.get("subscriptionTimeout", (None, None))[0]
         return [
@@ -904,6 +963,7 @@ class Planner:
                 _py(tr.box(on_connect)) if on_connect else "None",
                 retry if isinstance(retry, int) else None,
                 timeout if isinstance(timeout, int) else None,
+                held_by,
             )
         ]
 

@@ -52,18 +52,37 @@ def count(entity: Entity, keys: list[str]) -> str:
     return f"SELECT COUNT(*) AS n FROM {entity.table} WHERE {where(entity, keys)}"
 
 
-def insert(entity: Entity, fields: list[EntityField]) -> str:
+def insert(entity: Entity, fields: list[EntityField], per_user: EntityField | None = None) -> str:
+    """An insert that yields no row on a unique conflict.
+
+    With ``per_user`` it also yields no row when the user already holds ``:max_rows`` rows
+    (``staticData.maxSubscriptionsPerUser``): the count and the insert are one statement.
+    """
     cols = ", ".join(f.column for f in fields)
     vals = ", ".join(f":d_{f.column}" for f in fields)
+    if per_user is None:
+        source = f"VALUES ({vals})"
+    else:
+        tenant = entity.fields["tenantId"].column
+        source = (
+            f"SELECT {vals} WHERE (SELECT COUNT(*) FROM {entity.table} "
+            f"WHERE {per_user.column} = :d_{per_user.column} AND {tenant} = :d_{tenant}) "
+            "< :max_rows"
+        )
     return (
-        f"INSERT INTO {entity.table} ({cols}) VALUES ({vals}) "
+        f"INSERT INTO {entity.table} ({cols}) {source} "
         f"ON CONFLICT DO NOTHING RETURNING {columns(entity)}"
     )
 
 
 def _returning(entity: Entity, mode: str) -> str:
-    """``row``: the row's columns; ``found`` or ``count``: one ``1`` per affected row."""
-    return f" RETURNING {columns(entity)}" if mode == "row" else " RETURNING 1 AS found"
+    """``row``: the row's columns; ``key``: its primary key (a deleted row releases what it
+    holds, such as open streams); ``found`` or ``count``: one ``1`` per affected row."""
+    if mode == "row":
+        return f" RETURNING {columns(entity)}"
+    if mode == "key":
+        return f" RETURNING {entity.fields[entity.primary_key].column} AS key"
+    return " RETURNING 1 AS found"
 
 
 def update(entity: Entity, keys: list[str], data: list[EntityField], returning: str) -> str:

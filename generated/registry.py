@@ -10,7 +10,7 @@ from generated.stream_cast import subscribe as stream_cast_subscribe
 from generated.stream_cast import unsubscribe as stream_cast_unsubscribe
 from generated.stream_cast import viewer_count as stream_cast_viewer_count
 from generated.stream_cast import entities as stream_cast_entities
-from runtime.workflow import CompiledWorkflow
+from runtime.workflow import CompiledWorkflow, EntityTable
 
 WORKFLOWS: Final[tuple[CompiledWorkflow, ...]] = (
     stream_cast_scene_transition.COMPILED,
@@ -20,4 +20,5 @@ WORKFLOWS: Final[tuple[CompiledWorkflow, ...]] = (
 )
 DDL_SQLITE: Final[tuple[str, ...]] = (*stream_cast_entities.DDL_SQLITE,)
 DDL_POSTGRESQL: Final[tuple[str, ...]] = (*stream_cast_entities.DDL_POSTGRESQL,)
+ENTITIES: Final[tuple[EntityTable, ...]] = (*stream_cast_entities.ENTITIES,)
 TENANT_TABLES: Final[tuple[str, ...]] = (*stream_cast_entities.TENANT_TABLES,)

@@ -1,21 +1,193 @@
-"""One execution's database work: a held connection, one transaction, events after commit."""
+"""The database: a pool of held connections, one transaction per execution.
+
+``databases`` opens a new connection (and, on SQLite, a thread) for every query made outside
+a held connection, so the store opens ``pool_size`` connections at start-up and lends one to
+each execution for its whole transaction.
+
+SQLite allows one writer at a time, and a deferred transaction that reads and then writes
+fails with "database is locked" when another writer got in between. Executions that write
+(the compiler says which, ``WorkflowInfo.writes``) therefore queue on one lock in the process
+and start with ``BEGIN IMMEDIATE``; the busy timeout covers other processes (a migration, the
+``executions`` command). Reads run concurrently under WAL.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from databases import Database
 from databases.core import Connection
 
+from runtime.config import Config
 from runtime.context import Context
 from runtime.execution import Params, Row
 
-log = logging.getLogger("runtime.execution")
+log = logging.getLogger("runtime.database")
+
+HISTORY_TABLE = "workflow_execution"
+HISTORY_COLUMNS = (
+    "id",
+    "workflow_id",
+    "version_id",
+    "tenant_id",
+    "user_id",
+    "trigger",
+    "status",
+    "error_code",
+    "http_status",
+    "started_at",
+    "duration_ms",
+    "nodes",
+)
+
+
+def history_ddl(dialect: str) -> tuple[str, ...]:
+    real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
+    return (
+        f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (id TEXT PRIMARY KEY, "
+        "workflow_id TEXT NOT NULL, version_id TEXT NOT NULL, tenant_id TEXT NOT NULL, "
+        "user_id TEXT, trigger TEXT NOT NULL, status TEXT NOT NULL, error_code TEXT, "
+        f"http_status INTEGER, started_at TEXT NOT NULL, duration_ms {real} NOT NULL, "
+        "nodes TEXT NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS idx_{HISTORY_TABLE}_tenant "
+        f"ON {HISTORY_TABLE} (tenant_id, started_at)",
+    )
+
+
+class DatabaseUnavailable(Exception):
+    """The database failed (not the request): the server answers 503."""
+
+
+def is_database_failure(exc: BaseException) -> bool:
+    """An error of the database or its driver, as opposed to a bug or a bad request."""
+    if isinstance(exc, sqlite3.Error | OSError | ConnectionError | DatabaseUnavailable):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("asyncpg", "aiosqlite"))
 
 
 @dataclass
+class Store:
+    config: Config
+    database: Database = field(init=False)
+    _pool: asyncio.Queue[Connection] = field(init=False)
+    _write_lock: asyncio.Lock = field(init=False)
+    _opened: int = 0
+    _missing: int = 0  # pool slots whose connection could not be reopened yet
+
+    def __post_init__(self) -> None:
+        url = self.config.database_url
+        if self.config.is_sqlite:
+            Path(self.config.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        self.database = Database(url)
+        self._pool = asyncio.Queue()
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.config.is_sqlite else "postgresql"
+
+    async def start(self) -> None:
+        await self.database.connect()
+        if self.config.is_sqlite:
+            async with self.database.connection() as conn:
+                await conn.execute("PRAGMA journal_mode=WAL")
+        for _ in range(self.config.pool_size):
+            self._pool.put_nowait(await self._open())
+
+    async def stop(self) -> None:
+        while not self._pool.empty():
+            await self._close(self._pool.get_nowait())
+        await self.database.disconnect()
+
+    async def _open(self) -> Connection:
+        conn = Connection(self.database, self.database._backend)
+        await conn.__aenter__()
+        self._opened += 1
+        if self.config.is_sqlite:
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.config.busy_timeout_ms)}")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    async def _close(self, conn: Connection) -> None:
+        self._opened -= 1
+        try:
+            await conn.__aexit__(None, None, None)
+        except Exception:  # a broken connection may fail to close; it is gone either way
+            log.warning("closing a broken database connection failed", exc_info=True)
+
+    @asynccontextmanager
+    async def transaction(self, writes: bool) -> AsyncIterator[Connection]:
+        """A held connection inside one transaction: committed when the block ends, rolled
+        back when it raises (a rolled-back execution publishes nothing)."""
+        if writes and self.config.is_sqlite:
+            async with self._write_lock, self._transaction("BEGIN IMMEDIATE") as conn:
+                yield conn
+        else:
+            async with self._transaction("BEGIN") as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(self, begin: str) -> AsyncIterator[Connection]:
+        conn = await self._acquire()
+        healthy = False
+        try:
+            await conn.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                await asyncio.shield(conn.execute("ROLLBACK"))
+                healthy = True
+                raise
+            await conn.execute("COMMIT")
+            healthy = True
+        finally:
+            if healthy:
+                self._pool.put_nowait(conn)
+            else:
+                await self._replace(conn)
+
+    async def _replace(self, conn: Connection) -> None:
+        """Put a fresh connection in the pool in place of one whose state is unknown."""
+        await self._close(conn)
+        try:
+            fresh = await self._open()
+        except Exception as exc:
+            log.warning("reopening a database connection failed; retrying on demand: %s", exc)
+            self._missing += 1
+            return
+        self._pool.put_nowait(fresh)
+
+    async def _acquire(self) -> Connection:
+        if self._pool.empty() and self._missing:
+            self._missing -= 1
+            try:
+                return await self._open()
+            except BaseException:
+                self._missing += 1
+                raise
+        return await self._pool.get()
+
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[Connection]:
+        """A write transaction outside any workflow (history, demo data)."""
+        async with self.transaction(writes=True) as conn:
+            yield conn
+
+    async def ping(self) -> None:
+        async with self.transaction(writes=False) as conn:
+            await conn.fetch_one("SELECT 1 AS ok")
+
+
+@dataclass(frozen=True)
 class Event:
     channel: str
     event: str
@@ -24,12 +196,18 @@ class Event:
 
 @dataclass
 class DatabaseExecution:
-    """Implements :class:`runtime.execution.Execution` on a ``databases`` connection."""
+    """Implements :class:`runtime.execution.Execution` on a held ``databases`` connection.
+
+    Events, released rows and logs are buffered; the engine publishes them after commit.
+    """
 
     connection: Connection
     ctx: Context
     events: list[Event] = field(default_factory=list)
+    releases: list[tuple[str, str]] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)
+    steps: list[tuple[str, int]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def context(self) -> Context:
@@ -44,24 +222,36 @@ class DatabaseExecution:
 
     async def create(
         self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
-    ) -> Row:
+    ) -> Row | None:
         row = await self.fetch_one(sql, params)
         if row is None and existing_sql is not None:
             row = await self.fetch_one(existing_sql, existing_params)
-        if row is None:
-            raise RuntimeError("insert returned no row and no existing row matched")
         return row
 
     def emit(self, channel: str, event: str, data: object) -> None:
         self.events.append(Event(channel, event, data))
 
+    def release(self, table: str, key: object) -> None:
+        self.releases.append((table, str(key)))
+
     def log(self, node_id: str, message: str) -> None:
         self.logs.append((node_id, message))
         log.info("%s: %s", node_id, message)
 
+    def step(self, node_id: str) -> None:
+        self.steps.append((node_id, time.perf_counter_ns()))
 
-async def migrate(database: Database, statements: Iterable[str]) -> None:
-    """Apply idempotent DDL statements."""
-    async with database.connection() as conn:
+    def step_failed(self, node_id: str, error: Exception) -> None:
+        message = f"{type(error).__name__}: {error}"
+        self.failures.append((node_id, message))
+        log.warning("step %s failed and was skipped (errorHandler: log): %s", node_id, message)
+
+
+async def migrate(store: Store, statements: Iterable[str]) -> int:
+    """Apply idempotent DDL statements in one transaction; the number applied."""
+    n = 0
+    async with store.writer() as conn:
         for stmt in statements:
             await conn.execute(stmt)
+            n += 1
+    return n

@@ -24,8 +24,24 @@ class Execution(Protocol):
 
     async def create(
         self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
-    ) -> Row: ...
+    ) -> Row | None:
+        """Insert; on a unique conflict the existing row; None when neither (a limit)."""
+        ...
 
-    def emit(self, channel: str, event: str, data: object) -> None: ...
+    def emit(self, channel: str, event: str, data: object) -> None:
+        """Publish an event on the tenant's ``channel`` once the transaction commits."""
+        ...
+
+    def release(self, table: str, key: object) -> None:
+        """After commit, close the streams held by the deleted row ``key`` of ``table``."""
+        ...
 
     def log(self, node_id: str, message: str) -> None: ...
+
+    def step(self, node_id: str) -> None:
+        """The execution reaches ``node_id`` (per-node timings for the history)."""
+        ...
+
+    def step_failed(self, node_id: str, error: Exception) -> None:
+        """``errorHandler: log``: record the failed step; the execution goes on."""
+        ...

@@ -13,12 +13,17 @@ class JsonResult:
 
 @dataclass(frozen=True)
 class StreamResult:
-    """Answer with ``text/event-stream`` on ``channel``, first sending ``on_connect``."""
+    """Answer with ``text/event-stream`` on ``channel``, first sending ``on_connect``.
+
+    ``held_by`` is the (table, key) of the row the stream belongs to: deleting that row, in
+    any workflow, closes the stream.
+    """
 
     channel: str
     on_connect: object
     retry_ms: int | None
     timeout_ms: int | None
+    held_by: tuple[str, object] | None = None
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,30 @@ class StaticData:
 
 
 @dataclass(frozen=True)
+class EntityTable:
+    """An entity as the runtime sees it: its table and its fields' columns and types."""
+
+    name: str
+    table: str
+    primary_key: str  # a field name
+    fields: tuple[tuple[str, str, str], ...]  # (field, column, type)
+
+    def column(self, field_name: str) -> str:
+        for name, column, _ in self.fields:
+            if name == field_name:
+                return column
+        raise KeyError(field_name)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A SQL statement and its constant parameters."""
+
+    sql: str
+    params: Mapping[str, object]
+
+
+@dataclass(frozen=True)
 class WorkflowInfo:
     id: str
     name: str
@@ -51,6 +75,9 @@ class WorkflowInfo:
     settings: Settings
     static_data: StaticData
     checks_user: bool
+    writes: bool  # an execution writes to the database (SQLite serializes those)
+    not_found: tuple[str, str] | None  # the workflow's first 404: what a cross-tenant call sees
+    schedule_tenants: Query | None  # the tenants a scheduled run is for (None: every tenant)
     permissions_required: str | None = None
     minimum_user_level: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)

@@ -10,8 +10,8 @@ from databases import Database
 from generated import registry
 from generated.stream_cast import scene_transition, subscribe, unsubscribe, viewer_count
 from runtime.context import Context
-from runtime.database import DatabaseExecution, migrate
-from runtime.errors import AuthRequired, Forbidden, NotFound, ValidationFailed
+from runtime.database import DatabaseExecution
+from runtime.errors import AuthRequired, Conflict, Forbidden, NotFound, ValidationFailed
 from runtime.results import JsonResult, OkResult, StreamResult
 
 
@@ -33,7 +33,8 @@ def ctx(tenant: str, level: int | None = 1, scopes: tuple[str, ...] = ()) -> Con
 async def db(tmp_path: Path):
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
     await database.connect()
-    await migrate(database, registry.DDL_SQLITE)
+    for statement in registry.DDL_SQLITE:
+        await database.execute(statement)
     for tenant, cid, live in (("acme", "c1", True), ("acme", "c2", False), ("globex", "g1", True)):
         await database.execute(
             "INSERT INTO stream_channel (id, tenant_id, name, is_live, started_at) VALUES (:i, :t, :n, :l, :s)",
@@ -120,3 +121,60 @@ async def test_unsubscribe(db: Database) -> None:
     res, _ = await run(db, unsubscribe, ctx("acme"), {"channelId": "c1"})
     assert isinstance(res, JsonResult) and isinstance(res.body, dict) and res.body["ok"] is True
     assert await db.fetch_val("SELECT COUNT(*) FROM stream_subscription") == 0
+
+
+async def test_unsubscribe_releases_the_row_the_stream_is_held_by(db: Database) -> None:
+    sub, _ = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    assert isinstance(sub, StreamResult) and isinstance(sub.on_connect, dict)
+    assert sub.held_by == ("stream_subscription", sub.on_connect["subscriptionId"])
+    _, ex = await run(db, unsubscribe, ctx("acme"), {"channelId": "c1"})
+    assert ex.releases == [("stream_subscription", sub.on_connect["subscriptionId"])]
+
+
+async def test_subscription_limit_per_user(db: Database) -> None:
+    """staticData.maxSubscriptionsPerUser (100): the 101st channel is refused with 409, and
+    subscribing again to a channel already held still succeeds at the limit."""
+    for i in range(100):
+        await db.execute(
+            "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) "
+            "VALUES (:i, :c, 'u1', 'acme', '2026-01-22T00:00:00.000Z')",
+            {"i": f"s{i}", "c": "c1" if i == 0 else f"other{i}"},
+        )
+    again, _ = await run(db, subscribe, ctx("acme"), {"channelId": "c1"})
+    assert isinstance(again, StreamResult)
+    with pytest.raises(Conflict) as limit:
+        await run(db, subscribe, ctx("acme"), {"channelId": "c2"})
+    assert limit.value.status == 409
+    assert limit.value.body()["code"] == "SUBSCRIPTION_LIMIT_REACHED"
+    assert limit.value.body()["limit"] == 100
+    assert await db.fetch_val("SELECT COUNT(*) FROM stream_subscription") == 100
+    # Another user of the same tenant, and the same user in another tenant, are not limited.
+    other = ctx("acme", level=2)
+    assert isinstance((await run(db, subscribe, other, {"channelId": "c2"}))[0], StreamResult)
+
+
+class FailingCount(DatabaseExecution):
+    """Fails the viewer count of one channel, as a broken query would."""
+
+    async def fetch_one(self, sql, params):
+        if "COUNT(*)" in sql and params.get("f_channel_id") == "c1":
+            raise RuntimeError("count failed")
+        return await super().fetch_one(sql, params)
+
+
+async def test_error_handler_log_records_the_failed_step_and_goes_on(db: Database) -> None:
+    await db.execute(
+        "INSERT INTO stream_channel (id, tenant_id, name, is_live, started_at) "
+        "VALUES ('c3', 'acme', 'c3', TRUE, '2026-01-22T00:00:00.000Z')"
+    )
+    assert viewer_count.WORKFLOW.settings.error_handler == "log"
+    async with db.connection() as conn, conn.transaction():
+        ex = FailingCount(conn, ctx("acme", level=None))
+        res = await viewer_count.run(ex, viewer_count.parse_input({}))
+    assert res == OkResult(1)  # c1 failed, c3 went on
+    assert [e.data["channelId"] for e in ex.events] == ["c3"]  # type: ignore[index]
+    assert ex.failures == [("update_viewer_counts.count_viewers", "RuntimeError: count failed")]
+    assert [n for n, _ in ex.steps][:2] == [
+        "fetch_active_streams",
+        "update_viewer_counts.count_viewers",
+    ]

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Final, TypedDict
 
 from runtime.values import db_bool, db_text, db_text_or_none
+from runtime.workflow import EntityTable
 
 
 class StreamChannel(TypedDict):
@@ -71,6 +72,35 @@ DDL_POSTGRESQL: Final = (
     "CREATE UNIQUE INDEX IF NOT EXISTS idx_stream_subscription_unique ON stream_subscription (channel_id, user_id, tenant_id)",
     "CREATE INDEX IF NOT EXISTS idx_stream_subscription_channel_tenant ON stream_subscription (channel_id, tenant_id)",
     "CREATE INDEX IF NOT EXISTS idx_stream_subscription_user_tenant ON stream_subscription (user_id, tenant_id)",
+)
+ENTITIES: Final = (
+    EntityTable(
+        "StreamChannel",
+        "stream_channel",
+        "id",
+        (
+            ("id", "id", "string"),
+            ("tenantId", "tenant_id", "string"),
+            ("name", "name", "string"),
+            ("isLive", "is_live", "boolean"),
+            ("activeSceneId", "active_scene_id", "string"),
+            ("sceneChangedAt", "scene_changed_at", "datetime"),
+            ("changedBy", "changed_by", "string"),
+            ("startedAt", "started_at", "datetime"),
+        ),
+    ),
+    EntityTable(
+        "StreamSubscription",
+        "stream_subscription",
+        "id",
+        (
+            ("id", "id", "string"),
+            ("channelId", "channel_id", "string"),
+            ("userId", "user_id", "string"),
+            ("tenantId", "tenant_id", "string"),
+            ("subscribedAt", "subscribed_at", "datetime"),
+        ),
+    ),
 )
 TENANT_TABLES: Final = (
     "stream_channel",

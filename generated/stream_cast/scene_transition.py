@@ -29,6 +29,9 @@ WORKFLOW: Final = WorkflowInfo(
     settings=Settings("UTC", 3600, True, "all", "all", "throw"),
     static_data=StaticData(),
     checks_user=True,
+    writes=True,
+    not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
+    schedule_tenants=None,
     permissions_required="stream_cast:scenes:manage",
     minimum_user_level=2,
     tags=("streaming", "scenes", "moderator-action", "privileged", "broadcast"),
@@ -62,16 +65,19 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     """Run the workflow once."""
     ctx = ex.context
     # validate_context: metabuilder.validate (required)
+    ex.step("validate_context")
     user = ctx.get("user")
     if user is None or not user["id"]:
         raise AuthRequired("User authentication required")
     # check_authorization: metabuilder.condition
+    ex.step("check_authorization")
     if not (user["level"] >= 2 and ctx["tenantId"]):
         raise insufficient_level(2, user["level"])
     if "stream_cast:scenes:manage" not in user["scopes"]:
         raise missing_scope("stream_cast:scenes:manage")
     # fetch_channel: metabuilder.database (lookup StreamChannel: answered by the update below)
     # update_active_scene: metabuilder.database (update StreamChannel)
+    ex.step("update_active_scene")
     row = await ex.fetch_one(
         SQL_UPDATE_ACTIVE_SCENE,
         {
@@ -87,6 +93,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     if row is None:
         raise NotFound("Channel not found", "CHANNEL_NOT_FOUND")
     # emit_scene_change: metabuilder.action (emit scene_changed)
+    ex.step("emit_scene_change")
     ex.emit(
         "stream:" + json["channelId"],
         "scene_changed",
@@ -102,6 +109,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         },
     )
     # return_success: metabuilder.action (http_response)
+    ex.step("return_success")
     return JsonResult(
         200,
         {

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Final, TypedDict
 
 from generated.stream_cast.entities import stream_subscription_row
-from runtime.errors import AuthRequired, NotFound
+from runtime.errors import AuthRequired, Conflict, NotFound
 from runtime.execution import Execution
 from runtime.results import Result, StreamResult
 from runtime.values import new_id, require_str
@@ -34,13 +34,16 @@ WORKFLOW: Final = WorkflowInfo(
         subscription_timeout_ms=86400000,
     ),
     checks_user=True,
+    writes=True,
+    not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
+    schedule_tenants=None,
     permissions_required=None,
     minimum_user_level=None,
     tags=("streaming", "subscription", "realtime", "user-action", "websocket"),
 )
 
 SQL_CREATE_SUBSCRIPTION: Final = (
-    "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) VALUES (:d_id, :d_channel_id, :d_user_id, :d_tenant_id, :d_subscribed_at) ON CONFLICT DO NOTHING RETURNING id, channel_id, user_id, tenant_id, subscribed_at"
+    "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) SELECT :d_id, :d_channel_id, :d_user_id, :d_tenant_id, :d_subscribed_at WHERE (SELECT COUNT(*) FROM stream_subscription WHERE user_id = :d_user_id AND tenant_id = :d_tenant_id) < :max_rows ON CONFLICT DO NOTHING RETURNING id, channel_id, user_id, tenant_id, subscribed_at"
 )
 
 SQL_CREATE_SUBSCRIPTION_EXISTING: Final = (
@@ -73,42 +76,53 @@ async def run(ex: Execution, json: Input) -> Result:
     """Run the workflow once."""
     ctx = ex.context
     # validate_context: metabuilder.validate (required)
+    ex.step("validate_context")
     user = ctx.get("user")
     if user is None or not user["id"]:
         raise AuthRequired("User authentication required")
     # fetch_channel: metabuilder.database (lookup StreamChannel)
+    ex.step("fetch_channel")
     row = await ex.fetch_one(
         SQL_FETCH_CHANNEL, {"f_id": json["channelId"], "f_tenant_id": ctx["tenantId"]}
     )
     if row is None:
         raise NotFound("Channel not found", "CHANNEL_NOT_FOUND")
     # create_subscription: metabuilder.database (create StreamSubscription)
-    create_subscription = stream_subscription_row(
-        await ex.create(
-            SQL_CREATE_SUBSCRIPTION,
-            {
-                "d_id": new_id(),
-                "d_channel_id": json["channelId"],
-                "d_user_id": user["id"],
-                "d_tenant_id": ctx["tenantId"],
-                "d_subscribed_at": datetime.now(UTC)
-                .isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z"),
-            },
-            SQL_CREATE_SUBSCRIPTION_EXISTING,
-            {
-                "f_channel_id": json["channelId"],
-                "f_user_id": user["id"],
-                "f_tenant_id": ctx["tenantId"],
-            },
-        )
+    ex.step("create_subscription")
+    row = await ex.create(
+        SQL_CREATE_SUBSCRIPTION,
+        {
+            "d_id": new_id(),
+            "d_channel_id": json["channelId"],
+            "d_user_id": user["id"],
+            "d_tenant_id": ctx["tenantId"],
+            "d_subscribed_at": datetime.now(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "max_rows": 100,
+        },
+        SQL_CREATE_SUBSCRIPTION_EXISTING,
+        {
+            "f_channel_id": json["channelId"],
+            "f_user_id": user["id"],
+            "f_tenant_id": ctx["tenantId"],
+        },
     )
+    if row is None:
+        raise Conflict(
+            "Limit reached: a user may hold at most 100 subscriptions",
+            "SUBSCRIPTION_LIMIT_REACHED",
+            limit=100,
+        )
+    create_subscription = stream_subscription_row(row)
     # setup_sse: metabuilder.action (sse_stream)
+    ex.step("setup_sse")
     return StreamResult(
         "stream:" + json["channelId"],
         {"subscriptionId": create_subscription["id"], "userId": user["id"]},
         5000,
         86400000,
+        ("stream_subscription", create_subscription["id"]),
     )
 
 

@@ -29,13 +29,16 @@ WORKFLOW: Final = WorkflowInfo(
     settings=Settings("UTC", 3600, True, "all", "all", "throw"),
     static_data=StaticData(),
     checks_user=True,
+    writes=True,
+    not_found=("Subscription not found", "SUBSCRIPTION_NOT_FOUND"),
+    schedule_tenants=None,
     permissions_required=None,
     minimum_user_level=None,
     tags=("streaming", "subscription", "cleanup", "user-action"),
 )
 
 SQL_DELETE_SUBSCRIPTION: Final = (
-    "DELETE FROM stream_subscription WHERE channel_id = :f_channel_id AND user_id = :f_user_id AND tenant_id = :f_tenant_id RETURNING 1 AS found"
+    "DELETE FROM stream_subscription WHERE channel_id = :f_channel_id AND user_id = :f_user_id AND tenant_id = :f_tenant_id RETURNING id AS key"
 )
 
 
@@ -60,10 +63,12 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     """Run the workflow once."""
     ctx = ex.context
     # validate_context: metabuilder.validate (required)
+    ex.step("validate_context")
     user = ctx.get("user")
     if user is None or not user["id"]:
         raise AuthRequired("User authentication required")
     # delete_subscription: metabuilder.database (delete StreamSubscription)
+    ex.step("delete_subscription")
     row = await ex.fetch_one(
         SQL_DELETE_SUBSCRIPTION,
         {
@@ -74,7 +79,9 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     )
     if row is None:
         raise NotFound("Subscription not found", "SUBSCRIPTION_NOT_FOUND")
+    ex.release("stream_subscription", row["key"])
     # return_success: metabuilder.action (http_response)
+    ex.step("return_success")
     return JsonResult(
         200,
         {

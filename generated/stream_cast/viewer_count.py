@@ -21,6 +21,7 @@ from runtime.values import db_number
 from runtime.workflow import (
     CompiledWorkflow,
     HttpTrigger,
+    Query,
     ScheduleTrigger,
     Settings,
     StaticData,
@@ -40,6 +41,12 @@ WORKFLOW: Final = WorkflowInfo(
     settings=Settings("UTC", 3600, True, "all", "all", "log"),
     static_data=StaticData(max_channels=1000, update_interval_ms=5000),
     checks_user=False,
+    writes=False,
+    not_found=None,
+    schedule_tenants=Query(
+        "SELECT DISTINCT tenant_id AS tenant FROM stream_channel WHERE is_live = :f_is_live ORDER BY tenant_id",
+        {"f_is_live": True},
+    ),
     permissions_required=None,
     minimum_user_level=None,
     tags=("streaming", "analytics", "scheduled", "broadcast", "metrics"),
@@ -71,21 +78,29 @@ async def run(ex: Execution, json: Input) -> Result:
     ctx = ex.context
     items = 0
     # fetch_active_streams: metabuilder.database (for each row StreamChannel)
+    ex.step("fetch_active_streams")
     for item in await ex.fetch_all(
         SQL_FETCH_ACTIVE_STREAMS,
         {"f_is_live": True, "f_tenant_id": ctx["tenantId"], "limit": 1000},
     ):
         fetch_active_streams = stream_channel_row(item)
-        # update_viewer_counts: metabuilder.operation (2 tasks on the execution's connection)
-        # task count_viewers: metabuilder.operation (count StreamSubscription)
-        row = await ex.fetch_one(
-            SQL_UPDATE_VIEWER_COUNTS_COUNT_VIEWERS,
-            {"f_channel_id": fetch_active_streams["id"], "f_tenant_id": ctx["tenantId"]},
-        )
-        update_viewer_counts__count_viewers = db_number(row["n"]) if row is not None else 0.0
+        # update_viewer_counts: metabuilder.operation (2 tasks)
+        try:
+            # task count_viewers: metabuilder.operation (count StreamSubscription)
+            ex.step("update_viewer_counts.count_viewers")
+            row = await ex.fetch_one(
+                SQL_UPDATE_VIEWER_COUNTS_COUNT_VIEWERS,
+                {"f_channel_id": fetch_active_streams["id"], "f_tenant_id": ctx["tenantId"]},
+            )
+            update_viewer_counts__count_viewers = db_number(row["n"]) if row is not None else 0.0
+        except Exception as exc:
+            ex.step_failed("update_viewer_counts.count_viewers", exc)
+            continue
         # task fetch_channel_stats: metabuilder.operation (lookup StreamChannel: the row `fetch_active_streams` already holds)
+        ex.step("update_viewer_counts.fetch_channel_stats")
         update_viewer_counts__fetch_channel_stats = fetch_active_streams
         # broadcast_counts: metabuilder.action (emit viewer_count_updated)
+        ex.step("broadcast_counts")
         ex.emit(
             "stream:" + fetch_active_streams["id"],
             "viewer_count_updated",

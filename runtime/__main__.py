@@ -1,0 +1,334 @@
+"""``python -m runtime serve|migrate|demo|token|executions``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from runtime import config as configuration
+from runtime.auth import mint_token
+from runtime.config import Config, ConfigError
+from runtime.database import HISTORY_TABLE, Store, history_ddl, is_database_failure, migrate
+from runtime.workflow import CompiledWorkflow, EntityTable
+
+
+@dataclass(frozen=True)
+class Registry:
+    workflows: tuple[CompiledWorkflow, ...]
+    entities: tuple[EntityTable, ...]
+    ddl_sqlite: tuple[str, ...]
+    ddl_postgresql: tuple[str, ...]
+    tenant_tables: tuple[str, ...]
+
+    def ddl(self, dialect: str) -> tuple[str, ...]:
+        own = self.ddl_sqlite if dialect == "sqlite" else self.ddl_postgresql
+        return (*own, *history_ddl(dialect))
+
+
+def load_registry(directory: str) -> Registry:
+    """The compiled workflows in ``directory`` (a package named like the folder)."""
+    path = Path(directory).resolve()
+    if not (path / "registry.py").is_file():
+        raise ConfigError(f"{directory}/registry.py not found: run `make compile` first")
+    sys.path.insert(0, str(path.parent))
+    module: ModuleType = importlib.import_module(f"{path.name}.registry")
+    return Registry(
+        tuple(module.WORKFLOWS),
+        tuple(module.ENTITIES),
+        tuple(module.DDL_SQLITE),
+        tuple(module.DDL_POSTGRESQL),
+        tuple(module.TENANT_TABLES),
+    )
+
+
+async def apply_migrations(config: Config, registry: Registry) -> int:
+    store = Store(config)
+    await store.start()
+    try:
+        return await migrate(store, registry.ddl(store.dialect))
+    finally:
+        await store.stop()
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    import uvicorn
+
+    from runtime.app import create_app
+
+    registry = load_registry(args.generated)
+    asyncio.run(apply_migrations(config, registry))
+    app = create_app(
+        config,
+        registry.workflows,
+        tenant_tables=registry.tenant_tables,
+        include_inactive=args.include_inactive,
+    )
+    mounted = [w for w in registry.workflows if w.info.active or args.include_inactive]
+    for wf in mounted:
+        for t in wf.info.triggers:
+            print(f"  {wf.info.id}: {t}", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
+    registry = load_registry(args.generated)
+    n = asyncio.run(apply_migrations(config, registry))
+    print(f"migrated {config.database_url.split('@')[-1]}: {n} statement(s) applied")
+    return 0
+
+
+def load_fixtures(paths: Sequence[Path]) -> dict[str, object]:
+    """Merge ``demo.json`` files: tenants' rows and the tokens to mint."""
+    tenants: dict[str, dict[str, object]] = {}
+    tokens: dict[str, object] = {}
+    for path in paths:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for tenant, groups in data.get("tenants", {}).items():
+            tenants.setdefault(tenant, {}).update(groups)
+        tokens.update(data.get("tokens", {}))
+    return {"tenants": tenants, "tokens": tokens}
+
+
+async def load_demo(
+    config: Config, registry: Registry, fixtures: dict[str, object]
+) -> dict[str, object]:
+    entities = {e.name: e for e in registry.entities}
+    out: dict[str, object] = {}
+    store = Store(config)
+    await store.start()
+    try:
+        await migrate(store, registry.ddl(store.dialect))
+        tenants = fixtures["tenants"]
+        assert isinstance(tenants, dict)
+        async with store.writer() as conn:
+            for tenant, groups in sorted(tenants.items()):
+                shown: dict[str, object] = {}
+                assert isinstance(groups, dict)
+                for group, spec in sorted(groups.items()):
+                    entity = entities.get(spec["entity"])
+                    if entity is None:
+                        raise ConfigError(f"demo data names unknown entity {spec['entity']!r}")
+                    rows = []
+                    for row in spec["rows"]:
+                        values = {**row, "tenantId": tenant}
+                        cols = [entity.column(k) for k in values]
+                        keys = [f"v{i}" for i in range(len(cols))]
+                        pk = entity.column(entity.primary_key)
+                        sets = ", ".join(f"{c} = excluded.{c}" for c in cols if c != pk)
+                        await conn.execute(
+                            f"INSERT INTO {entity.table} ({', '.join(cols)}) "
+                            f"VALUES ({', '.join(':' + k for k in keys)}) "
+                            f"ON CONFLICT ({pk}) DO UPDATE SET {sets}",
+                            dict(zip(keys, values.values(), strict=True)),
+                        )
+                        rows.append(values)
+                    shown[group] = rows
+                out[tenant] = shown
+    finally:
+        await store.stop()
+    token_specs = fixtures["tokens"]
+    assert isinstance(token_specs, dict)
+    for tenant, listing in out.items():
+        assert isinstance(listing, dict)
+        listing["tokens"] = {
+            role: mint_token(
+                config,
+                tenant=tenant,
+                user=f"{tenant}-{role}",
+                level=int(spec.get("level", 1)),
+                scopes=spec.get("scopes", []),
+                name=f"{tenant.title()} {role}",
+            )
+            for role, spec in sorted(token_specs.items())
+        }
+    return {"tenants": out}
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    registry = load_registry(args.generated)
+    paths = [Path(p) for p in args.fixtures] or sorted(Path(args.workflows).glob("*/demo.json"))
+    if not paths:
+        raise ConfigError(f"no demo.json under {args.workflows}/")
+    demo = asyncio.run(load_demo(config, registry, load_fixtures(paths)))
+    if args.json:
+        print(json.dumps(demo, indent=2))
+        return 0
+    print(curl_guide(demo, args.base_url))
+    return 0
+
+
+def curl_guide(demo: dict[str, object], base: str) -> str:
+    """Ready-to-paste commands for the demo data."""
+    lines = ["Demo data loaded. Try:", ""]
+    tenants = demo["tenants"]
+    assert isinstance(tenants, dict)
+    for tenant, data in tenants.items():
+        channels = [c for c in data.get("channels", []) if c.get("isLive")]
+        tokens = data["tokens"]
+        if not channels:
+            continue
+        ch = channels[0]["id"]
+        api = f"{base}/api/v1/{tenant}/stream_cast"
+        viewer, moderator = tokens.get("viewer", ""), tokens.get("moderator", "")
+        lines += [
+            f"# {tenant}: live channel {ch}",
+            f"export {tenant.upper()}_VIEWER='{viewer}'",
+            f"export {tenant.upper()}_MODERATOR='{moderator}'",
+            f'curl -N -X POST {api}/subscribe -H "Authorization: Bearer ${tenant.upper()}_VIEWER" '
+            f"-H 'Content-Type: application/json' -d '{{\"channelId\": \"{ch}\"}}'",
+            f'curl -X POST {api}/channels/{ch}/scene -H "Authorization: Bearer '
+            f"${tenant.upper()}_MODERATOR\" -H 'Content-Type: application/json' "
+            '-d \'{"sceneId": "interview"}\'',
+            f"curl -X POST {api}/update-counts",
+            f'curl -X POST {api}/unsubscribe -H "Authorization: Bearer ${tenant.upper()}_VIEWER" '
+            f"-H 'Content-Type: application/json' -d '{{\"channelId\": \"{ch}\"}}'",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def cmd_token(args: argparse.Namespace, config: Config) -> int:
+    print(
+        mint_token(
+            config,
+            tenant=args.tenant,
+            user=args.user,
+            level=args.level,
+            scopes=args.scope or [],
+            name=args.name,
+            email=args.email,
+            ttl_s=args.ttl,
+        )
+    )
+    return 0
+
+
+async def list_executions(
+    config: Config, tenant: str | None, failed: bool, limit: int
+) -> list[dict[str, object]]:
+    store = Store(config)
+    await store.start()
+    try:
+        clauses, params = [], {"limit": limit}
+        if tenant is not None:
+            clauses.append("tenant_id = :tenant")
+            params["tenant"] = tenant  # type: ignore[assignment]
+        if failed:
+            clauses.append("status <> 'success'")
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        async with store.transaction(writes=False) as conn:
+            rows = await conn.fetch_all(
+                f"SELECT * FROM {HISTORY_TABLE}{where} "
+                "ORDER BY started_at DESC, id LIMIT :limit",
+                params,
+            )
+        out = []
+        for r in rows:
+            row = dict(r._mapping)
+            row["nodes"] = json.loads(str(row["nodes"]))
+            out.append(row)
+        return out
+    finally:
+        await store.stop()
+
+
+def cmd_executions(args: argparse.Namespace, config: Config) -> int:
+    rows = asyncio.run(list_executions(config, args.tenant, args.failed, args.limit))
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, separators=(",", ":")))
+        return 0
+    header = f"{'started':24} {'workflow':32} {'tenant':10} {'user':16} {'status':8} {'code':26} {'ms':>8}"
+    print(header)
+    for r in rows:
+        print(
+            f"{r['started_at']!s:24} {r['workflow_id']!s:32} {r['tenant_id']!s:10} "
+            f"{(r['user_id'] or '-')!s:16} {r['status']!s:8} {(r['error_code'] or '-')!s:26} "
+            f"{float(str(r['duration_ms'])):8.2f}"
+        )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m runtime", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def generated(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--generated", default="generated", help="compiled workflows (generated/)")
+
+    s = sub.add_parser("serve", help="serve the compiled workflows with uvicorn")
+    generated(s)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--include-inactive", action="store_true", help="mount inactive workflows")
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("migrate", help="create or upgrade the tables (idempotent)")
+    generated(s)
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("demo", help="load demo tenants and print tokens")
+    generated(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--workflows", default="workflows", help="where to find */demo.json")
+    s.add_argument("--fixtures", nargs="*", default=[], help="demo.json files to load")
+    s.add_argument("--base-url", default="http://127.0.0.1:8000")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("token", help="mint a development token")
+    s.add_argument("--tenant", required=True)
+    s.add_argument("--user", required=True)
+    s.add_argument("--level", type=int, default=1)
+    s.add_argument("--scope", action="append", help="a scope (repeatable)")
+    s.add_argument("--name")
+    s.add_argument("--email")
+    s.add_argument("--ttl", type=int, default=24 * 3600, help="seconds until it expires")
+    s.set_defaults(func=cmd_token)
+
+    s = sub.add_parser("executions", help="list recorded executions, newest first")
+    s.add_argument("--tenant")
+    s.add_argument("--failed", action="store_true", help="only executions that did not succeed")
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.set_defaults(func=cmd_executions)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        config = configuration.load()
+        code: int = args.func(args, config)
+        return code
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not is_database_failure(exc):
+            raise
+        print(f"error: the database failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

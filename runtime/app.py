@@ -1,0 +1,270 @@
+"""The Starlette application: one route per HTTP trigger of the compiled workflows."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from runtime import js
+from runtime.auth import InvalidToken, user_from_token
+from runtime.config import Config
+from runtime.context import Context
+from runtime.database import Store, is_database_failure
+from runtime.engine import Engine, ServiceUnavailable
+from runtime.errors import NotFound, ValidationFailed, WorkflowError
+from runtime.events import EventBus, LocalBus
+from runtime.history import History
+from runtime.results import JsonResult, OkResult, StreamResult
+from runtime.scheduler import Scheduler
+from runtime.sse import open_stream
+from runtime.workflow import CompiledWorkflow, HttpTrigger
+
+log = logging.getLogger("runtime.app")
+
+TENANT_PARAM = "tenant"
+JSON_TYPES = ("application/json",)
+HIDDEN_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class PayloadTooLarge(WorkflowError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(WorkflowError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class InvalidJson(WorkflowError):
+    status = 400
+    code = "INVALID_JSON"
+
+
+def error_response(err: WorkflowError, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        js.to_json_text(err.body()),
+        status_code=err.status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+@dataclass
+class Services:
+    config: Config
+    store: Store
+    bus: EventBus
+    history: History | None
+    engine: Engine
+    scheduler: Scheduler
+
+
+def make_bus(config: Config) -> EventBus:
+    if config.events_url.startswith("memory://"):
+        return LocalBus(buffer_size=config.event_buffer, queue_size=config.stream_queue)
+    raise NotImplementedError(f"EVENTS_URL {config.events_url!r} needs a broker backend")
+
+
+def create_app(
+    config: Config,
+    workflows: Sequence[CompiledWorkflow],
+    *,
+    tenant_tables: Sequence[str] = (),
+    include_inactive: bool = False,
+    schedule: bool = True,
+) -> Starlette:
+    """Mount every active workflow's HTTP triggers (all of them with ``include_inactive``)
+    and run its schedule triggers while the app is up."""
+    store = Store(config)
+    bus = make_bus(config)
+    history = History(store) if config.history else None
+    engine = Engine(store, bus, history)
+    mounted = [wf for wf in workflows if wf.info.active or include_inactive]
+    scheduler = Scheduler(engine, store, mounted if schedule else [], tenant_tables)
+    services = Services(config, store, bus, history, engine, scheduler)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await store.start()
+        await bus.start()
+        if history is not None:
+            await history.start()
+        await scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+            await bus.stop()
+            if history is not None:
+                await history.stop()
+            await store.stop()
+
+    routes: list[Route] = [Route("/healthz", _health(services), methods=["GET"])]
+    claimed: dict[tuple[str, str], str] = {}
+    for wf in mounted:
+        for trigger in wf.info.triggers:
+            if not isinstance(trigger, HttpTrigger):
+                continue
+            key = (trigger.method, trigger.path)
+            if key in claimed:  # the compiler rejects this; a hand-edited registry might not
+                raise ValueError(f"{trigger.method} {trigger.path} is claimed by {claimed[key]}")
+            claimed[key] = wf.info.id
+            routes.append(Route(trigger.path, _endpoint(services, wf), methods=[trigger.method]))
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _internal_error},
+    )
+    app.state.services = services
+    return app
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    codes = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    messages = {404: "No workflow is served at this path", 405: "Method not allowed"}
+    err = WorkflowError(
+        messages.get(exc.status_code, str(exc.detail)),
+        codes.get(exc.status_code, "HTTP_ERROR"),
+    )
+    err.status = exc.status_code
+    return error_response(err, dict(exc.headers or {}))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+    return Response(
+        '{"error":"Internal server error","code":"INTERNAL_ERROR"}',
+        status_code=500,
+        media_type="application/json",
+    )
+
+
+def _health(services: Services):  # type: ignore[no-untyped-def]
+    async def health(request: Request) -> Response:
+        try:
+            await services.store.ping()
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            return error_response(ServiceUnavailable("The database is unavailable"))
+        return JSONResponse({"ok": True, "subscribers": services.bus.subscriber_count()})
+
+    return health
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than ``limit`` bytes before reading them all."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ValidationFailed("Content-Length is not a number", "BAD_REQUEST")
+        if int(declared) > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes", limit=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes", limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_body(request: Request, body: bytes) -> dict[str, object]:
+    """The JSON object a request carries ({} for an empty body)."""
+    if not body.strip():
+        return {}
+    ctype = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if ctype not in JSON_TYPES and not ctype.endswith("+json"):
+        raise UnsupportedMediaType(
+            "The body must be JSON (Content-Type: application/json)",
+            contentType=ctype or None,
+        )
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidJson(f"The body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise InvalidJson("The body must be a JSON object", "INVALID_BODY")
+    converted = js.from_json(value)
+    assert isinstance(converted, dict)
+    return converted
+
+
+def _endpoint(services: Services, wf: CompiledWorkflow):  # type: ignore[no-untyped-def]
+    config = services.config
+    not_found = wf.info.not_found or ("Not found", "NOT_FOUND")
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await _handle(request)
+        except WorkflowError as err:
+            return error_response(err)
+
+    async def _handle(request: Request) -> Response:
+        tenant = request.path_params[TENANT_PARAM]
+        user = None
+        auth = request.headers.get("authorization")
+        if auth is not None:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise InvalidToken("The Authorization header must be `Bearer <token>`")
+            token_tenant, user = user_from_token(config, token.strip())
+            if token_tenant != tenant:
+                # Another tenant's path looks exactly like a missing row.
+                raise NotFound(*not_found)
+        raw = parse_body(request, await read_body(request, config.max_body_bytes))
+        for name, value in request.path_params.items():
+            if name == TENANT_PARAM:
+                continue
+            if name in raw and raw[name] != value:
+                raise ValidationFailed(f"`{name}` in the body differs from the path", field=name)
+            raw[name] = value
+        ctx: Context = {
+            "tenantId": tenant,
+            "request": {
+                "method": request.method,
+                "headers": {
+                    k: v for k, v in request.headers.items() if k.lower() not in HIDDEN_HEADERS
+                },
+                "path": request.url.path,
+            },
+        }
+        if user is not None:
+            ctx["user"] = user
+        done = await services.engine.run(wf, ctx, raw)
+        result = done.result
+        if isinstance(result, JsonResult):
+            return Response(
+                js.to_json_text(result.body),
+                status_code=result.status,
+                media_type="application/json",
+            )
+        if isinstance(result, OkResult):
+            body: dict[str, object] = {"ok": True, "executionId": done.execution_id}
+            if result.items is not None:
+                body["items"] = result.items
+            return JSONResponse(body)
+        assert isinstance(result, StreamResult)
+        return await open_stream(
+            config,
+            services.bus,
+            tenant,
+            result,
+            request.headers.get("last-event-id"),
+            {"X-Execution-Id": done.execution_id},
+        )
+
+    return endpoint

@@ -1,0 +1,91 @@
+"""Runtime configuration, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///var/stream_cast.db"
+DEV_JWT_SECRET = "dev-secret-change-me-in-production-0123456789"
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = DEFAULT_DATABASE_URL
+    events_url: str = "memory://"
+    jwt_algorithm: str = "HS256"
+    jwt_key: str = DEV_JWT_SECRET  # the HS256 secret, or the RS256 public key (PEM)
+    jwt_private_key: str | None = None  # RS256 only: lets `runtime token` mint tokens
+    max_body_bytes: int = 64 * 1024
+    heartbeat_s: float = 15.0
+    event_buffer: int = 1000  # events kept per tenant channel for Last-Event-ID resume
+    stream_queue: int = 1000  # events a slow subscriber may lag behind before it is dropped
+    pool_size: int = 4
+    busy_timeout_ms: int = 5000
+    history: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.split("///", 1)[1].split("?", 1)[0]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def load(env: Mapping[str, str] | None = None) -> Config:
+    """The configuration from ``env`` (default ``os.environ``); ConfigError when invalid."""
+    env = os.environ if env is None else env
+    url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    if not url.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://..."
+        )
+    events = env.get("EVENTS_URL") or "memory://"
+    if not events.startswith(("memory://", "redis://", "rediss://", "postgresql://")):
+        raise ConfigError(f"EVENTS_URL {events!r} is not supported: use redis://... or unset")
+    secret, public = env.get("JWT_SECRET"), env.get("JWT_PUBLIC_KEY")
+    if secret and public:
+        raise ConfigError("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256), not both")
+    if public:
+        algorithm, key = "RS256", public
+    else:
+        algorithm, key = "HS256", secret or DEV_JWT_SECRET
+    wanted = env.get("JWT_ALGORITHM")
+    if wanted and wanted != algorithm:
+        raise ConfigError(
+            f"JWT_ALGORITHM is {wanted} but the key configured is for {algorithm} "
+            "(JWT_SECRET means HS256, JWT_PUBLIC_KEY means RS256)"
+        )
+    return Config(
+        database_url=url,
+        events_url=events,
+        jwt_algorithm=algorithm,
+        jwt_key=key,
+        jwt_private_key=env.get("JWT_PRIVATE_KEY") or None,
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+        heartbeat_s=_int(env, "SSE_HEARTBEAT_MS", 15000) / 1000,
+        event_buffer=_int(env, "EVENT_BUFFER", 1000),
+        stream_queue=_int(env, "STREAM_QUEUE", 1000),
+        pool_size=max(1, _int(env, "DB_POOL_SIZE", 4)),
+        busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
+        history=env.get("EXECUTION_HISTORY", "on") != "off",
+    )

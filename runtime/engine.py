@@ -1,0 +1,155 @@
+"""Run one execution of a compiled workflow: transaction, timeout, events, history."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from runtime import js
+from runtime.context import Context
+from runtime.database import DatabaseExecution, Store, is_database_failure
+from runtime.errors import WorkflowError
+from runtime.events import EventBus
+from runtime.history import History, Record
+from runtime.results import Result
+from runtime.workflow import CompiledWorkflow
+
+log = logging.getLogger("runtime.engine")
+
+
+class ServiceUnavailable(WorkflowError):
+    status = 503
+    code = "DATABASE_UNAVAILABLE"
+
+
+class ExecutionTimeout(WorkflowError):
+    status = 504
+    code = "EXECUTION_TIMEOUT"
+
+
+class WorkflowFailed(WorkflowError):
+    """The workflow itself failed (an expression threw, a bug): not the caller's fault."""
+
+    status = 500
+    code = "WORKFLOW_FAILED"
+
+
+@dataclass(frozen=True)
+class Done:
+    execution_id: str
+    result: Result
+
+
+class Engine:
+    def __init__(self, store: Store, bus: EventBus, history: History | None) -> None:
+        self.store = store
+        self.bus = bus
+        self.history = history
+
+    async def run(
+        self,
+        wf: CompiledWorkflow,
+        ctx: Context,
+        raw: Mapping[str, object],
+        trigger: str = "http",
+    ) -> Done:
+        """Validate the input, run the handler in one transaction bounded by the workflow's
+        ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
+        for every failure; nothing is written or published for a failed execution."""
+        execution_id = str(uuid.uuid4())
+        started_at = datetime.now(UTC)
+        t0 = time.perf_counter_ns()
+        info = wf.info
+        ex: DatabaseExecution | None = None
+        try:
+            json_input = wf.parse_input(raw)
+            async with asyncio.timeout(info.settings.execution_timeout_s or None):
+                async with self.store.transaction(info.writes) as conn:
+                    ex = DatabaseExecution(conn, ctx)
+                    result = await wf.run(ex, json_input)
+            for channel, key in ex.releases:
+                await self.bus.release(ctx["tenantId"], channel, key)
+            for event in ex.events:
+                await self.bus.publish(
+                    ctx["tenantId"], event.channel, event.event, js.to_json_text(event.data)
+                )
+        except WorkflowError as failure:
+            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failure)
+            raise
+        except TimeoutError:
+            timeout = ExecutionTimeout(
+                f"The execution exceeded the workflow's executionTimeout "
+                f"({info.settings.execution_timeout_s} s)",
+                timeoutSeconds=info.settings.execution_timeout_s,
+            )
+            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
+            raise timeout from None
+        except js.JsError as exc:
+            node = ex.steps[-1][0] if ex is not None and ex.steps else None
+            log.warning("workflow %s failed at node %s: %s", info.id, node, exc)
+            failed = WorkflowFailed(f"The workflow failed at node {node}: {exc}", node=node)
+            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failed)
+            raise failed from None
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            log.error("database failure in %s: %s: %s", info.id, type(exc).__name__, exc)
+            raise ServiceUnavailable("The database is unavailable; nothing was written") from None
+        self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, None)
+        return Done(execution_id, result)
+
+    def _record(
+        self,
+        wf: CompiledWorkflow,
+        ctx: Context,
+        trigger: str,
+        execution_id: str,
+        started_at: datetime,
+        t0: int,
+        ex: DatabaseExecution | None,
+        err: WorkflowError | None,
+    ) -> None:
+        if self.history is None:
+            return
+        settings = wf.info.settings
+        save = settings.save_data_error_execution if err else settings.save_data_success_execution
+        if save == "none":
+            return
+        end = time.perf_counter_ns()
+        nodes: list[dict[str, object]] = []
+        if ex is not None and settings.save_execution_progress:
+            totals: dict[str, list[float]] = {}
+            marks = [*ex.steps, ("", end)]
+            for (node, start), (_, stop) in itertools.pairwise(marks):
+                slot = totals.setdefault(node, [0.0, 0.0])
+                slot[0] += (stop - start) / 1e6
+                slot[1] += 1
+            nodes = [
+                {"node": n, "ms": round(ms, 3), "runs": int(runs)}
+                for n, (ms, runs) in totals.items()
+            ]
+        failures = ex.failures if ex is not None else []
+        nodes += [{"node": n, "error": message} for n, message in failures]
+        user = ctx.get("user")
+        self.history.record(
+            Record(
+                id=execution_id,
+                workflow_id=wf.info.id,
+                version_id=wf.info.version_id,
+                tenant_id=ctx["tenantId"],
+                user_id=user["id"] if user is not None else None,
+                trigger=trigger,
+                status="error" if err else "partial" if failures else "success",
+                error_code=err.code if err else None,
+                http_status=err.status if err else None,
+                started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                duration_ms=round((end - t0) / 1e6, 3),
+                nodes=tuple(nodes),
+            )
+        )

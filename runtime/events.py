@@ -1,0 +1,171 @@
+"""The event bus: events by tenant and channel, streams that subscribe to them.
+
+Every key starts with the tenant, so two tenants with the same channel name never hear each
+other. Each channel keeps a bounded buffer of recent events; an SSE client that reconnects
+with ``Last-Event-ID`` gets what it missed from it, or a ``gap`` notice when the buffer no
+longer reaches back that far (or the id is from before a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    name: str
+    data: str  # JSON text
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open stream: its queue of events and why it was closed, if it was."""
+
+    tenant: str
+    channel: str
+    held_by: tuple[str, str] | None
+    queue: asyncio.Queue[Event | None]
+    position: str = ""  # the id of the last event published before it subscribed
+    closed: str | None = None  # "released", "overflow" or "shutdown"
+
+    def close(self, reason: str) -> None:
+        if self.closed is None:
+            self.closed = reason
+            # The queue is never full when it is closed: overflow empties it first.
+            self.queue.put_nowait(None)
+
+
+@dataclass(frozen=True)
+class Replay:
+    events: list[Event]
+    complete: bool  # False: events after the client's last id were lost
+
+
+class EventBus(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event: ...
+
+    async def release(self, tenant: str, table: str, key: str) -> None:
+        """Close the streams held by the row ``key`` of ``table`` (it was deleted)."""
+        ...
+
+    async def subscribe(
+        self, tenant: str, channel: str, held_by: tuple[str, str] | None
+    ) -> Subscriber: ...
+
+    async def unsubscribe(self, sub: Subscriber) -> None: ...
+
+    async def replay(self, sub: Subscriber, last_event_id: str) -> Replay: ...
+
+    def subscriber_count(self) -> int: ...
+
+
+@dataclass
+class LocalBus:
+    """The in-process bus for one worker (``EVENTS_URL`` unset)."""
+
+    buffer_size: int = 1000
+    queue_size: int = 1000
+    epoch: str = field(default_factory=lambda: secrets.token_hex(4))
+    _seq: int = 0
+    _buffers: dict[tuple[str, str], deque[Event]] = field(default_factory=dict)
+    _evicted: dict[tuple[str, str], int] = field(default_factory=dict)  # newest seq dropped
+    _subscribers: dict[tuple[str, str], set[Subscriber]] = field(default_factory=dict)
+    _holders: dict[tuple[str, str, str], set[Subscriber]] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        for subs in list(self._subscribers.values()):
+            for sub in list(subs):
+                sub.close("shutdown")
+
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event:
+        self._seq += 1
+        event = Event(f"{self.epoch}-{self._seq}", name, data)
+        key = (tenant, channel)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = deque(maxlen=self.buffer_size)
+        if buffer.maxlen is not None and len(buffer) == buffer.maxlen:
+            self._evicted[key] = _seq(buffer[0].id)
+        buffer.append(event)
+        self.deliver(key, event)
+        return event
+
+    def deliver(self, key: tuple[str, str], event: Event) -> None:
+        for sub in list(self._subscribers.get(key, ())):
+            if sub.closed is not None:
+                continue
+            if sub.queue.qsize() >= self.queue_size:
+                # A client this far behind reconnects and resumes from the buffer.
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                sub.close("overflow")
+            else:
+                sub.queue.put_nowait(event)
+
+    async def release(self, tenant: str, table: str, key: str) -> None:
+        self.close_held(tenant, table, key)
+
+    def close_held(self, tenant: str, table: str, key: str) -> None:
+        for sub in list(self._holders.get((tenant, table, key), ())):
+            sub.close("released")
+
+    async def subscribe(
+        self, tenant: str, channel: str, held_by: tuple[str, str] | None
+    ) -> Subscriber:
+        sub = Subscriber(
+            tenant,
+            channel,
+            held_by,
+            asyncio.Queue(self.queue_size + 1),
+            position=f"{self.epoch}-{self._seq}",
+        )
+        self._subscribers.setdefault((tenant, channel), set()).add(sub)
+        if held_by is not None:
+            self._holders.setdefault((tenant, *held_by), set()).add(sub)
+        return sub
+
+    async def unsubscribe(self, sub: Subscriber) -> None:
+        _discard(self._subscribers, (sub.tenant, sub.channel), sub)
+        if sub.held_by is not None:
+            _discard(self._holders, (sub.tenant, *sub.held_by), sub)
+
+    async def replay(self, sub: Subscriber, last_event_id: str) -> Replay:
+        key = (sub.tenant, sub.channel)
+        buffer = self._buffers.get(key, deque())
+        epoch, _, seq_text = last_event_id.partition("-")
+        if epoch != self.epoch or not seq_text.isdigit():
+            # An id from before a restart (or not ours): whatever happened since is unknown.
+            return Replay(list(buffer), complete=False)
+        seq = int(seq_text)
+        missed = [e for e in buffer if _seq(e.id) > seq]
+        # Complete unless an event newer than the client's last one has left the buffer.
+        return Replay(missed, complete=self._evicted.get(key, 0) <= seq)
+
+
+def _seq(event_id: str) -> int:
+    return int(event_id.rpartition("-")[2])
+
+
+def _discard(index: dict[K, set[Subscriber]], key: K, sub: Subscriber) -> None:
+    subs = index.get(key)
+    if subs is not None:
+        subs.discard(sub)
+        if not subs:
+            del index[key]

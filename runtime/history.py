@@ -1,0 +1,103 @@
+"""Execution history: one row per recorded execution, written off the request path.
+
+A request only appends a record to an in-memory queue; a background task writes the queue in
+batches. The workflow's ``saveDataSuccessExecution`` / ``saveDataErrorExecution`` settings
+(``all`` or ``none``) decide what is recorded; ``saveExecutionProgress`` adds per-node timings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.database import HISTORY_COLUMNS, HISTORY_TABLE, Store, is_database_failure
+
+log = logging.getLogger("runtime.history")
+
+BATCH = 200
+FLUSH_EVERY_S = 0.2
+MAX_PENDING = 50_000  # beyond this (a stalled database) records are dropped, and counted
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    workflow_id: str
+    version_id: str
+    tenant_id: str
+    user_id: str | None
+    trigger: str  # "http" or "schedule"
+    status: str  # "success", "partial" (errorHandler: log skipped steps) or "error"
+    error_code: str | None
+    http_status: int | None
+    started_at: str
+    duration_ms: float
+    nodes: tuple[dict[str, object], ...]  # {"node", "ms", "runs"} or {"node", "error"}
+
+    def values(self) -> dict[str, object]:
+        row: dict[str, Any] = {c: getattr(self, c) for c in HISTORY_COLUMNS}
+        row["nodes"] = json.dumps(list(self.nodes), separators=(",", ":"))
+        return row
+
+
+_INSERT = (
+    f"INSERT INTO {HISTORY_TABLE} ({', '.join(HISTORY_COLUMNS)}) "
+    f"VALUES ({', '.join(':' + c for c in HISTORY_COLUMNS)})"
+)
+
+
+class History:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._pending: list[Record] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+        self.written = 0
+
+    def record(self, rec: Record) -> None:
+        if len(self._pending) >= MAX_PENDING:
+            self.dropped += 1
+            return
+        self._pending.append(rec)
+        if len(self._pending) >= BATCH:
+            self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="execution-history")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY_S)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception as exc:
+                if not is_database_failure(exc):
+                    raise
+                log.warning("writing the execution history failed; will retry: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+            try:
+                async with self.store.writer() as conn:
+                    await conn.execute_many(_INSERT, [r.values() for r in batch])
+            except BaseException:
+                self._pending[:0] = batch
+                raise
+            self.written += len(batch)
