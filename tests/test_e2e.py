@@ -1,0 +1,436 @@
+"""End to end: `python -m runtime serve` on 127.0.0.1, a real SQLite file, real HTTP and SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+from httpx_sse import ServerSentEvent, aconnect_sse
+
+from tests.server import SECRET, Server
+
+MANAGE = "stream_cast:scenes:manage"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("e2e")).start()
+    yield srv
+    srv.stop()
+    log = srv.log()
+    assert "Traceback" not in log, log
+    assert "database is locked" not in log
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=20) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def live(server: Server, tenant: str) -> str:
+    return next(c["id"] for c in server.demo["tenants"][tenant]["channels"] if c["isLive"])
+
+
+class Stream:
+    """An open SSE subscription: its events as they arrive."""
+
+    def __init__(self, events: AsyncIterator[ServerSentEvent], headers: httpx.Headers) -> None:
+        self.events = events
+        self.headers = headers
+
+    async def next(self, timeout: float = 5.0) -> ServerSentEvent:
+        return await asyncio.wait_for(anext(self.events), timeout)
+
+    async def until(self, name: str, timeout: float = 5.0) -> ServerSentEvent:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            event = await self.next(max(0.01, end - loop.time()))
+            if event.event == name:
+                return event
+
+
+def subscribe(
+    client: httpx.AsyncClient,
+    server: Server,
+    tenant: str,
+    token: str,
+    channel: str,
+    last_event_id: str | None = None,
+):  # type: ignore[no-untyped-def]
+    headers = bearer(token)
+    if last_event_id:
+        headers["Last-Event-ID"] = last_event_id
+    return aconnect_sse(
+        client,
+        "POST",
+        server.api(tenant, "subscribe"),
+        json={"channelId": channel},
+        headers=headers,
+    )
+
+
+async def open_stream(cm) -> Stream:  # type: ignore[no-untyped-def]
+    source = await cm.__aenter__()
+    source.response.raise_for_status()
+    return Stream(source.aiter_sse(), source.response.headers)
+
+
+# ----------------------------------------------------------------------------- success paths
+
+
+async def test_subscribe_streams_connected_then_live_events(server: Server, client) -> None:
+    channel = live(server, "acme")
+    viewer = server.mint("acme", "alice", 1)
+    cm = subscribe(client, server, "acme", viewer, channel)
+    stream = await open_stream(cm)
+    try:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        first = await stream.next()
+        assert first.event == "connected" and first.retry == 5000
+        data = json.loads(first.data)
+        assert data["userId"] == "alice" and data["subscriptionId"]
+
+        moderator = server.token("acme", "moderator")
+        r = await client.post(
+            server.api("acme", f"scenes/{channel}/transition"),
+            json={"sceneId": "interview"},
+            headers=bearer(moderator),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["ok"] is True and r.json()["sceneId"] == "interview"
+        changed = await stream.until("scene_changed")
+        body = json.loads(changed.data)
+        assert body["sceneId"] == "interview" and body["channelId"] == channel
+        assert body["tenantId"] == "acme" and changed.id
+
+        r = await client.post(server.api("acme", "update-counts"))
+        assert r.status_code == 200 and r.json()["ok"] is True and r.json()["items"] >= 1
+        counted = json.loads((await stream.until("viewer_count_updated")).data)
+        assert counted["channelId"] == channel and counted["viewerCount"] >= 1
+    finally:
+        await cm.__aexit__(None, None, None)
+
+
+async def test_unsubscribe_closes_the_users_stream(server: Server, client) -> None:
+    channel = live(server, "acme")
+    token = server.mint("acme", "bob", 1)
+    cm = subscribe(client, server, "acme", token, channel)
+    stream = await open_stream(cm)
+    try:
+        assert (await stream.next()).event == "connected"
+        r = await client.post(
+            server.api("acme", "unsubscribe"), json={"channelId": channel}, headers=bearer(token)
+        )
+        assert r.status_code == 200 and r.json()["message"] == "Unsubscribed successfully"
+        closed = await stream.until("closed")
+        assert json.loads(closed.data) == {"reason": "unsubscribed"}
+        with pytest.raises(StopAsyncIteration):
+            await stream.next()
+        again = await client.post(
+            server.api("acme", "unsubscribe"), json={"channelId": channel}, headers=bearer(token)
+        )
+        assert again.status_code == 404 and again.json()["code"] == "SUBSCRIPTION_NOT_FOUND"
+    finally:
+        await cm.__aexit__(None, None, None)
+
+
+async def test_last_event_id_resumes_what_was_missed(server: Server, client) -> None:
+    channel = live(server, "acme")
+    token = server.mint("acme", "carol", 1)
+    moderator = server.token("acme", "moderator")
+    cm = subscribe(client, server, "acme", token, channel)
+    stream = await open_stream(cm)
+    connected = await stream.next()
+    await cm.__aexit__(None, None, None)  # the client goes away
+    for scene in ("a", "b"):
+        r = await client.post(
+            server.api("acme", f"scenes/{channel}/transition"),
+            json={"sceneId": scene},
+            headers=bearer(moderator),
+        )
+        assert r.status_code == 200
+    cm = subscribe(client, server, "acme", token, channel, last_event_id=connected.id)
+    stream = await open_stream(cm)
+    try:
+        assert (await stream.next()).event == "connected"
+        missed = [json.loads((await stream.until("scene_changed")).data)["sceneId"] for _ in "ab"]
+        assert missed == ["a", "b"]
+    finally:
+        await cm.__aexit__(None, None, None)
+    # An id the server cannot resume from is reported, not hidden.
+    cm = subscribe(client, server, "acme", token, channel, last_event_id="deadbeef-1")
+    stream = await open_stream(cm)
+    try:
+        assert (await stream.next()).event == "connected"
+        assert (await stream.next()).event == "gap"
+    finally:
+        await cm.__aexit__(None, None, None)
+
+
+async def test_tenants_never_hear_each_other(server: Server, client) -> None:
+    globex = subscribe(
+        client, server, "globex", server.token("globex", "viewer"), live(server, "globex")
+    )
+    acme = subscribe(client, server, "acme", server.mint("acme", "dave", 1), live(server, "acme"))
+    g, a = await open_stream(globex), await open_stream(acme)
+    try:
+        await g.next()
+        await a.next()
+        r = await client.post(
+            server.api("acme", f"scenes/{live(server, 'acme')}/transition"),
+            json={"sceneId": "only-acme"},
+            headers=bearer(server.token("acme", "moderator")),
+        )
+        assert r.status_code == 200
+        await a.until("scene_changed")
+        with pytest.raises(TimeoutError):
+            await g.until("scene_changed", timeout=0.5)
+    finally:
+        await globex.__aexit__(None, None, None)
+        await acme.__aexit__(None, None, None)
+
+
+async def test_scheduled_viewer_count_runs_and_is_recorded(server: Server, client) -> None:
+    cm = subscribe(client, server, "acme", server.mint("acme", "erin", 1), live(server, "acme"))
+    stream = await open_stream(cm)
+    try:
+        await stream.next()
+        # No request triggers it: the schedule (updateInterval, 5 s) does.
+        event = await stream.until("viewer_count_updated", timeout=12)
+        assert json.loads(event.data)["tenantId"] == "acme"
+    finally:
+        await cm.__aexit__(None, None, None)
+    await asyncio.sleep(0.5)  # the history is written off the request path
+    out = server.cli("executions", "--tenant", "acme", "--json", "--limit", "500").stdout
+    rows = [json.loads(line) for line in out.splitlines()]
+    scheduled = [r for r in rows if r["trigger"] == "schedule"]
+    assert scheduled and scheduled[0]["workflow_id"] == "stream_cast_viewer_count_001"
+    assert {n["node"] for n in scheduled[0]["nodes"]} >= {"fetch_active_streams"}
+    assert all(r["tenant_id"] == "acme" for r in rows)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+async def test_errors_of_the_spec(server: Server, client) -> None:
+    channel = live(server, "acme")
+    r = await client.post(server.api("acme", "subscribe"), json={"channelId": channel})
+    assert r.status_code == 401
+    assert r.json() == {"error": "User authentication required", "code": "AUTH_REQUIRED"}
+
+    viewer = server.token("acme", "viewer")
+    r = await client.post(
+        server.api("acme", "subscribe"), json={"channelId": "nope"}, headers=bearer(viewer)
+    )
+    assert r.status_code == 404
+    assert r.json() == {"error": "Channel not found", "code": "CHANNEL_NOT_FOUND"}
+
+    r = await client.post(
+        server.api("acme", f"scenes/{channel}/transition"),
+        json={"sceneId": "x"},
+        headers=bearer(viewer),
+    )
+    assert r.status_code == 403
+    assert r.json() == {
+        "error": "Insufficient permissions",
+        "code": "AUTH_INSUFFICIENT_LEVEL",
+        "requiredLevel": 2,
+        "userLevel": 1,
+    }
+
+    # A globex token on acme's path, and an acme channel asked for by globex: both 404.
+    r = await client.post(
+        server.api("acme", "subscribe"),
+        json={"channelId": channel},
+        headers=bearer(server.token("globex", "viewer")),
+    )
+    assert r.status_code == 404 and r.json()["code"] == "CHANNEL_NOT_FOUND"
+    r = await client.post(
+        server.api("globex", "subscribe"),
+        json={"channelId": channel},
+        headers=bearer(server.token("globex", "viewer")),
+    )
+    assert r.status_code == 404 and r.json()["code"] == "CHANNEL_NOT_FOUND"
+
+    r = await client.post(
+        server.api("acme", f"scenes/{channel}/transition"),
+        json={},
+        headers=bearer(server.token("acme", "moderator")),
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "VALIDATION_FAILED" and r.json()["field"] == "sceneId"
+
+
+async def test_bad_tokens_are_refused(server: Server, client) -> None:
+    url = server.api("acme", "subscribe")
+    body = {"channelId": live(server, "acme")}
+    good = server.token("acme", "viewer")
+    header, _payload, signature = good.split(".")
+    tampered_payload = jwt.utils.base64url_encode(
+        json.dumps({**jwt.decode(good, options={"verify_signature": False}), "level": 9}).encode()
+    ).decode()
+    now = int(time.time())
+    claims = {"sub": "u", "tid": "acme", "level": 1, "exp": now + 60}
+    none_token = jwt.encode(claims, None, algorithm="none")
+    expired = jwt.encode({**claims, "exp": now - 3600}, SECRET, algorithm="HS256")
+    wrong_key = jwt.encode(claims, "another-secret-0123456789-0123456789", algorithm="HS256")
+    cases = {
+        "tampered": f"{header}.{tampered_payload}.{signature}",
+        "alg none": none_token,
+        "expired": expired,
+        "wrong key": wrong_key,
+        "garbage": "not-a-jwt",
+    }
+    for name, token in cases.items():
+        r = await client.post(url, json=body, headers=bearer(token))
+        assert r.status_code == 401, name
+        assert r.json()["code"] == "INVALID_TOKEN", name
+    r = await client.post(url, json=body, headers={"Authorization": "Basic abc"})
+    assert r.status_code == 401 and r.json()["code"] == "INVALID_TOKEN"
+    assert "not-a-jwt" not in server.log()
+
+
+async def test_bad_bodies_get_clear_4xx(server: Server, client) -> None:
+    url = server.api("acme", "subscribe")
+    auth = bearer(server.token("acme", "viewer"))
+    json_type = {"Content-Type": "application/json", **auth}
+    r = await client.post(url, content=b'{"channelId": ', headers=json_type)
+    assert r.status_code == 400 and r.json()["code"] == "INVALID_JSON"
+    r = await client.post(url, content=b"[1, 2]", headers=json_type)
+    assert r.status_code == 400 and r.json()["code"] == "INVALID_BODY"
+    r = await client.post(url, content=b'"text"', headers=json_type)
+    assert r.status_code == 400 and r.json()["code"] == "INVALID_BODY"
+    big = json.dumps({"channelId": "x", "pad": "x" * 70_000}).encode()
+    r = await client.post(url, content=big, headers=json_type)
+    assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while read
+        for _ in range(80):
+            yield b" " * 1024
+
+    r = await client.post(url, content=chunks(), headers=json_type)
+    assert r.status_code == 413 and r.json()["code"] == "PAYLOAD_TOO_LARGE"
+    r = await client.post(
+        url, content=b"channelId=x", headers={"Content-Type": "text/plain", **auth}
+    )
+    assert r.status_code == 415 and r.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    r = await client.post(url, json={"channelId": 42}, headers=auth)
+    assert r.status_code == 400 and r.json()["field"] == "channelId"
+    r = await client.post(
+        server.api("acme", "scenes/acme-main-stage/transition"),
+        json={"channelId": "other", "sceneId": "s"},
+        headers=bearer(server.token("acme", "moderator")),
+    )
+    assert r.status_code == 400 and r.json()["field"] == "channelId"
+    r = await client.get(url)
+    assert r.status_code == 405 and r.json()["code"] == "METHOD_NOT_ALLOWED"
+    r = await client.post(f"{server.base}/api/v1/acme/unknown")
+    assert r.status_code == 404 and r.json()["code"] == "ROUTE_NOT_FOUND"
+
+
+# ----------------------------------------------------------------------------- concurrency
+
+
+async def test_200_identical_subscribes_leave_one_row(server: Server) -> None:
+    channel = live(server, "globex")
+    token = server.mint("globex", "zed", 1)
+    limits = httpx.Limits(max_connections=200)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as c:
+
+        async def one() -> str:
+            async with subscribe(c, server, "globex", token, channel) as source:
+                assert source.response.status_code == 200
+                first = await anext(source.aiter_sse())
+                return str(json.loads(first.data)["subscriptionId"])
+
+        ids = await asyncio.gather(*(one() for _ in range(200)))
+    assert len(set(ids)) == 1
+    with sqlite3.connect(Path(server.workdir) / "app.db") as db:
+        (n,) = db.execute(
+            "SELECT COUNT(*) FROM stream_subscription WHERE user_id = 'zed'"
+        ).fetchone()
+    assert n == 1
+
+
+async def test_500_mixed_concurrent_requests_on_sqlite(server: Server) -> None:
+    """Subscribe, unsubscribe, scene transition and update-counts at once over 50
+    connections: no 5xx, and the server never hits "database is locked"."""
+    acme = [c["id"] for c in server.demo["tenants"]["acme"]["channels"]]
+    users = [server.mint("acme", f"load{i}", 1) for i in range(10)]
+    moderator = server.token("acme", "moderator")
+    statuses: list[int] = []
+    async with httpx.AsyncClient(
+        timeout=60, limits=httpx.Limits(max_connections=50, max_keepalive_connections=50)
+    ) as c:
+
+        async def request(i: int) -> None:
+            kind, token, channel = i % 4, users[i % len(users)], acme[i % len(acme)]
+            if kind == 0:
+                async with subscribe(c, server, "acme", token, channel) as source:
+                    statuses.append(source.response.status_code)
+                    if source.response.status_code == 200:
+                        await anext(source.aiter_sse())
+                return
+            if kind == 1:
+                r = await c.post(
+                    server.api("acme", "unsubscribe"),
+                    json={"channelId": channel},
+                    headers=bearer(token),
+                )
+            elif kind == 2:
+                r = await c.post(
+                    server.api("acme", f"scenes/{channel}/transition"),
+                    json={"sceneId": f"scene-{i}"},
+                    headers=bearer(moderator),
+                )
+            else:
+                r = await c.post(server.api("acme", "update-counts"))
+            statuses.append(r.status_code)
+
+        await asyncio.gather(*(request(i) for i in range(500)))
+    assert len(statuses) == 500
+    assert all(s < 500 for s in statuses), sorted(set(statuses))
+    assert statuses.count(200) >= 250
+    assert "database is locked" not in server.log()
+
+
+# ----------------------------------------------------------------------------- failures
+
+
+async def test_a_failing_database_gives_503_and_writes_nothing(tmp_path: Path) -> None:
+    srv = Server(tmp_path).start()
+    try:
+        db_path = tmp_path / "app.db"
+        channel = live(srv, "acme")
+        token = srv.mint("acme", "frank", 1)
+        with sqlite3.connect(db_path) as db:
+            db.execute("ALTER TABLE stream_subscription RENAME TO stream_subscription_gone")
+        async with httpx.AsyncClient(timeout=20) as c:
+            r = await c.post(
+                srv.api("acme", "subscribe"), json={"channelId": channel}, headers=bearer(token)
+            )
+            assert r.status_code == 503, r.text
+            assert r.json()["code"] == "DATABASE_UNAVAILABLE"
+            with sqlite3.connect(db_path) as db:
+                db.execute("ALTER TABLE stream_subscription_gone RENAME TO stream_subscription")
+                (n,) = db.execute("SELECT COUNT(*) FROM stream_subscription").fetchone()
+            assert n == 0
+            # The server recovers once the database does.
+            async with subscribe(c, srv, "acme", token, channel) as source:
+                assert source.response.status_code == 200
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log()

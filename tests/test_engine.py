@@ -1,0 +1,138 @@
+"""The engine on a real SQLite file: timeout, rollback, events only after commit, history."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from generated import registry
+from generated.stream_cast import scene_transition
+from runtime.config import Config
+from runtime.context import Context
+from runtime.database import Store, history_ddl, migrate
+from runtime.engine import Engine, ExecutionTimeout
+from runtime.errors import NotFound
+from runtime.events import LocalBus
+from runtime.execution import Execution
+from runtime.history import History
+from runtime.results import OkResult, Result
+from runtime.workflow import CompiledWorkflow
+
+MODERATOR: Context = {
+    "tenantId": "acme",
+    "request": {"method": "POST", "path": "/", "headers": {}},
+    "user": {
+        "id": "mod",
+        "name": "Mo",
+        "level": 2.0,
+        "email": "",
+        "roles": [],
+        "scopes": ["stream_cast:scenes:manage"],
+    },
+}
+
+
+@pytest.fixture
+async def env(tmp_path: Path):
+    store = Store(Config(database_url=f"sqlite:///{tmp_path / 'e.db'}"))
+    await store.start()
+    await migrate(store, (*registry.DDL_SQLITE, *history_ddl("sqlite")))
+    async with store.writer() as conn:
+        await conn.execute(
+            "INSERT INTO stream_channel (id, tenant_id, name, is_live) "
+            "VALUES ('c1', 'acme', 'One', TRUE)"
+        )
+    bus = LocalBus()
+    history = History(store)
+    yield store, bus, history, Engine(store, bus, history)
+    await store.stop()
+
+
+async def count(store: Store, sql: str) -> int:
+    async with store.transaction(writes=False) as conn:
+        row = await conn.fetch_one(sql)
+        assert row is not None
+        return int(row[0])
+
+
+async def test_execution_timeout_rolls_back(env) -> None:
+    store, bus, history, engine = env
+
+    async def slow(ex: Execution, json: object) -> Result:
+        await ex.fetch_one(
+            "UPDATE stream_channel SET active_scene_id = 'late' WHERE id = 'c1' RETURNING 1",
+            {},
+        )
+        ex.emit("stream:c1", "never", {})
+        await asyncio.sleep(10)
+        return OkResult()
+
+    info = scene_transition.WORKFLOW
+    wf = CompiledWorkflow(
+        dataclasses.replace(
+            info, settings=dataclasses.replace(info.settings, execution_timeout_s=1)
+        ),
+        lambda raw: raw,
+        slow,
+    )
+    sub = await bus.subscribe("acme", "stream:c1", None)
+    with pytest.raises(ExecutionTimeout) as err:
+        await engine.run(wf, MODERATOR, {})
+    assert err.value.status == 504 and err.value.body()["code"] == "EXECUTION_TIMEOUT"
+    assert (
+        await count(store, "SELECT COUNT(*) FROM stream_channel WHERE active_scene_id IS NOT NULL")
+        == 0
+    )
+    assert sub.queue.empty()  # nothing published for a rolled-back execution
+    await history.flush()
+    assert (
+        await count(store, "SELECT COUNT(*) FROM workflow_execution WHERE status = 'error'") == 1
+    )
+
+
+async def test_events_are_published_after_commit_only(env) -> None:
+    store, bus, history, engine = env
+    sub = await bus.subscribe("acme", "stream:c1", None)
+    other = await bus.subscribe("globex", "stream:c1", None)
+    done = await engine.run(
+        scene_transition.COMPILED, MODERATOR, {"channelId": "c1", "sceneId": "s1"}
+    )
+    assert done.result.status == 200  # type: ignore[union-attr]
+    event = sub.queue.get_nowait()
+    assert event is not None and event.name == "scene_changed" and '"sceneId":"s1"' in event.data
+    assert other.queue.empty()
+    with pytest.raises(NotFound):
+        await engine.run(
+            scene_transition.COMPILED, MODERATOR, {"channelId": "nope", "sceneId": "s2"}
+        )
+    assert sub.queue.empty()
+    await history.flush()
+    assert await count(store, "SELECT COUNT(*) FROM workflow_execution") == 2
+    async with store.transaction(writes=False) as conn:
+        row = await conn.fetch_one(
+            "SELECT status, error_code, http_status, user_id, nodes FROM workflow_execution "
+            "WHERE status = 'error'"
+        )
+    assert row is not None
+    assert tuple(row.values())[:4] == ("error", "CHANNEL_NOT_FOUND", 404, "mod")
+    assert '"node":"validate_context"' in row["nodes"]
+
+
+async def test_replay_reports_gaps(env) -> None:
+    _, _, _, _ = env
+    bus = LocalBus(buffer_size=2)
+    sub = await bus.subscribe("acme", "ch", None)
+    first = await bus.publish("acme", "ch", "e", "1")
+    await bus.publish("acme", "ch", "e", "2")
+    replay = await bus.replay(sub, first.id)
+    assert [e.data for e in replay.events] == ["2"] and replay.complete
+    await bus.publish("acme", "ch", "e", "3")  # "1" leaves the buffer: still nothing missed
+    assert (await bus.replay(sub, first.id)).complete
+    await bus.publish("acme", "ch", "e", "4")  # "2" leaves it: a client at "1" missed it
+    replay = await bus.replay(sub, first.id)
+    assert not replay.complete and [e.data for e in replay.events] == ["3", "4"]
+    await bus.publish("globex", "ch", "e", "x")
+    assert [e.data for e in (await bus.replay(sub, first.id)).events] == ["3", "4"]
