@@ -38,21 +38,28 @@ class Record:
     duration_ms: float
     nodes: tuple[dict[str, object], ...]  # {"node", "ms", "runs"} or {"node", "error"}
 
-    def values(self) -> dict[str, object]:
-        row: dict[str, Any] = {c: getattr(self, c) for c in HISTORY_COLUMNS}
-        row["nodes"] = json.dumps(list(self.nodes), separators=(",", ":"))
-        return row
+    def values(self) -> tuple[object, ...]:
+        row: list[Any] = [getattr(self, c) for c in HISTORY_COLUMNS]
+        row[HISTORY_COLUMNS.index("nodes")] = json.dumps(list(self.nodes), separators=(",", ":"))
+        return tuple(row)
 
 
-_INSERT = (
-    f"INSERT INTO {HISTORY_TABLE} ({', '.join(HISTORY_COLUMNS)}) "
-    f"VALUES ({', '.join(':' + c for c in HISTORY_COLUMNS)})"
-)
+def insert_sql(dialect: str) -> str:
+    marks = (
+        (f"${i}" for i in range(1, len(HISTORY_COLUMNS) + 1))
+        if dialect == "postgresql"
+        else ("?" for _ in HISTORY_COLUMNS)
+    )
+    return (
+        f"INSERT INTO {HISTORY_TABLE} ({', '.join(HISTORY_COLUMNS)}) "
+        f"VALUES ({', '.join(marks)})"
+    )
 
 
 class History:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._sql = insert_sql(store.dialect)
         self._pending: list[Record] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -92,12 +99,18 @@ class History:
                 await asyncio.sleep(1.0)
 
     async def flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+        """Write what is pending now, in one transaction per ``BATCH`` records. Records that
+        arrive meanwhile wait for the next flush, so history writes never take turns with
+        requests one record at a time."""
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), BATCH):
+            batch = pending[start : start + BATCH]
             try:
                 async with self.store.writer() as conn:
-                    await conn.execute_many(_INSERT, [r.values() for r in batch])
+                    # One round trip for the batch, through the driver: `databases` would
+                    # compile and send every row on its own.
+                    await conn.raw_connection.executemany(self._sql, [r.values() for r in batch])
             except BaseException:
-                self._pending[:0] = batch
+                self._pending[:0] = pending[start:]
                 raise
             self.written += len(batch)
