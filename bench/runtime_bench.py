@@ -49,10 +49,13 @@ async def call(app: App, method: str, path: str, body: bytes, token: str) -> tup
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             got["status"] = message["status"]
-        elif message["type"] == "http.response.body" and not first.is_set():
-            if message.get("body") or not message.get("more_body", False):
-                got["t"] = time.perf_counter()
-                first.set()
+        elif (
+            message["type"] == "http.response.body"
+            and not first.is_set()
+            and (message.get("body") or not message.get("more_body", False))
+        ):
+            got["t"] = time.perf_counter()
+            first.set()
 
     scope = {
         "type": "http",
