@@ -45,6 +45,8 @@ run: $(STAMP) compile
 bench: $(STAMP)
 	$(PY) bench/compile_bench.py
 	$(PY) bench/expr_bench.py
+	$(PY) bench/runtime_bench.py
+	$(PY) bench/sse_bench.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

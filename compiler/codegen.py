@@ -382,7 +382,7 @@ def render_workflow(plan: Plan) -> str:
         return _ENV.get_template("workflow.py.j2").render(
             source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
             node_list=", ".join(order) or "none", imports=imports, active=wf.active,
-            triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, not_found=plan.not_found, schedule_tenants=_schedule_tenants(plan),
+            triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=plan.not_found, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             tags=tuple(wf.tags), statements=list(plan.statements.items()),
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],

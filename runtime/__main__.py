@@ -17,7 +17,7 @@ from runtime import config as configuration
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
 from runtime.database import HISTORY_TABLE, Store, history_ddl, is_database_failure, migrate
-from runtime.workflow import CompiledWorkflow, EntityTable
+from runtime.workflow import CompiledWorkflow, EntityTable, HttpTrigger
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,9 @@ async def load_demo(
                 shown: dict[str, object] = {}
                 assert isinstance(groups, dict)
                 for group, spec in sorted(groups.items()):
+                    if group == "examples":
+                        shown[group] = spec
+                        continue
                     entity = entities.get(spec["entity"])
                     if entity is None:
                         raise ConfigError(f"demo data names unknown entity {spec['entity']!r}")
@@ -171,37 +174,40 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(demo, indent=2))
         return 0
-    print(curl_guide(demo, args.base_url))
+    print(curl_guide(demo, registry, args.base_url))
     return 0
 
 
-def curl_guide(demo: dict[str, object], base: str) -> str:
-    """Ready-to-paste commands for the demo data."""
+def curl_guide(demo: dict[str, object], registry: Registry, base: str) -> str:
+    """Ready-to-paste commands: every mounted route, for every demo tenant, with the tenant's
+    example inputs and the token its checks need (moderator for a minimum level or a scope)."""
     lines = ["Demo data loaded. Try:", ""]
     tenants = demo["tenants"]
     assert isinstance(tenants, dict)
     for tenant, data in tenants.items():
-        channels = [c for c in data.get("channels", []) if c.get("isLive")]
-        tokens = data["tokens"]
-        if not channels:
-            continue
-        ch = channels[0]["id"]
-        api = f"{base}/api/v1/{tenant}/stream_cast"
-        viewer, moderator = tokens.get("viewer", ""), tokens.get("moderator", "")
-        lines += [
-            f"# {tenant}: live channel {ch}",
-            f"export {tenant.upper()}_VIEWER='{viewer}'",
-            f"export {tenant.upper()}_MODERATOR='{moderator}'",
-            f'curl -N -X POST {api}/subscribe -H "Authorization: Bearer ${tenant.upper()}_VIEWER" '
-            f"-H 'Content-Type: application/json' -d '{{\"channelId\": \"{ch}\"}}'",
-            f'curl -X POST {api}/channels/{ch}/scene -H "Authorization: Bearer '
-            f"${tenant.upper()}_MODERATOR\" -H 'Content-Type: application/json' "
-            '-d \'{"sceneId": "interview"}\'',
-            f"curl -X POST {api}/update-counts",
-            f'curl -X POST {api}/unsubscribe -H "Authorization: Bearer ${tenant.upper()}_VIEWER" '
-            f"-H 'Content-Type: application/json' -d '{{\"channelId\": \"{ch}\"}}'",
-            "",
-        ]
+        examples: dict[str, str] = data.get("examples", {})
+        tokens: dict[str, str] = data["tokens"]
+        lines.append(f"# {tenant}")
+        for role, tok in tokens.items():
+            lines.append(f"export {tenant.upper()}_{role.upper()}='{tok}'")
+        for wf in registry.workflows:
+            info = wf.info
+            for trigger in info.triggers:
+                if not isinstance(trigger, HttpTrigger):
+                    continue
+                path = trigger.path.replace("{tenant}", tenant)
+                for name, value in examples.items():
+                    path = path.replace("{" + name + "}", value)
+                cmd = f"curl -N -X {trigger.method} {base}{path}"
+                if info.checks_user:
+                    elevated = info.minimum_user_level or info.permissions_required
+                    role = "moderator" if elevated and "moderator" in tokens else "viewer"
+                    cmd += f' -H "Authorization: Bearer ${tenant.upper()}_{role.upper()}"'
+                if info.body_inputs:
+                    body = {n: examples.get(n, "...") for n in info.body_inputs}
+                    cmd += f" -H 'Content-Type: application/json' -d '{json.dumps(body)}'"
+                lines.append(f"{cmd}   # {info.name}")
+        lines.append("")
     return "\n".join(lines)
 
 

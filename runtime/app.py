@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from runtime import js
 from runtime.auth import InvalidToken, user_from_token
-from runtime.config import Config
+from runtime.config import Config, ConfigError
 from runtime.context import Context
 from runtime.database import Store, is_database_failure
 from runtime.engine import Engine, ServiceUnavailable
@@ -72,7 +72,7 @@ class Services:
 def make_bus(config: Config) -> EventBus:
     if config.events_url.startswith("memory://"):
         return LocalBus(buffer_size=config.event_buffer, queue_size=config.stream_queue)
-    raise NotImplementedError(f"EVENTS_URL {config.events_url!r} needs a broker backend")
+    raise ConfigError(f"EVENTS_URL {config.events_url!r}: no event bus for this scheme")
 
 
 def create_app(

@@ -76,6 +76,7 @@ class WorkflowInfo:
     static_data: StaticData
     checks_user: bool
     writes: bool  # an execution writes to the database (SQLite serializes those)
+    body_inputs: tuple[str, ...]  # the `$json` fields a request body carries
     not_found: tuple[str, str] | None  # the workflow's first 404: what a cross-tenant call sees
     schedule_tenants: Query | None  # the tenants a scheduled run is for (None: every tenant)
     permissions_required: str | None = None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -14,6 +17,7 @@ import jwt
 import pytest
 from httpx_sse import ServerSentEvent, aconnect_sse
 
+from tests.conftest import ROOT
 from tests.server import SECRET, Server
 
 MANAGE = "stream_cast:scenes:manage"
@@ -434,3 +438,95 @@ async def test_a_failing_database_gives_503_and_writes_nothing(tmp_path: Path) -
     finally:
         srv.stop()
     assert "Traceback" not in srv.log()
+
+
+# ----------------------------------------------------------------------------- operations
+
+
+async def test_heartbeats_keep_an_idle_stream_alive(server: Server, client) -> None:
+    """SSE_HEARTBEAT_MS is 1000 for the test server: an idle stream gets `: ping` comments."""
+    async with client.stream(
+        "POST",
+        server.api("acme", "subscribe"),
+        json={"channelId": live(server, "acme")},
+        headers=bearer(server.mint("acme", "idle", 1)),
+    ) as r:
+        assert r.status_code == 200
+        seen = ""
+        async with asyncio.timeout(5):
+            async for text in r.aiter_text():
+                seen += text
+                if ": ping" in seen:
+                    break
+        assert seen.index("event: connected") < seen.index(": ping")
+
+
+def test_migrate_is_idempotent_and_executions_are_listed(server: Server) -> None:
+    for _ in range(2):
+        out = server.cli("migrate")
+        assert out.returncode == 0 and "statement(s) applied" in out.stdout
+    failed = server.cli("executions", "--failed", "--json", "--limit", "1000").stdout
+    rows = [json.loads(line) for line in failed.splitlines()]
+    assert rows and all(r["status"] != "success" for r in rows)
+    assert {"AUTH_REQUIRED", "CHANNEL_NOT_FOUND"} <= {r["error_code"] for r in rows}
+    table = server.cli("executions", "--tenant", "globex", "--limit", "5").stdout
+    assert table.splitlines()[0].split()[:3] == ["started", "workflow", "tenant"]
+
+
+def test_bad_configuration_is_a_message_not_a_traceback(server: Server) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "runtime", "migrate"],
+        cwd=ROOT,
+        env={**server.env, "DATABASE_URL": "mysql://nope"},
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and "DATABASE_URL" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+async def test_subscription_limit_over_http(server: Server, client) -> None:
+    token = server.mint("acme", "collector", 1)
+    with sqlite3.connect(Path(server.workdir) / "app.db") as db:
+        db.executemany(
+            "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) "
+            "VALUES (?, ?, 'collector', 'acme', '2026-01-22T00:00:00.000Z')",
+            [(f"held-{i}", f"elsewhere-{i}") for i in range(100)],
+        )
+    r = await client.post(
+        server.api("acme", "subscribe"),
+        json={"channelId": live(server, "acme")},
+        headers=bearer(token),
+    )
+    assert r.status_code == 409
+    assert r.json()["code"] == "SUBSCRIPTION_LIMIT_REACHED" and r.json()["limit"] == 100
+
+
+async def test_the_printed_demo_commands_work(server: Server, client) -> None:
+    """`make run` prints curl commands; each one, sent as printed, succeeds."""
+    out = server.cli("demo", "--base-url", server.base).stdout
+    env = dict(re.findall(r"^export (\w+)='([^']+)'$", out, re.M))
+    commands = re.findall(
+        r"^curl -N -X (\w+) (\S+)(?: -H \"Authorization: Bearer \$(\w+)\")?"
+        r"(?: -H 'Content-Type: application/json' -d '([^']*)')?",
+        out,
+        re.M,
+    )
+    assert len(commands) == 8 and len(env) == 4
+    # Unsubscribe last: it needs the subscription the subscribe command makes.
+    commands.sort(key=lambda c: c[1].endswith("/unsubscribe"))
+    for method, url, var, body in commands:
+        headers = bearer(env[var]) if var else {}
+        if url.endswith("/subscribe"):
+            async with client.stream(
+                method, url, content=body, headers={**headers, "Content-Type": "application/json"}
+            ) as r:
+                assert r.status_code == 200, url
+            continue
+        r = await client.request(
+            method,
+            url,
+            content=body or None,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert r.status_code == 200, (url, r.text)

@@ -30,6 +30,7 @@ WORKFLOW: Final = WorkflowInfo(
     static_data=StaticData(),
     checks_user=True,
     writes=True,
+    body_inputs=("sceneId",),
     not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required="stream_cast:scenes:manage",

@@ -35,6 +35,7 @@ WORKFLOW: Final = WorkflowInfo(
     ),
     checks_user=True,
     writes=True,
+    body_inputs=("channelId",),
     not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required=None,

@@ -30,6 +30,7 @@ WORKFLOW: Final = WorkflowInfo(
     static_data=StaticData(),
     checks_user=True,
     writes=True,
+    body_inputs=("channelId",),
     not_found=("Subscription not found", "SUBSCRIPTION_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required=None,

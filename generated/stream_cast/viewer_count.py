@@ -42,6 +42,7 @@ WORKFLOW: Final = WorkflowInfo(
     static_data=StaticData(max_channels=1000, update_interval_ms=5000),
     checks_user=False,
     writes=False,
+    body_inputs=(),
     not_found=None,
     schedule_tenants=Query(
         "SELECT DISTINCT tenant_id AS tenant FROM stream_channel WHERE is_live = :f_is_live ORDER BY tenant_id",

@@ -1,0 +1,142 @@
+"""2,000 concurrent SSE subscribers on one uvicorn worker (SQLite, in-process bus): how many
+receive a ``scene_changed`` within 1 s of the transition request, the delivery latency,
+and the server's memory per idle stream.
+
+Run: ``make bench`` or ``.venv/bin/python bench/sse_bench.py [--subscribers 2000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jwt
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server import SECRET, Server  # noqa: E402
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def token(user: str, level: int = 1, scopes: tuple[str, ...] = ()) -> str:
+    now = int(time.time())
+    claims = {"sub": user, "tid": "acme", "level": level, "scopes": list(scopes)}
+    return jwt.encode({**claims, "exp": now + 3600}, SECRET, algorithm="HS256")
+
+
+class Subscriber:
+    def __init__(self, port: int, channel: str, user: str) -> None:
+        self.port, self.channel, self.user = port, channel, user
+        self.connected = asyncio.Event()
+        self.received_at: float | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def run(self, gate: asyncio.Semaphore) -> None:
+        async with gate:
+            reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            body = json.dumps({"channelId": self.channel}).encode()
+            self.writer.write(
+                b"POST /api/v1/acme/stream_cast/subscribe HTTP/1.1\r\n"
+                b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {token(self.user)}\r\n".encode()
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            await self.writer.drain()
+            buffer = b""
+            while b"event: connected" not in buffer:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    raise RuntimeError(f"subscriber {self.user}: closed: {buffer[:300]!r}")
+                buffer += chunk
+        self.connected.set()
+        while b"event: scene_changed" not in buffer:
+            chunk = await reader.read(4096)
+            if not chunk:
+                return
+            buffer += chunk
+        self.received_at = time.perf_counter()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def main(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp), {"SSE_HEARTBEAT_MS": "15000"}).start()
+        try:
+            assert server.proc is not None
+            pid = server.proc.pid
+            channel = next(
+                c["id"] for c in server.demo["tenants"]["acme"]["channels"] if c["isLive"]
+            )
+            await asyncio.sleep(0.5)
+            before = rss_kib(pid)
+            subs = [Subscriber(server.port, channel, f"viewer{i}") for i in range(n)]
+            gate = asyncio.Semaphore(64)
+            t_open = time.perf_counter()
+            tasks = [asyncio.create_task(s.run(gate)) for s in subs]
+            await asyncio.wait_for(
+                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=300
+            )
+            opened_s = time.perf_counter() - t_open
+            await asyncio.sleep(2.0)  # idle
+            after = rss_kib(pid)
+
+            moderator = token("mod", 2, ("stream_cast:scenes:manage",))
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            body = b'{"sceneId": "bench"}'
+            t0 = time.perf_counter()
+            writer.write(
+                f"POST /api/v1/acme/stream_cast/scenes/{channel}/transition HTTP/1.1\r\n".encode()
+                + b"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + f"Authorization: Bearer {moderator}\r\n".encode()
+                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+            status = (await reader.readline()).decode().strip()
+            writer.close()
+            await asyncio.wait(tasks, timeout=10)
+            latencies = sorted(
+                (s.received_at - t0) * 1e3 for s in subs if s.received_at is not None
+            )
+            for s in subs:
+                s.close()
+        finally:
+            server.stop()
+
+    within = sum(1 for ms in latencies if ms <= 1000)
+    print(f"SSE fan-out, one uvicorn worker, {n} subscribers on one channel (SQLite)")
+    print(f"  subscribes opened in {opened_s:.1f} s ({n / opened_s:.0f}/s); transition: {status}")
+    print(f"  received scene_changed: {len(latencies)}/{n}; within 1 s: {within}/{n}")
+    if latencies:
+        p50 = statistics.median(latencies)
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(
+            f"  delivery latency: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {latencies[-1]:.0f} ms"
+        )
+    print(
+        f"  server RSS {before / 1024:.1f} MiB idle -> {after / 1024:.1f} MiB with {n} streams: "
+        f"{(after - before) / n:.1f} KiB per idle stream"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", type=int, default=2000)
+    asyncio.run(main(parser.parse_args().subscribers))

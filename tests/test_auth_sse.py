@@ -1,0 +1,93 @@
+"""Token verification (HS256, RS256, algorithm confusion) and the SSE stream's own rules."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from runtime import config as configuration
+from runtime.auth import InvalidToken, mint_token, user_from_token
+from runtime.config import ConfigError
+from runtime.events import LocalBus
+from runtime.results import StreamResult
+from runtime.sse import _events
+
+
+def rsa_pair() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def test_rs256_tokens_and_algorithm_confusion() -> None:
+    private, public = rsa_pair()
+    config = configuration.load({"JWT_PUBLIC_KEY": public, "JWT_PRIVATE_KEY": private})
+    assert config.jwt_algorithm == "RS256"
+    token = mint_token(config, tenant="acme", user="ada", level=2, scopes=["a:b"])
+    tenant, user = user_from_token(config, token)
+    assert tenant == "acme" and user["id"] == "ada" and user["level"] == 2.0
+    assert user["scopes"] == ["a:b"]
+    # The public key used as an HS256 secret (the classic confusion attack) is refused.
+    claims = {"sub": "eve", "tid": "acme", "level": 9, "exp": int(time.time()) + 60}
+    forged = jwt.encode(claims, "x" * 64, algorithm="HS256")
+    with pytest.raises(InvalidToken):
+        user_from_token(config, forged)
+    with pytest.raises(InvalidToken):
+        user_from_token(config, jwt.encode(claims, None, algorithm="none"))
+
+
+def test_hs256_claims_are_checked() -> None:
+    config = configuration.load({"JWT_SECRET": "s" * 40})
+    now = int(time.time())
+    for claims in (
+        {"sub": "u", "exp": now + 60},  # no tenant
+        {"tid": "acme", "exp": now + 60},  # no user
+        {"sub": "u", "tid": "acme"},  # no expiry
+        {"sub": "u", "tid": "acme", "exp": now + 60, "level": "high"},
+    ):
+        with pytest.raises(InvalidToken):
+            user_from_token(config, jwt.encode(claims, "s" * 40, algorithm="HS256"))
+
+
+def test_configuration_errors_are_explained() -> None:
+    with pytest.raises(ConfigError, match="not both"):
+        configuration.load({"JWT_SECRET": "a", "JWT_PUBLIC_KEY": "b"})
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        configuration.load({"DATABASE_URL": "mysql://x"})
+    with pytest.raises(ConfigError, match="MAX_BODY_BYTES"):
+        configuration.load({"MAX_BODY_BYTES": "big"})
+
+
+async def test_stream_closes_at_subscription_timeout() -> None:
+    bus = LocalBus()
+    sub = await bus.subscribe("acme", "ch", None)
+    result = StreamResult("ch", {"subscriptionId": "s"}, 5000, 200)
+    events = [e async for e in _events(bus, sub, result, None)]
+    assert [e.event for e in events] == ["connected", "closed"]
+    assert json.loads(events[-1].data) == {"reason": "subscriptionTimeout reached"}
+    assert events[0].retry == 5000 and events[0].id == sub.position
+    assert bus.subscriber_count() == 0  # the stream unsubscribed when it ended
+
+
+async def test_a_slow_subscriber_is_dropped_not_buffered_forever() -> None:
+    bus = LocalBus(queue_size=3)
+    sub = await bus.subscribe("acme", "ch", None)
+    for i in range(5):
+        await bus.publish("acme", "ch", "e", str(i))
+    assert sub.closed == "overflow"
+    events = [e async for e in _events(bus, sub, StreamResult("ch", {}, None, None), None)]
+    assert [e.event for e in events] == ["connected", "closed"]
