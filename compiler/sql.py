@@ -126,4 +126,21 @@ def ddl(entity: Entity, dialect: str) -> list[str]:
     for key in entity.indexes:
         cs = ", ".join(entity.fields[k].column for k in key.fields if k in entity.fields)
         out.append(f"CREATE INDEX IF NOT EXISTS {key.name} ON {entity.table} ({cs})")
+    if dialect == "postgresql" and "tenantId" in entity.fields:
+        out += row_level_security(entity)
     return out
+
+
+def row_level_security(entity: Entity) -> list[str]:
+    """The database's own tenant check, beside the compiler's: a role that does not own the
+    table sees and writes only rows of the tenant its transaction set with
+    ``SET LOCAL app.tenant_id``. ``app.tenant_scan`` lets the runtime list the tenants a
+    schedule runs for, in a read-only transaction that reads nothing else."""
+    t, col = entity.table, entity.fields["tenantId"].column
+    mine = f"{col} = current_setting('app.tenant_id', true)"
+    scan = "current_setting('app.tenant_scan', true) = 'on'"
+    return [
+        f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {t}_tenant_isolation ON {t}",
+        f"CREATE POLICY {t}_tenant_isolation ON {t} USING ({mine} OR {scan}) WITH CHECK ({mine})",
+    ]

@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,11 +50,28 @@ def load_registry(directory: str) -> Registry:
     )
 
 
-async def apply_migrations(config: Config, registry: Registry) -> int:
+ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def grants(registry: Registry, role: str) -> list[str]:
+    """What the runtime's role may do: read and write rows, never own the tables (so the
+    row-level security policies apply to it)."""
+    if not ROLE_NAME.fullmatch(role):
+        raise ConfigError(f"--grant {role!r}: a role name is lowercase letters, digits and _")
+    tables = sorted({e.table for e in registry.entities} | {HISTORY_TABLE})
+    return [f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {role}"]
+
+
+async def apply_migrations(config: Config, registry: Registry, grant: str | None = None) -> int:
     store = Store(config)
+    statements = list(registry.ddl(store.dialect))
+    if grant is not None:
+        if store.dialect != "postgresql":
+            raise ConfigError("--grant applies to PostgreSQL only")
+        statements += grants(registry, grant)
     await store.start()
     try:
-        return await migrate(store, registry.ddl(store.dialect))
+        return await migrate(store, statements)
     finally:
         await store.stop()
 
@@ -67,7 +85,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from runtime.app import create_app
 
     registry = load_registry(args.generated)
-    asyncio.run(apply_migrations(config, registry))
+    if config.is_sqlite:  # the embedded default migrates itself; elsewhere `migrate` does
+        asyncio.run(apply_migrations(config, registry))
     app = create_app(
         config,
         registry.workflows,
@@ -90,7 +109,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
     registry = load_registry(args.generated)
-    n = asyncio.run(apply_migrations(config, registry))
+    n = asyncio.run(apply_migrations(config, registry, args.grant))
     print(f"migrated {config.database_url.split('@')[-1]}: {n} statement(s) applied")
     return 0
 
@@ -118,8 +137,8 @@ async def load_demo(
         await migrate(store, registry.ddl(store.dialect))
         tenants = fixtures["tenants"]
         assert isinstance(tenants, dict)
-        async with store.writer() as conn:
-            for tenant, groups in sorted(tenants.items()):
+        for tenant, groups in sorted(tenants.items()):
+            async with store.writer(tenant) as conn:
                 shown: dict[str, object] = {}
                 assert isinstance(groups, dict)
                 for group, spec in sorted(groups.items()):
@@ -290,6 +309,9 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("migrate", help="create or upgrade the tables (idempotent)")
     generated(s)
+    s.add_argument(
+        "--grant", metavar="ROLE", help="PostgreSQL: let ROLE (the server's) read and write rows"
+    )
     s.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("demo", help="load demo tenants and print tokens")

@@ -72,6 +72,10 @@ class Services:
 def make_bus(config: Config) -> EventBus:
     if config.events_url.startswith("memory://"):
         return LocalBus(buffer_size=config.event_buffer, queue_size=config.stream_queue)
+    if config.events_url.startswith(("redis://", "rediss://")):
+        from runtime.redis_bus import RedisBus
+
+        return RedisBus(config.events_url, config.event_buffer * 10, config.stream_queue)
     raise ConfigError(f"EVENTS_URL {config.events_url!r}: no event bus for this scheme")
 
 
@@ -90,7 +94,7 @@ def create_app(
     history = History(store) if config.history else None
     engine = Engine(store, bus, history)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
-    scheduler = Scheduler(engine, store, mounted if schedule else [], tenant_tables)
+    scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_tables)
     services = Services(config, store, bus, history, engine, scheduler)
 
     @asynccontextmanager
@@ -159,7 +163,13 @@ def _health(services: Services):  # type: ignore[no-untyped-def]
             if not is_database_failure(exc):
                 raise
             return error_response(ServiceUnavailable("The database is unavailable"))
-        return JSONResponse({"ok": True, "subscribers": services.bus.subscriber_count()})
+        return JSONResponse(
+            {
+                "ok": True,
+                "worker": services.bus.worker,
+                "subscribers": services.bus.subscriber_count(),
+            }
+        )
 
     return health
 

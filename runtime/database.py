@@ -171,23 +171,40 @@ class Store:
             log.warning("closing a broken database connection failed", exc_info=True)
 
     @asynccontextmanager
-    async def transaction(self, writes: bool) -> AsyncIterator[Connection]:
+    async def transaction(
+        self, writes: bool, tenant: str | None = None, scan: bool = False
+    ) -> AsyncIterator[Connection]:
         """A held connection inside one transaction: committed when the block ends, rolled
-        back when it raises (a rolled-back execution publishes nothing)."""
+        back when it raises (a rolled-back execution publishes nothing).
+
+        On PostgreSQL the transaction is bound to ``tenant`` for row-level security
+        (``SET LOCAL app.tenant_id``); ``scan`` opens a read-only one that may list tenants.
+        """
         if writes and self.config.is_sqlite:
-            async with self._write_lock, self._transaction("BEGIN IMMEDIATE") as conn:
+            async with self._write_lock, self._transaction("BEGIN IMMEDIATE", None) as conn:
+                yield conn
+        elif scan and not self.config.is_sqlite:
+            async with self._transaction("BEGIN READ ONLY", None, scan=True) as conn:
                 yield conn
         else:
-            async with self._transaction("BEGIN") as conn:
+            async with self._transaction("BEGIN", tenant) as conn:
                 yield conn
 
     @asynccontextmanager
-    async def _transaction(self, begin: str) -> AsyncIterator[Connection]:
+    async def _transaction(
+        self, begin: str, tenant: str | None, scan: bool = False
+    ) -> AsyncIterator[Connection]:
         conn = await self._acquire()
         driver = Driver(conn, self.dialect)
         healthy = False
         try:
             await driver.execute(begin)
+            if not driver.sqlite and (tenant is not None or scan):
+                await driver.fetch_all(
+                    "SELECT set_config('app.tenant_id', :tenant, true), "
+                    "set_config('app.tenant_scan', :scan, true)",
+                    {"tenant": tenant or "", "scan": "on" if scan else "off"},
+                )
             try:
                 yield conn
             except BaseException:
@@ -224,9 +241,9 @@ class Store:
         return await self._pool.get()
 
     @asynccontextmanager
-    async def writer(self) -> AsyncIterator[Connection]:
-        """A write transaction outside any workflow (history, demo data)."""
-        async with self.transaction(writes=True) as conn:
+    async def writer(self, tenant: str | None = None) -> AsyncIterator[Connection]:
+        """A write transaction outside any workflow (history, demo data, migrations)."""
+        async with self.transaction(writes=True, tenant=tenant) as conn:
             yield conn
 
     async def ping(self) -> None:

@@ -70,7 +70,7 @@ class Engine:
         try:
             json_input = wf.parse_input(raw)
             async with asyncio.timeout(info.settings.execution_timeout_s or None):
-                async with self.store.transaction(info.writes) as conn:
+                async with self.store.transaction(info.writes, ctx["tenantId"]) as conn:
                     ex = DatabaseExecution(conn, ctx, self.store.dialect)
                     result = await wf.run(ex, json_input)
             for channel, key in ex.releases:

@@ -9,6 +9,7 @@ longer reaches back that far (or the id is from before a restart).
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 from collections import deque
 from dataclasses import dataclass, field
@@ -49,6 +50,11 @@ class Replay:
 
 
 class EventBus(Protocol):
+    @property
+    def worker(self) -> str:
+        """This worker's id (the holder of a lease, in /healthz)."""
+        ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -69,6 +75,18 @@ class EventBus(Protocol):
 
     def subscriber_count(self) -> int: ...
 
+    def report_gap(self, reason: str) -> None:
+        """Tell this worker's open streams that events may have been lost."""
+        ...
+
+    async def lead(self, name: str, ttl_ms: int) -> bool:
+        """Hold (or renew) the lease ``name`` for ``ttl_ms``; False while another worker
+        holds it. Schedules run only on the worker that leads."""
+        ...
+
+
+GAP = "gap"
+
 
 @dataclass
 class LocalBus:
@@ -83,6 +101,10 @@ class LocalBus:
     _subscribers: dict[tuple[str, str], set[Subscriber]] = field(default_factory=dict)
     _holders: dict[tuple[str, str, str], set[Subscriber]] = field(default_factory=dict)
 
+    @property
+    def worker(self) -> str:
+        return self.epoch
+
     async def start(self) -> None:
         return None
 
@@ -93,6 +115,14 @@ class LocalBus:
 
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
+
+    def report_gap(self, reason: str) -> None:
+        notice = Event("", GAP, json.dumps({"reason": reason}, separators=(",", ":")))
+        for key in list(self._subscribers):
+            self.deliver(key, notice)
+
+    async def lead(self, name: str, ttl_ms: int) -> bool:
+        return True  # one process: it always leads
 
     async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event:
         self._seq += 1

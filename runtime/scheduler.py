@@ -12,6 +12,7 @@ from runtime.context import Context
 from runtime.database import Store, is_database_failure
 from runtime.engine import Engine
 from runtime.errors import WorkflowError
+from runtime.events import EventBus
 from runtime.workflow import CompiledWorkflow, ScheduleTrigger
 
 log = logging.getLogger("runtime.scheduler")
@@ -22,11 +23,13 @@ class Scheduler:
         self,
         engine: Engine,
         store: Store,
+        bus: EventBus,
         workflows: Sequence[CompiledWorkflow],
         tenant_tables: Sequence[str] = (),
     ) -> None:
         self.engine = engine
         self.store = store
+        self.bus = bus
         self.tenant_tables = tuple(tenant_tables)
         self.jobs = [
             (wf, t.every_ms)
@@ -52,11 +55,18 @@ class Scheduler:
         self._tasks.clear()
 
     async def _loop(self, wf: CompiledWorkflow, every_ms: int) -> None:
+        """Run every interval while this worker leads the schedule. The lease lasts 1.5
+        intervals and followers ask for it every quarter interval, so when the leader dies
+        another worker takes over within two intervals."""
         loop = asyncio.get_running_loop()
         interval = max(every_ms, 1) / 1000
         next_at = loop.time() + interval
+        lease = f"schedule:{wf.info.id}"
         while True:
             await asyncio.sleep(max(0.0, next_at - loop.time()))
+            if not await self.bus.lead(lease, int(every_ms * 1.5)):
+                next_at = loop.time() + interval / 4
+                continue
             # A run that overran its interval is not followed by a burst of catch-up runs.
             next_at = max(next_at + interval, loop.time())
             try:
@@ -69,7 +79,7 @@ class Scheduler:
 
     async def tenants(self, wf: CompiledWorkflow) -> list[str]:
         query = wf.info.schedule_tenants
-        async with self.store.transaction(writes=False) as conn:
+        async with self.store.transaction(writes=False, scan=True) as conn:
             if query is not None:
                 rows = await conn.fetch_all(query.sql, dict(query.params))
             elif self.tenant_tables:

@@ -86,8 +86,9 @@ async def _events(
             if event is None:
                 yield _closed(CLOSE_REASONS.get(sub.closed or "", sub.closed or "closed"))
                 return
-            if event.id in seen:
+            if event.id and event.id in seen:
                 continue
-            yield ServerSentEvent(event.data, event=event.name, id=event.id)
+            # A notice without an id (a gap) must not reset the client's Last-Event-ID.
+            yield ServerSentEvent(event.data, event=event.name, id=event.id or None)
     finally:
         await bus.unsubscribe(sub)

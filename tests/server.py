@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,6 +36,7 @@ class Server:
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
     demo: dict = field(default_factory=dict)
+    admin_url: str | None = None  # PostgreSQL: the tables' owner, for migrate and demo
 
     @property
     def env(self) -> dict[str, str]:
@@ -58,11 +61,20 @@ class Server:
     def api(self, tenant: str, path: str) -> str:
         return f"{self.base}/api/v1/{tenant}/stream_cast/{path}"
 
-    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.admin_url else "sqlite"
+
+    def cli(
+        self, *args: str, check: bool = True, admin: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        env = self.env
+        if admin and self.admin_url:
+            env = {**env, "DATABASE_URL": self.admin_url}
         return subprocess.run(
             [sys.executable, "-m", "runtime", *args],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
             check=check,
@@ -70,7 +82,13 @@ class Server:
         )
 
     def start(self) -> Server:
-        self.demo = json.loads(self.cli("demo", "--json").stdout)
+        if self.admin_url:
+            self.cli("migrate", "--grant", "streamcast_app", admin=True)
+        self.demo = json.loads(self.cli("demo", "--json", admin=True).stdout)
+        return self.launch()
+
+    def launch(self) -> Server:
+        """Start the server process (the database already migrated) and wait until ready."""
         self.port = free_port()
         with self.log_path.open("ab") as log:
             self.proc = self._spawn(log)
@@ -112,6 +130,9 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
 
+    def health(self) -> dict:
+        return dict(httpx.get(f"{self.base}/healthz", timeout=5).json())
+
     def token(self, tenant: str, role: str) -> str:
         return str(self.demo["tenants"][tenant]["tokens"][role])
 
@@ -123,3 +144,24 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    async def query(self, sql: str, *args: object) -> list[tuple]:
+        """Run SQL as the tables' owner (``?`` placeholders), outside the server."""
+        if self.admin_url is None:
+            with sqlite3.connect(self.workdir / "app.db") as db:
+                return [tuple(r) for r in db.execute(sql, args).fetchall()]
+        import asyncpg
+
+        n = 0
+
+        def number(_: re.Match[str]) -> str:
+            nonlocal n
+            n += 1
+            return f"${n}"
+
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            rows = await conn.fetch(re.sub(r"\?", number, sql), *args)
+            return [tuple(r.values()) for r in rows]
+        finally:
+            await conn.close()

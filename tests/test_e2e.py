@@ -1,15 +1,16 @@
-"""End to end: `python -m runtime serve` on 127.0.0.1, a real SQLite file, real HTTP and SSE."""
+"""End to end: `python -m runtime serve` on 127.0.0.1, real HTTP and SSE, twice: on a SQLite
+file with the in-process bus, and on PostgreSQL (as a role that does not own the tables,
+under row-level security) with Redis as the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -19,13 +20,27 @@ from httpx_sse import ServerSentEvent, aconnect_sse
 
 from tests.conftest import ROOT
 from tests.server import SECRET, Server
+from tests.services import APP_ROLE, Postgres, Redis
 
 MANAGE = "stream_cast:scenes:manage"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("e2e")).start()
+def make_server(request: pytest.FixtureRequest, workdir: Path, backend: str) -> Server:
+    if backend == "sqlite":
+        return Server(workdir)
+    pg: Postgres = request.getfixturevalue("postgres")
+    redis: Redis = request.getfixturevalue("redis")
+    database = pg.create_database()
+    return Server(
+        workdir,
+        {"DATABASE_URL": pg.url(database, APP_ROLE), "EVENTS_URL": redis.url},
+        admin_url=pg.url(database),
+    )
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    srv = make_server(request, tmp_path_factory.mktemp("e2e"), request.param).start()
     yield srv
     srv.stop()
     log = srv.log()
@@ -362,11 +377,8 @@ async def test_200_identical_subscribes_leave_one_row(server: Server) -> None:
 
         ids = await asyncio.gather(*(one() for _ in range(200)))
     assert len(set(ids)) == 1
-    with sqlite3.connect(Path(server.workdir) / "app.db") as db:
-        (n,) = db.execute(
-            "SELECT COUNT(*) FROM stream_subscription WHERE user_id = 'zed'"
-        ).fetchone()
-    assert n == 1
+    rows = await server.query("SELECT COUNT(*) FROM stream_subscription WHERE user_id = 'zed'")
+    assert rows == [(1,)]
 
 
 async def test_500_mixed_concurrent_requests_on_sqlite(server: Server) -> None:
@@ -414,24 +426,23 @@ async def test_500_mixed_concurrent_requests_on_sqlite(server: Server) -> None:
 # ----------------------------------------------------------------------------- failures
 
 
-async def test_a_failing_database_gives_503_and_writes_nothing(tmp_path: Path) -> None:
-    srv = Server(tmp_path).start()
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_failing_database_gives_503_and_writes_nothing(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    srv = make_server(request, tmp_path, backend).start()
     try:
-        db_path = tmp_path / "app.db"
         channel = live(srv, "acme")
         token = srv.mint("acme", "frank", 1)
-        with sqlite3.connect(db_path) as db:
-            db.execute("ALTER TABLE stream_subscription RENAME TO stream_subscription_gone")
+        await srv.query("ALTER TABLE stream_subscription RENAME TO stream_subscription_gone")
         async with httpx.AsyncClient(timeout=20) as c:
             r = await c.post(
                 srv.api("acme", "subscribe"), json={"channelId": channel}, headers=bearer(token)
             )
             assert r.status_code == 503, r.text
             assert r.json()["code"] == "DATABASE_UNAVAILABLE"
-            with sqlite3.connect(db_path) as db:
-                db.execute("ALTER TABLE stream_subscription_gone RENAME TO stream_subscription")
-                (n,) = db.execute("SELECT COUNT(*) FROM stream_subscription").fetchone()
-            assert n == 0
+            await srv.query("ALTER TABLE stream_subscription_gone RENAME TO stream_subscription")
+            assert await srv.query("SELECT COUNT(*) FROM stream_subscription") == [(0,)]
             # The server recovers once the database does.
             async with subscribe(c, srv, "acme", token, channel) as source:
                 assert source.response.status_code == 200
@@ -463,7 +474,7 @@ async def test_heartbeats_keep_an_idle_stream_alive(server: Server, client) -> N
 
 def test_migrate_is_idempotent_and_executions_are_listed(server: Server) -> None:
     for _ in range(2):
-        out = server.cli("migrate")
+        out = server.cli("migrate", admin=True)
         assert out.returncode == 0 and "statement(s) applied" in out.stdout
     failed = server.cli("executions", "--failed", "--json", "--limit", "1000").stdout
     rows = [json.loads(line) for line in failed.splitlines()]
@@ -487,12 +498,12 @@ def test_bad_configuration_is_a_message_not_a_traceback(server: Server) -> None:
 
 async def test_subscription_limit_over_http(server: Server, client) -> None:
     token = server.mint("acme", "collector", 1)
-    with sqlite3.connect(Path(server.workdir) / "app.db") as db:
-        db.executemany(
-            "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) "
-            "VALUES (?, ?, 'collector', 'acme', '2026-01-22T00:00:00.000Z')",
-            [(f"held-{i}", f"elsewhere-{i}") for i in range(100)],
-        )
+    values = ", ".join(["(?, ?, 'collector', 'acme', '2026-01-22T00:00:00.000Z')"] * 100)
+    await server.query(
+        "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, subscribed_at) "
+        f"VALUES {values}",
+        *(v for i in range(100) for v in (f"held-{i}", f"elsewhere-{i}")),
+    )
     r = await client.post(
         server.api("acme", "subscribe"),
         json={"channelId": live(server, "acme")},
@@ -504,7 +515,7 @@ async def test_subscription_limit_over_http(server: Server, client) -> None:
 
 async def test_the_printed_demo_commands_work(server: Server, client) -> None:
     """`make run` prints curl commands; each one, sent as printed, succeeds."""
-    out = server.cli("demo", "--base-url", server.base).stdout
+    out = server.cli("demo", "--base-url", server.base, admin=True).stdout
     env = dict(re.findall(r"^export (\w+)='([^']+)'$", out, re.M))
     commands = re.findall(
         r"^curl -N -X (\w+) (\S+)(?: -H \"Authorization: Bearer \$(\w+)\")?"

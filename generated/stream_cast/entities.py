@@ -68,10 +68,16 @@ DDL_SQLITE: Final = (
 DDL_POSTGRESQL: Final = (
     "CREATE TABLE IF NOT EXISTS stream_channel (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', is_live BOOLEAN NOT NULL DEFAULT FALSE, active_scene_id TEXT, scene_changed_at TEXT, changed_by TEXT, started_at TEXT)",
     "CREATE INDEX IF NOT EXISTS idx_stream_channel_tenant ON stream_channel (tenant_id, is_live)",
+    "ALTER TABLE stream_channel ENABLE ROW LEVEL SECURITY",
+    "DROP POLICY IF EXISTS stream_channel_tenant_isolation ON stream_channel",
+    "CREATE POLICY stream_channel_tenant_isolation ON stream_channel USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.tenant_scan', true) = 'on') WITH CHECK (tenant_id = current_setting('app.tenant_id', true))",
     "CREATE TABLE IF NOT EXISTS stream_subscription (id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, user_id TEXT NOT NULL, tenant_id TEXT NOT NULL, subscribed_at TEXT NOT NULL)",
     "CREATE UNIQUE INDEX IF NOT EXISTS idx_stream_subscription_unique ON stream_subscription (channel_id, user_id, tenant_id)",
     "CREATE INDEX IF NOT EXISTS idx_stream_subscription_channel_tenant ON stream_subscription (channel_id, tenant_id)",
     "CREATE INDEX IF NOT EXISTS idx_stream_subscription_user_tenant ON stream_subscription (user_id, tenant_id)",
+    "ALTER TABLE stream_subscription ENABLE ROW LEVEL SECURITY",
+    "DROP POLICY IF EXISTS stream_subscription_tenant_isolation ON stream_subscription",
+    "CREATE POLICY stream_subscription_tenant_isolation ON stream_subscription USING (tenant_id = current_setting('app.tenant_id', true) OR current_setting('app.tenant_scan', true) = 'on') WITH CHECK (tenant_id = current_setting('app.tenant_id', true))",
 )
 ENTITIES: Final = (
     EntityTable(
