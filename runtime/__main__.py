@@ -4,51 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
+import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 from runtime import config as configuration
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
-from runtime.database import HISTORY_TABLE, Store, history_ddl, is_database_failure, migrate
-from runtime.workflow import CompiledWorkflow, EntityTable, HttpTrigger
-
-
-@dataclass(frozen=True)
-class Registry:
-    workflows: tuple[CompiledWorkflow, ...]
-    entities: tuple[EntityTable, ...]
-    ddl_sqlite: tuple[str, ...]
-    ddl_postgresql: tuple[str, ...]
-    tenant_tables: tuple[str, ...]
-
-    def ddl(self, dialect: str) -> tuple[str, ...]:
-        own = self.ddl_sqlite if dialect == "sqlite" else self.ddl_postgresql
-        return (*own, *history_ddl(dialect))
-
-
-def load_registry(directory: str) -> Registry:
-    """The compiled workflows in ``directory`` (a package named like the folder)."""
-    path = Path(directory).resolve()
-    if not (path / "registry.py").is_file():
-        raise ConfigError(f"{directory}/registry.py not found: run `make compile` first")
-    sys.path.insert(0, str(path.parent))
-    module: ModuleType = importlib.import_module(f"{path.name}.registry")
-    return Registry(
-        tuple(module.WORKFLOWS),
-        tuple(module.ENTITIES),
-        tuple(module.DDL_SQLITE),
-        tuple(module.DDL_POSTGRESQL),
-        tuple(module.TENANT_TABLES),
-    )
-
+from runtime.database import HISTORY_TABLE, Store, is_database_failure, migrate
+from runtime.loader import Registry, load_registry
+from runtime.workflow import HttpTrigger
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -82,25 +51,27 @@ async def apply_migrations(config: Config, registry: Registry, grant: str | None
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     import uvicorn
 
-    from runtime.app import create_app
-
     registry = load_registry(args.generated)
+    if args.workers > 1 and config.events_url.startswith("memory://"):
+        raise ConfigError(
+            "--workers > 1 needs EVENTS_URL=redis://...: the in-process bus cannot carry "
+            "events between worker processes"
+        )
     if config.is_sqlite:  # the embedded default migrates itself; elsewhere `migrate` does
         asyncio.run(apply_migrations(config, registry))
-    app = create_app(
-        config,
-        registry.workflows,
-        tenant_tables=registry.tenant_tables,
-        include_inactive=args.include_inactive,
-    )
     mounted = [w for w in registry.workflows if w.info.active or args.include_inactive]
     for wf in mounted:
         for t in wf.info.triggers:
             print(f"  {wf.info.id}: {t}", file=sys.stderr)
+    # Workers build the app from the environment (runtime.app:app_from_env).
+    os.environ["RUNTIME_GENERATED"] = args.generated
+    os.environ["RUNTIME_INCLUDE_INACTIVE"] = "1" if args.include_inactive else ""
     uvicorn.run(
-        app,
+        "runtime.app:app_from_env",
+        factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
@@ -304,6 +275,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--include-inactive", action="store_true", help="mount inactive workflows")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (needs EVENTS_URL)")
     s.add_argument("--log-level", default="info")
     s.set_defaults(func=cmd_serve)
 

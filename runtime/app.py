@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -132,6 +133,21 @@ def create_app(
     )
     app.state.services = services
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app as configured by the environment, for ``uvicorn --factory`` and ``--workers``:
+    ``RUNTIME_GENERATED`` (default ``generated``) and ``RUNTIME_INCLUDE_INACTIVE``."""
+    from runtime import config as configuration
+    from runtime.loader import load_registry
+
+    registry = load_registry(os.environ.get("RUNTIME_GENERATED") or "generated")
+    return create_app(
+        configuration.load(),
+        registry.workflows,
+        tenant_tables=registry.tenant_tables,
+        include_inactive=bool(os.environ.get("RUNTIME_INCLUDE_INACTIVE")),
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

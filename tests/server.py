@@ -37,6 +37,7 @@ class Server:
     proc: subprocess.Popen[bytes] | None = None
     demo: dict = field(default_factory=dict)
     admin_url: str | None = None  # PostgreSQL: the tables' owner, for migrate and demo
+    serve_args: tuple[str, ...] = ()
 
     @property
     def env(self) -> dict[str, str]:
@@ -114,6 +115,7 @@ class Server:
                 "--include-inactive",
                 "--port",
                 str(self.port),
+                *self.serve_args,
             ],
             cwd=ROOT,
             env=self.env,

@@ -198,3 +198,52 @@ async def test_one_scheduler_among_workers_and_takeover(pair, redis: Redis) -> N
     while await scheduled_runs() == before:
         assert time.monotonic() - killed_at < 2 * interval, "no takeover within two intervals"
         await asyncio.sleep(0.2)
+
+
+async def test_uvicorn_workers_share_events(
+    postgres: Postgres, redis: Redis, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: connections land on either process; every subscriber hears
+    every scene change, whichever process served the subscribe and the change."""
+    database = postgres.create_database()
+    env = {"DATABASE_URL": postgres.url(database, APP_ROLE), "EVENTS_URL": redis.url}
+    srv = Server(tmp_path, env, admin_url=postgres.url(database), serve_args=("--workers", "2"))
+    srv.start()
+    try:
+        channel = live(srv, "acme")
+        workers: set[str] = set()
+        async with httpx.AsyncClient(timeout=20) as probe:
+            for _ in range(40):  # new connections until both processes have answered
+                async with httpx.AsyncClient(timeout=5) as fresh:
+                    workers.add((await fresh.get(f"{srv.base}/healthz")).json()["worker"])
+                if len(workers) == 2:
+                    break
+            assert len(workers) == 2
+            streams = []
+            cms = []
+            for i in range(8):
+                client = httpx.AsyncClient(timeout=20)
+                cm = subscribe(client, srv, "acme", srv.mint("acme", f"w{i}", 1), channel)
+                cms.append((client, cm))
+                streams.append(await open_stream(cm))
+            for s in streams:
+                await s.next()
+            r = await probe.post(
+                srv.api("acme", f"scenes/{channel}/transition"),
+                json={"sceneId": "everyone"},
+                headers=bearer(srv.token("acme", "moderator")),
+            )
+            assert r.status_code == 200
+            for s in streams:
+                assert json.loads((await s.until("scene_changed")).data)["sceneId"] == "everyone"
+            for client, cm in cms:
+                await cm.__aexit__(None, None, None)
+                await client.aclose()
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log()
+
+
+def test_several_workers_without_a_shared_bus_are_refused(tmp_path: Path) -> None:
+    out = Server(tmp_path).cli("serve", "--workers", "2", check=False)
+    assert out.returncode == 2 and "EVENTS_URL" in out.stderr and "Traceback" not in out.stderr
