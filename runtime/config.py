@@ -60,8 +60,11 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://..."
         )
     events = env.get("EVENTS_URL") or "memory://"
-    if not events.startswith(("memory://", "redis://", "rediss://", "postgresql://")):
-        raise ConfigError(f"EVENTS_URL {events!r} is not supported: use redis://... or unset")
+    if not events.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError(
+            f"EVENTS_URL {events!r} is not supported: use redis://host:port/db, or leave it "
+            "unset for the in-process bus of a single worker"
+        )
     secret, public = env.get("JWT_SECRET"), env.get("JWT_PUBLIC_KEY")
     if secret and public:
         raise ConfigError("set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256), not both")
