@@ -39,8 +39,7 @@ class Connection:
         assert self.reader is not None
         self.writer.write(
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-            + body
+            f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
         )
         await self.writer.drain()
         status = int((await self.reader.readline()).split()[1])
@@ -71,7 +70,9 @@ async def throughput(servers: list[Server], seconds: float, clients: int) -> tup
         try:
             while time.perf_counter() < end:
                 n += 1
-                status = await conn.post(path, json.dumps({"sceneId": f"s{i}-{n}"}).encode(), token)
+                status = await conn.post(
+                    path, json.dumps({"sceneId": f"s{i}-{n}"}).encode(), token
+                )
                 if status == 200:
                     done += 1
                 else:
@@ -156,7 +157,9 @@ async def main(seconds: float, clients: int, samples: int) -> None:
             pg.stop()
 
     print(f"scene transition throughput, {clients} keep-alive clients for {seconds:.0f} s")
-    print(f"  1 worker, SQLite, in-process bus:       {sqlite_rps:7.0f} req/s ({sqlite_err} errors)")
+    print(
+        f"  1 worker, SQLite, in-process bus:       {sqlite_rps:7.0f} req/s ({sqlite_err} errors)"
+    )
     print(f"  2 workers, PostgreSQL + Redis:           {pg_rps:7.0f} req/s ({pg_err} errors)")
     print(f"event delivery, request sent to event received ({samples} transitions)")
     print(f"  same worker, SQLite:                     {summary(sqlite_latency)}")

@@ -6,6 +6,7 @@ Templates receive finished values; the only logic here turns plan statements int
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,10 @@ _ENV = jinja2.Environment(
 _ENV.filters["pyrepr"] = repr
 
 
+@functools.lru_cache(maxsize=512)
 def format_python(source: str) -> str:
-    """Black with pinned settings, independent of any user configuration."""
+    """Black with pinned settings, independent of any user configuration (black dominates a
+    compile, so identical renderings are formatted once per process)."""
     return black.format_str(source, mode=_BLACK_MODE)
 
 

@@ -29,6 +29,15 @@ class Span:
     def point(path: str, pos: Position) -> Span:
         return Span(path, pos, pos)
 
+    @staticmethod
+    def whole_file(path: str) -> Span:
+        """A problem of the file itself (its name, its absence): no line to point at."""
+        return Span(path, Position(0, 0, 0), Position(0, 0, 0))
+
+    @property
+    def has_line(self) -> bool:
+        return self.start.line > 0
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -64,6 +73,8 @@ class Diagnostics:
         hint: str | None = None,
         node_id: str | None = None,
     ) -> None:
+        # Every diagnostic says what to do next; the long explanation is the fallback.
+        hint = hint or f"see `python -m compiler explain {code.name}` for the rule and a fix"
         self.items.append(Diagnostic(code, message, span, hint, node_id))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
@@ -121,10 +132,14 @@ def render_human(diag: Diagnostic, sources: SourceCache) -> str:
     where = ""
     if diag.span is not None:
         s = diag.span.start
-        where = f"{diag.span.path}:{s.line}:{s.column}: "
+        where = (
+            f"{diag.span.path}:{s.line}:{s.column}: "
+            if diag.span.has_line
+            else f"{diag.span.path}: "
+        )
     node = f" (node `{diag.node_id}`)" if diag.node_id and diag.node_id not in diag.message else ""
     lines = [f"{where}{sev}[{diag.code.name}]: {diag.message}{node}"]
-    if diag.span is not None:
+    if diag.span is not None and diag.span.has_line:
         src = sources.line(diag.span.path, diag.span.start.line)
         if src is not None:
             s, e = diag.span.start, diag.span.end
@@ -154,7 +169,9 @@ def to_json(diag: Diagnostic) -> dict[str, object]:
         "endLine": None,
         "endColumn": None,
     }
-    if diag.span is not None:
+    if diag.span is not None and not diag.span.has_line:
+        out.update(file=diag.span.path)
+    elif diag.span is not None:
         out.update(
             file=diag.span.path,
             line=diag.span.start.line,

@@ -52,6 +52,228 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"{{ $json.items.map(x => x.id) }}"',
         "compute per-item values with a database read (its downstream nodes run once per item)",
     ),
+    "invalid-json": (
+        "The file must be JSON (RFC 8259): no comments, no trailing commas, double-quoted keys "
+        "and strings. The caret points at the first character the parser could not accept.",
+        '{ "id": "x", }',
+        '{ "id": "x" }',
+    ),
+    "duplicate-key": (
+        "JSON parsers disagree on a repeated key (most keep the last one silently), so the "
+        "compiler refuses it rather than guess which value was meant.",
+        '"name": "Subscribe", "name": "Subscribe to Stream"',
+        '"name": "Subscribe to Stream"',
+    ),
+    "unreadable-file": (
+        "A path under workflows/ ending in .json could not be read (a folder named like a file, "
+        "missing permissions, a broken link).",
+        "workflows/stream_cast/broken.json/  (a folder)",
+        "rename or remove it; workflow files are regular UTF-8 files",
+    ),
+    "schema-violation": (
+        "A value does not match the workflow format (compiler/schemas/workflow.schema.json): an "
+        "enum value, a number out of range, a string that does not match its pattern.",
+        '"errorHandler": "retry"',
+        '"errorHandler": "throw"   (or "log")',
+    ),
+    "unknown-key": (
+        "An object has a key the format does not define, usually a typo; unknown keys are "
+        "errors so that a misspelled setting never silently does nothing.",
+        '"typeVersoin": 1',
+        '"typeVersion": 1',
+    ),
+    "missing-key": (
+        "An object lacks a key the format requires (a workflow needs id, name, nodes and "
+        "connections; a node needs id, name, type, typeVersion and parameters).",
+        '{ "id": "wf", "name": "W", "nodes": [] }',
+        '{ "id": "wf", "name": "W", "nodes": [], "connections": {} }',
+    ),
+    "wrong-type": (
+        "A value has the wrong JSON type: a string where a boolean, number, array or object "
+        "belongs.",
+        '"active": "yes"',
+        '"active": true',
+    ),
+    "unknown-node-type": (
+        "Node types are metabuilder.validate, metabuilder.database, metabuilder.condition, "
+        "metabuilder.action and metabuilder.operation.",
+        '"type": "metabuilder.databse"',
+        '"type": "metabuilder.database"',
+    ),
+    "unsupported-type-version": (
+        "Each node type has versions the compiler knows how to translate; today every type is "
+        "at typeVersion 1.",
+        '"typeVersion": 2',
+        '"typeVersion": 1',
+    ),
+    "duplicate-node-id": (
+        "Node ids name nodes in connections and in $steps, so they must be unique within a "
+        "workflow.",
+        'two nodes with "id": "fetch_channel"',
+        'rename one: "id": "fetch_channel_again"',
+    ),
+    "duplicate-workflow-id": (
+        "Workflow ids identify workflows in the registry and the execution history; two files "
+        "may not share one.",
+        'unsubscribe.json with "id": "stream_cast_subscribe_001"',
+        '"id": "stream_cast_unsubscribe_001"',
+    ),
+    "unknown-entity": (
+        "A database operation names an entity that entities.json does not declare.",
+        '"entity": "StreamChanel"',
+        '"entity": "StreamChannel"   (or declare it in entities.json)',
+    ),
+    "unknown-field": (
+        "Every key of a filter or data object must be a field of the entity, so a typo cannot "
+        "turn into a filter that matches nothing or a value that is never stored.",
+        '"data": { "chanelId": "{{ $json.channelId }}" }',
+        '"data": { "channelId": "{{ $json.channelId }}" }',
+    ),
+    "missing-entities": (
+        "Each package folder under workflows/ declares the entities its workflows use in "
+        "entities.json; the compiler checks fields and generates the tables from it.",
+        "workflows/stream_cast/ without entities.json",
+        'add workflows/stream_cast/entities.json: { "entities": { "StreamChannel": { ... } } }',
+    ),
+    "invalid-entity": (
+        "An entity declaration contradicts itself: a primary key, unique key or index names a "
+        "field the entity does not have, or a default does not fit its field's type.",
+        '"primaryKey": "channelId"   (no such field)',
+        '"primaryKey": "id"',
+    ),
+    "missing-parameter": (
+        "A node lacks a parameter its operation needs: a create must give every field that has "
+        "no default and is not nullable; a read needs an entity; an emit needs an event.",
+        '"data": { "channelId": "...", "userId": "...", "tenantId": "..." }   (no subscribedAt)',
+        '"subscribedAt": "{{ new Date().toISOString() }}"   (or a default in entities.json)',
+    ),
+    "invalid-parameter": (
+        "A node parameter has a value the node cannot use: an unknown operation or key, a "
+        "negative limit, a status code outside 100-599.",
+        '"limit": -5',
+        '"limit": 100',
+    ),
+    "invalid-name": (
+        "Package folders and workflow file names become Python module names in generated/, so "
+        "they must be identifiers (letters, digits, underscores), and not entities or registry.",
+        "workflows/stream_cast/Subscribe Now.json",
+        "workflows/stream_cast/subscribe_now.json",
+    ),
+    "invalid-trigger": (
+        "An HTTP trigger is `METHOD /api/v1/{tenant}/...` (the tenant comes from the path and "
+        "must match the token's); a schedule is `SCHEDULED:every_<n>_<milliseconds|seconds|minutes|hours>`.",
+        '"triggers": ["POST /stream_cast/subscribe"]',
+        '"triggers": ["POST /api/v1/{tenant}/stream_cast/subscribe"]',
+    ),
+    "duplicate-route": (
+        "Two workflows claim the same method and path; the server could mount only one.",
+        'unsubscribe.json: "triggers": ["POST /api/v1/{tenant}/stream_cast/subscribe"]',
+        '"triggers": ["POST /api/v1/{tenant}/stream_cast/unsubscribe"]',
+    ),
+    "unknown-connection-source": (
+        "A key of `connections` names a node that does not exist, so its outputs go nowhere.",
+        '"connections": { "fetch_chanel": { ... } }',
+        '"connections": { "fetch_channel": { ... } }',
+    ),
+    "unreachable-node": (
+        "No path of connections leads from the first node to this one, so it never runs.",
+        'a node "audit_log" that no connection targets',
+        "connect it from the node it should follow, or delete it",
+    ),
+    "several-roots": (
+        "A workflow starts at exactly one node (the one no connection targets); several such "
+        "nodes mean a connection is missing.",
+        '"connections" without an entry for "validate_context"',
+        '"validate_context": { "main": [[{ "node": "fetch_channel", "index": 0 }]] }',
+    ),
+    "no-nodes": (
+        "A workflow without nodes does nothing.",
+        '"nodes": []',
+        "add the nodes the workflow runs, or delete the file",
+    ),
+    "invalid-branch": (
+        "Only a condition node has two outputs (main[0] true, main[1] false); other nodes have "
+        "one.",
+        '"fetch_channel": { "main": [[...], [{ "node": "setup_sse", "index": 0 }]] }',
+        '"fetch_channel": { "main": [[{ "node": "create_subscription", "index": 0 }]] }',
+    ),
+    "fan-in": (
+        "A node may be reached from one place only: with two incoming connections, the values "
+        "its expressions read ($steps of which branch?) would be ambiguous.",
+        "validate_context -> create_subscription and fetch_channel -> create_subscription",
+        "keep one incoming connection",
+    ),
+    "expression-syntax": (
+        "The text between {{ and }} is not a JavaScript expression the parser can read.",
+        '"channel": "{{ \'stream:\' + $json. }}"',
+        '"channel": "{{ \'stream:\' + $json.channelId }}"',
+    ),
+    "unknown-root": (
+        "Expressions start from $json (the trigger input), $context (tenantId, user, request) or "
+        "$steps (the outputs of upstream nodes).",
+        '"{{ $user.id }}"',
+        '"{{ $context.user.id }}"',
+    ),
+    "unknown-property": (
+        "The compiler knows the shape of $context, of entity rows and of node outputs; reading "
+        "a property they do not have would be undefined at run time.",
+        '"{{ $context.user.identifier }}"',
+        '"{{ $context.user.id }}"',
+    ),
+    "unknown-step": (
+        "$steps.<id> must name a node that runs before this one on every path that reaches it.",
+        '"{{ $steps.create_subscriptions.output.id }}"',
+        '"{{ $steps.create_subscription.output.id }}"',
+    ),
+    "unknown-method": (
+        "The value has no such method in the supported subset (string and array methods, Date "
+        "methods).",
+        '"{{ $json.channelId.toSnakeCase() }}"',
+        '"{{ $json.channelId.toLowerCase() }}"',
+    ),
+    "expression-type": (
+        "An expression's type cannot be stored in the field it is used for (a string into a "
+        "boolean column, a number into a string id).",
+        '"filter": { "isLive": "{{ $json.channelId }}" }',
+        '"filter": { "isLive": true }',
+    ),
+    "unknown-validator": (
+        "A validate node's validator must be one the compiler knows: required, string, number, "
+        "boolean, email, uuid, nonEmpty.",
+        '"validator": "requird"',
+        '"validator": "required"',
+    ),
+    "unused-input": (
+        "meta.inputs documents the trigger input; an entry no node reads is either dead "
+        "documentation or a misspelled field.",
+        '"inputs": { "referrer": "Where the viewer came from" }   (no node reads $json.referrer)',
+        "remove the entry, or read it in a node",
+    ),
+    "unknown-static-data": (
+        "staticData keys the runtime acts on: reconnectInterval, subscriptionTimeout, "
+        "maxSubscriptionsPerUser, updateInterval, maxChannels. Any other key does nothing.",
+        '"staticData": { "maxViewers": 10 }',
+        "remove it, or use one of the keys above",
+    ),
+    "inactive-workflow": (
+        'A workflow with "active": false is compiled and checked but not served unless the '
+        "server runs with --include-inactive.",
+        '"active": false',
+        '"active": true   (or serve with --include-inactive)',
+    ),
+    "unauthenticated-route": (
+        "An HTTP trigger whose workflow never checks $context.user can be called by anyone who "
+        "knows the tenant's name. Intended for some routes (health, public counters); the "
+        "warning makes the choice visible in review.",
+        "a workflow that starts with a database read and has an HTTP trigger",
+        'start it with a validate node on "{{ $context.user.id }}"',
+    ),
+    "internal-error": (
+        "The compiler failed on this input. This is a bug in the compiler, not in the workflow; "
+        "the message names the stage that failed.",
+        "any input that makes the compiler fail",
+        "report it with the workflow file; meanwhile, change the construct the message names",
+    ),
     "schedule-disagreement": (
         "meta.schedule (cron), the SCHEDULED trigger and staticData.updateInterval give different periods. "
         "The runtime runs the workflow every updateInterval milliseconds.",

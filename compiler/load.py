@@ -387,7 +387,7 @@ def load_file(
         diags.add(
             codes.UNREADABLE_FILE,
             f"cannot read file: {err.strerror}",
-            None,
+            Span.whole_file(display_path),
             hint=f"check that {display_path} exists and is readable",
         )
         return None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import codegen, codes, schema
-from compiler.diagnostics import Diagnostics, SourceCache
+from compiler.diagnostics import Diagnostics, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.load import JObject, load_file
 from compiler.model import Entity, HttpTrigger, Workflow, build_entities, build_workflow
@@ -66,7 +66,7 @@ def compile_project(sources: list[Path]) -> Result:
             diags.add(
                 codes.INVALID_NAME,
                 f"package folder `{package}` is not a valid Python name",
-                None,
+                Span.whole_file(_display(files[0].parent)),
                 hint="name workflow folders with letters, digits and underscores",
             )
             continue
@@ -113,7 +113,7 @@ def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] |
         res.diagnostics.add(
             codes.MISSING_ENTITIES,
             f"package `{package}` has no entities.json",
-            None,
+            Span.whole_file(_display(path)),
             hint=f"declare the package's entities in {_display(path)}",
         )
         return None
@@ -125,7 +125,11 @@ def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] |
     if not schema.validate("entities", root, res.diagnostics):
         return None
     assert isinstance(root, JObject)
-    return build_entities(root, res.diagnostics)
+    before = len(res.diagnostics.errors())
+    entities = build_entities(root, res.diagnostics)
+    # Workflows are checked against entities only once those are sound: a broken declaration
+    # would otherwise surface again as confusing errors in every workflow that uses it.
+    return entities if len(res.diagnostics.errors()) == before else None
 
 
 def _compile_one(
@@ -145,7 +149,7 @@ def _compile_one(
         diags.add(
             codes.INVALID_NAME,
             f"`{path.name}` cannot name a Python module",
-            None,
+            Span.whole_file(_display(path)),
             hint="name workflow files with letters, digits and underscores (not entities/registry)",
         )
         return None

@@ -1,8 +1,18 @@
-"""Data-driven diagnostics: each folder under cases/diagnostics holds a workflow and the lines
-its compile must print (each expected line must appear in stderr)."""
+"""Data-driven diagnostics: one case per code under ``cases/diagnostics/<code>/``.
+
+A case holds the workflow files of one package (``entities.json`` if it needs its own, a
+``no-entities`` marker for a package without one), ``expected.txt`` (lines the compile must
+print), optionally ``args`` (``--werror`` for warnings) and ``fixed/`` (the same package with
+the problem fixed, which must compile without that code).
+
+``UPDATE_EXPECTED=1 pytest tests/test_diagnostics.py`` rewrites ``expected.txt`` from what the
+compiler prints now (review the diff).
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,24 +20,99 @@ from pathlib import Path
 
 import pytest
 
+from compiler import codes, explain
 from tests.conftest import ROOT
 
-CASES = sorted((ROOT / "tests" / "cases" / "diagnostics").iterdir())
+CASES_DIR = ROOT / "tests" / "cases" / "diagnostics"
+CASES = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())
+NOT_FILES = {"expected.txt", "args", "no-entities"}
+UNTESTABLE = {"internal-error"}  # a compiler bug by definition; the fuzz test hunts for it
+FILE_LEVEL = {"invalid-name", "missing-entities", "unreadable-file"}  # no source line to show
+
+
+def package(files: Path, tmp: Path, with_entities: bool) -> Path:
+    pkg = tmp / "src" / "stream_cast"
+    shutil.rmtree(tmp / "src", ignore_errors=True)
+    pkg.mkdir(parents=True)
+    for f in files.iterdir():
+        if f.is_file() and f.name not in NOT_FILES:
+            shutil.copy(f, pkg / f.name)
+        elif f.is_dir() and f.name != "fixed":  # e.g. a folder named like a workflow file
+            shutil.copytree(f, pkg / f.name)
+    if with_entities and not (pkg / "entities.json").exists():
+        shutil.copy(ROOT / "workflows" / "stream_cast" / "entities.json", pkg / "entities.json")
+    return tmp / "src"
+
+
+def compile_(src: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    shutil.rmtree(tmp / "out", ignore_errors=True)
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", str(src), "--out", str(tmp / "out"), *args],
+        capture_output=True, text=True, cwd=tmp, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+
+
+def block(stderr: str, code: str) -> tuple[str, list[str]]:
+    """The first diagnostic with ``code``: its header (from the file name on) and its lines."""
+    lines = stderr.splitlines()
+    for i, line in enumerate(lines):
+        if f"[{code}]:" in line:
+            rest = []
+            for more in lines[i + 1 :]:
+                if not more.strip():
+                    break
+                rest.append(more)
+            return line.split("stream_cast/", 1)[-1], rest
+    raise AssertionError(f"no [{code}] diagnostic in:\n{stderr}")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_diagnostic_case(case: Path, tmp_path: Path) -> None:
-    pkg = tmp_path / "src" / "stream_cast"
-    pkg.mkdir(parents=True)
-    shutil.copy(ROOT / "workflows" / "stream_cast" / "entities.json", pkg / "entities.json")
-    shutil.copy(case / "workflow.json", pkg / "workflow.json")
-    proc = subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", str(tmp_path / "src"), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""},
-    )  # fmt: skip
+    code = case.name
+    assert codes.lookup(code) is not None, f"{case} is not named after a diagnostic code"
+    args = (case / "args").read_text().split() if (case / "args").exists() else []
+    src = package(case, tmp_path, with_entities=not (case / "no-entities").exists())
+    proc = compile_(src, tmp_path, *args)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists(), "a failed compile must write nothing"
+    header, rest = block(proc.stderr, code)
+    if os.environ.get("UPDATE_EXPECTED") == "1":
+        (case / "expected.txt").write_text(header + "\n")
     for line in (case / "expected.txt").read_text().splitlines():
         assert line in proc.stderr, f"missing {line!r} in:\n{proc.stderr}"
-    assert "help:" in proc.stderr and "^" in proc.stderr
-    assert not (tmp_path / "out").exists(), "a failed compile must write nothing"
+    # Human output: the source line, a caret under the problem, and a hint.
+    if code not in FILE_LEVEL:
+        assert any("|" in r for r in rest) and any("^" in r for r in rest), rest
+    assert any(r.lstrip().startswith("= help:") for r in rest), rest
+
+    # The same problem as JSON, for editors and CI annotations.
+    as_json = compile_(src, tmp_path, *args, "--format", "json")
+    records = json.loads(as_json.stderr)
+    mine = [r for r in records if r["code"] == code]
+    assert mine, as_json.stderr
+    located = ("line", "column", "endLine", "endColumn") if code not in FILE_LEVEL else ()
+    for key in ("file", "severity", "message", "hint", *located):
+        assert key in mine[0] and mine[0][key] not in (None, ""), (key, mine[0])
+
+    fixed = case / "fixed"
+    if fixed.exists():
+        ok = compile_(package(fixed, tmp_path, with_entities=True), tmp_path)
+        assert ok.returncode == 0, ok.stderr
+        assert f"[{code}]" not in ok.stderr, ok.stderr
+
+
+def test_every_code_has_a_case_and_an_explanation() -> None:
+    names = {c.name for c in codes.all_codes()} - UNTESTABLE
+    assert names <= {c.name for c in CASES}, sorted(names - {c.name for c in CASES})
+    for case in CASES:
+        assert (case / "fixed").exists(), f"{case.name} has no fixed/ variant"
+    for c in codes.all_codes():
+        text = explain.explain(c.name)
+        assert text is not None and "Example that fails:" in text and "Fix:" in text, c.name
+
+
+def test_readme_lists_every_code() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for c in codes.all_codes():
+        assert f"| `{c.name}` | {c.severity.value} | {c.summary} |" in readme, c.name
