@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: compile check typecheck lint format test run bench clean
+.PHONY: compile check typecheck lint format test run bench golden clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -41,6 +41,11 @@ run: $(STAMP) compile
 	$(PY) -m runtime migrate
 	$(PY) -m runtime demo
 	$(PY) -m runtime serve --include-inactive --host 127.0.0.1 --port 8000
+
+# After an intended change to the compiler's output: rewrite the golden files and the
+# expected diagnostics of the test cases, then review their diff.
+golden: $(STAMP)
+	UPDATE_GOLDEN=1 UPDATE_EXPECTED=1 $(PY) -m pytest -q tests/test_golden.py tests/test_diagnostics.py
 
 bench: $(STAMP)
 	$(PY) bench/compile_bench.py
