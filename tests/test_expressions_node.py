@@ -5,13 +5,18 @@ CI runs a bounded number with a fixed seed; set EXPR_EXAMPLES to run more by han
 
 from __future__ import annotations
 
+import math
 import os
+import random
+import struct
+import subprocess
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from compiler.expressions.evaluate import run_line
+from runtime import js
 from tests.jsoracle import node_available, node_eval, same
 
 EXAMPLES = int(os.environ.get("EXPR_EXAMPLES", "300"))
@@ -55,6 +60,7 @@ BINARY = [
     "*",
     "/",
     "%",
+    "**",
     "==",
     "!=",
     "===",
@@ -88,11 +94,14 @@ def _expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda a: f"Boolean({a})", sub),
         st.builds(lambda a: f"JSON.stringify({a})", sub),
         st.builds(
-            lambda f, a, b: f"Math.{f}({a}, {b})", st.sampled_from(["min", "max"]), sub, sub
+            lambda f, a, b: f"Math.{f}({a}, {b})",
+            st.sampled_from(["min", "max", "pow"]),
+            sub,
+            sub,
         ),
         st.builds(
             lambda f, a: f"Math.{f}({a})",
-            st.sampled_from(["floor", "ceil", "round", "abs", "sign", "trunc"]),
+            st.sampled_from(["floor", "ceil", "round", "abs", "sign", "trunc", "sqrt"]),
             sub,
         ),
         st.builds(lambda d, m: f"{d}.{m}()", dates, st.sampled_from(["getTime", "toISOString"])),
@@ -143,3 +152,58 @@ def test_generated_expressions_match_node() -> None:
             diffs.append((case["expr"], want, got))
     assert len(cases) >= min(EXAMPLES, 100)
     assert diffs == [], f"{len(diffs)} of {len(cases)} differ; first: {diffs[:5]}"
+
+
+POW_SCRIPT = """
+const lines = require('fs').readFileSync(0, 'utf8').trim().split('\\n');
+const b = Buffer.alloc(8);
+const out = lines.map((l) => {
+  const [a, c] = l.split(' ');
+  b.write(a, 'hex'); const x = b.readDoubleLE();
+  b.write(c, 'hex'); const y = b.readDoubleLE();
+  b.writeDoubleLE(x ** y);
+  return b.toString('hex');
+});
+console.log(out.join('\\n'));
+"""
+
+
+@pytest.mark.skipif(not node_available(), reason="node is not installed")
+def test_pow_is_bit_exact_with_v8() -> None:
+    """`**` and Math.pow on random doubles (any bit pattern, integers, values near 1,
+    special values): the same bits as V8, signed zeros and NaN included."""
+    rng = random.Random(20261126)
+    specials = [0.0, -0.0, math.inf, -math.inf, math.nan, 1.0, -1.0, 0.5, 2.0, 1e-310, 1e308]
+
+    def value() -> float:
+        r = rng.random()
+        if r < 0.25:
+            x: float = struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+            return x
+        if r < 0.45:
+            return rng.uniform(-1e3, 1e3)
+        if r < 0.55:
+            return float(rng.randint(-64, 64))
+        if r < 0.65:
+            return rng.choice(specials)
+        if r < 0.85:
+            return rng.uniform(0.9, 1.1)
+        return rng.expovariate(1) * rng.choice([1, -1]) * 10 ** rng.randint(-30, 30)
+
+    pairs = [(value(), value()) for _ in range(int(os.environ.get("POW_EXAMPLES", "20000")))]
+    packed = "\n".join(
+        f"{struct.pack('<d', x).hex()} {struct.pack('<d', y).hex()}" for x, y in pairs
+    )
+    out = subprocess.run(
+        ["node", "-e", POW_SCRIPT], input=packed, capture_output=True, text=True, check=True
+    ).stdout.split()
+    diffs = []
+    for (x, y), bits in zip(pairs, out, strict=True):
+        mine = js.pow_(x, y)
+        theirs = struct.unpack("<d", bytes.fromhex(bits))[0]
+        # JavaScript cannot tell NaN payloads apart (V8 may return a signaling NaN's bits).
+        if math.isnan(theirs) and math.isnan(mine):
+            continue
+        if struct.pack("<d", mine).hex() != bits:
+            diffs.append((x, y, bits, mine))
+    assert diffs == [], f"{len(diffs)} of {len(pairs)} differ: {diffs[:5]}"
