@@ -19,7 +19,7 @@ from compiler.expressions.evaluate import run_line
 from runtime import js
 from tests.jsoracle import node_available, node_eval, same
 
-EXAMPLES = int(os.environ.get("EXPR_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("EXPR_EXAMPLES", "1000"))
 
 JSON_DATA = {
     "channelId": "c-123", "sceneId": "intro", "count": 3, "ratio": 0.5, "flag": True, "empty": "",
@@ -54,6 +54,10 @@ dates = st.sampled_from([
     "new Date('2026-01-22T00:00:00Z')", "new Date('2026-03-01T12:30:00+02:00')", "new Date('not a date')",
     "new Date('2026-01-22')", "new Date(0)", "new Date($json.startedAt)",
 ])  # fmt: skip
+STRING_METHODS_1 = ["includes", "startsWith", "endsWith", "indexOf", "slice", "padStart",
+                    "padEnd", "substring", "split", "repeat", "charAt", "at", "concat"]  # fmt: skip
+STRING_METHODS_0 = ["trim", "trimStart", "trimEnd", "toUpperCase", "toLowerCase", "toString",
+                    "at", "charAt", "split", "slice"]  # fmt: skip
 BINARY = [
     "+",
     "-",
@@ -109,18 +113,32 @@ def _expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(
             lambda a, m, b: f"String({a}).{m}({b})",
             sub,
-            st.sampled_from(
-                ["includes", "startsWith", "endsWith", "indexOf", "slice", "padStart"]
-            ),
+            st.sampled_from(STRING_METHODS_1),
+            sub,
+        ),
+        st.builds(
+            lambda a, m, b, c: f"String({a}).{m}({b}, {c})",
+            sub,
+            st.sampled_from(["slice", "substring", "padStart", "padEnd", "split", "indexOf"]),
+            sub,
             sub,
         ),
         st.builds(
             lambda a, m: f"String({a}).{m}()",
             sub,
-            st.sampled_from(["trim", "toUpperCase", "toLowerCase"]),
+            st.sampled_from(STRING_METHODS_0),
         ),
-        st.builds(lambda a, b: f"[{a}, {b}].join({b})", sub, sub),
-        st.builds(lambda a, b: f"[{a}].includes({b})", sub, sub),
+        st.builds(
+            lambda a, b, m, c: f"[{a}, {b}].{m}({c})",
+            sub,
+            sub,
+            st.sampled_from(["join", "includes", "indexOf", "slice", "at", "concat"]),
+            sub,
+        ),
+        st.builds(lambda a, b: f"[{a}, {b}].toString()", sub, sub),
+        st.builds(lambda a, b: f"({a})?.[{b}]", sub, sub),
+        st.builds(lambda a, b: f"[{a}, 'x'][{b}]", sub, sub),
+        st.builds(lambda a: f"({a})?.length", sub),
         st.builds(lambda a, b: f"{{ k: {a}, '2': {b} }}", sub, sub),
         st.builds(lambda a: f"`<${{{a}}}>`", sub),
         st.builds(lambda a: f"({a}).length", sub),
