@@ -541,3 +541,45 @@ async def test_the_printed_demo_commands_work(server: Server, client) -> None:
             headers={**headers, "Content-Type": "application/json"},
         )
         assert r.status_code == 200, (url, r.text)
+
+
+async def test_no_request_gets_a_500(server: Server, client) -> None:
+    """Random bodies, content types, tokens and path values on every route: always a JSON
+    answer below 500 (a 4xx with error and code, or a success)."""
+    import random
+
+    rng = random.Random(20261126)
+    viewer, moderator = server.token("acme", "viewer"), server.token("acme", "moderator")
+    values: list[object] = [None, True, 0, -1, 1e308, "", "x" * 300, "acme-main-stage", [], {},
+                            [1, "a"], {"channelId": {}}, "\u0000", "'; DROP TABLE x; --"]  # fmt: skip
+    routes = ["subscribe", "unsubscribe", "update-counts", "scenes/{c}/transition"]
+    for i in range(150):
+        route = rng.choice(routes).replace(
+            "{c}", rng.choice(["acme-main-stage", "%00", "x" * 200])
+        )
+        kind = rng.randrange(4)
+        if kind == 0:
+            body = bytes(rng.getrandbits(8) for _ in range(rng.randrange(64)))
+        elif kind == 1:
+            body = json.dumps(rng.choice(values)).encode()
+        else:
+            fields = {k: rng.choice(values) for k in rng.sample(["channelId", "sceneId", "x"], 2)}
+            body = json.dumps(fields).encode()
+        headers = {"Content-Type": rng.choice(["application/json", "text/plain", "", "a/b+json"])}
+        token = rng.choice([viewer, moderator, None, "garbage", viewer[:-3]])
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if route.endswith("subscribe") and not route.endswith("unsubscribe"):
+            async with client.stream(
+                "POST", server.api("acme", route), content=body, headers=headers
+            ) as r:
+                assert r.status_code < 500, (i, route, body, headers)
+                if r.status_code != 200:
+                    await r.aread()
+                    assert {"error", "code"} <= set(r.json()), r.text
+            continue
+        r = await client.post(server.api("acme", route), content=body, headers=headers)
+        assert r.status_code < 500, (i, route, body, headers, r.text)
+        assert r.headers["content-type"].startswith("application/json")
+        if r.status_code >= 400:
+            assert {"error", "code"} <= set(r.json()), r.text
