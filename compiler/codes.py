@@ -1,7 +1,7 @@
 """The registry of diagnostic codes: stable kebab-case names with a one-line summary.
 
-Messages are formatted at the call site from the templates kept here, so every wording
-lives in one place and tests can assert on it.
+The wording of messages and hints lives in ``compiler/messages.py``, in one place where a
+reviewer can read and reword it; the long explanations are in ``compiler/explain.py``.
 """
 
 from __future__ import annotations

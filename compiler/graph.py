@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JNumber, JObject, JString
 from compiler.model import Workflow
@@ -55,9 +55,9 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     if not wf.nodes:
         diags.add(
             codes.NO_NODES,
-            f"workflow `{wf.id}` has no nodes",
+            messages.NO_NODES__WORKFLOW_HAS_NO_NODES.format(wf.id),
             wf.span,
-            hint="add at least one node to `nodes`",
+            hint=messages.HINT__ADD_AT_LEAST_ONE,
         )
         return graph
     for src_key, body in wf.connections.entries:
@@ -66,10 +66,14 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             s = did_you_mean(src, ids)
             diags.add(
                 codes.UNKNOWN_CONNECTION_SOURCE,
-                f"connections names `{src}`, which is not a node",
+                messages.UNKNOWN_CONNECTION_SOURCE__CONNECTIONS_NAMES_WHICH_IS.format(src),
                 src_key.span,
                 node_id=src,
-                hint=f"did you mean `{s}`?" if s else "node ids: " + ", ".join(ids),
+                hint=(
+                    messages.HINT__DID_YOU_MEAN_2.format(s)
+                    if s
+                    else messages.HINT__NODE_IDS.format(", ".join(ids))
+                ),
             )
             continue
         node = wf.node(src)
@@ -85,13 +89,13 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 continue
             if bi >= max_branches and branch.items:
                 what = (
-                    "a condition has two outputs: main[0] (true) and main[1] (false)"
+                    messages.HINT__A_CONDITION_HAS_TWO_OUTPUTS
                     if max_branches == 2
-                    else f"{node.type or 'this node'} has one output, main[0]"
+                    else messages.HINT__HAS_ONE_OUTPUT_MAIN.format(node.type or "this node")
                 )
                 diags.add(
                     codes.INVALID_BRANCH,
-                    f"node `{src}` has no output main[{bi}]",
+                    messages.INVALID_BRANCH__NODE_HAS_NO_OUTPUT.format(src, bi),
                     branch.span,
                     node_id=src,
                     hint=what,
@@ -107,11 +111,13 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                     s = did_you_mean(target, ids)
                     diags.add(
                         codes.DANGLING_CONNECTION,
-                        f"node `{src}` connects to `{target}`, which does not exist",
+                        messages.DANGLING_CONNECTION__NODE_CONNECTS_TO_WHICH.format(src, target),
                         target_v.span,
                         node_id=src,
                         hint=(
-                            f"did you mean `{s}`?" if s else "connect to one of: " + ", ".join(ids)
+                            messages.HINT__DID_YOU_MEAN_2.format(s)
+                            if s
+                            else messages.HINT__CONNECT_TO_ONE_OF.format(", ".join(ids))
                         ),
                     )
                     continue
@@ -119,10 +125,10 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 if isinstance(index_v, JNumber) and index_v.value != 0:
                     diags.add(
                         codes.INVALID_BRANCH,
-                        f"node `{target}` has one input; index {index_v.value} does not exist",
+                        messages.INVALID_BRANCH__NODE_HAS_ONE_INPUT.format(target, index_v.value),
                         index_v.span,
                         node_id=src,
-                        hint='use `"index": 0`',
+                        hint=messages.HINT__USE_INDEX_0,
                     )
                 if target in targets:
                     continue
@@ -146,10 +152,10 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                     span = next(sp for s, sp in incoming[t] if s == n)
                     diags.add(
                         codes.CYCLE,
-                        "connections form a cycle: " + " -> ".join(cycle),
+                        messages.CYCLE__CONNECTIONS_FORM_A_CYCLE.format(" -> ".join(cycle)),
                         span,
                         node_id=n,
-                        hint=f"remove the connection from `{n}` to `{t}`; workflows run top to bottom once",
+                        hint=messages.HINT__REMOVE_THE_CONNECTION_FROM.format(n, t),
                     )
                 elif color[t] == 0:
                     visit(t, stack)
@@ -165,9 +171,9 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         if not cyclic:
             diags.add(
                 codes.CYCLE,
-                "every node has an incoming connection, so none can start the workflow",
+                messages.CYCLE__EVERY_NODE_HAS_AN,
                 wf.connections.span,
-                hint="the first node must not be the target of a connection",
+                hint=messages.HINT__THE_FIRST_NODE_MUST,
             )
         return graph
     graph.root = roots[0]
@@ -177,20 +183,20 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             assert node is not None
             diags.add(
                 codes.SEVERAL_ROOTS,
-                f"node `{extra}` has no incoming connection, but `{roots[0]}` already starts the workflow",
+                messages.SEVERAL_ROOTS__NODE_HAS_NO_INCOMING.format(extra, roots[0]),
                 node.id_span,
                 node_id=extra,
-                hint=f"connect `{extra}` from the node that should run before it, or delete it",
+                hint=messages.HINT__CONNECT_FROM_THE_NODE.format(extra),
             )
     for target, sources in incoming.items():
         if len(sources) > 1 and target not in cyclic:
             names = ", ".join(f"`{s}`" for s, _ in sources)
             diags.add(
                 codes.FAN_IN,
-                f"node `{target}` is reached from several nodes ({names})",
+                messages.FAN_IN__NODE_IS_REACHED_FROM.format(target, names),
                 sources[1][1],
                 node_id=sources[1][0],
-                hint="a node runs after exactly one other node; duplicate the node for each path",
+                hint=messages.HINT__A_NODE_RUNS_AFTER,
             )
         elif sources:
             graph.parent[target] = sources[0][0]
@@ -214,9 +220,9 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             assert node is not None
             diags.add(
                 codes.UNREACHABLE_NODE,
-                f"node `{i}` can never run: no path leads to it from `{graph.root}`",
+                messages.UNREACHABLE_NODE__NODE_CAN_NEVER_RUN.format(i, graph.root),
                 node.id_span,
                 node_id=i,
-                hint=f"connect it from a node reachable from `{graph.root}`, or delete it",
+                hint=messages.HINT__CONNECT_IT_FROM_A.format(graph.root),
             )
     return graph

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Position, Span
 
 
@@ -153,7 +153,7 @@ class _Parser:
     def value(self) -> JValue:
         self.skip_ws()
         if self.pos >= len(self.text):
-            self.fail("unexpected end of file, expected a value")
+            self.fail(messages.JSON__UNEXPECTED_END_OF_FILE)
         ch = self.text[self.pos]
         if ch == "{":
             return self.obj()
@@ -170,16 +170,21 @@ class _Parser:
                 span = self.src.span(start, self.pos)
                 return JNull(span) if make is None else JBool(make, span)
         if ch == "'":
-            self.fail("strings must use double quotes", hint="write \"text\", not 'text'")
+            self.fail(
+                messages.JSON__STRINGS_MUST_USE_DOUBLE, hint=messages.HINT__WRITE_TEXT_NOT_TEXT
+            )
         if ch in "}]":
-            self.fail(f"unexpected `{ch}`, expected a value", hint="remove the trailing comma")
-        self.fail(f"unexpected {self.describe()}, expected a value")
+            self.fail(
+                messages.JSON__UNEXPECTED_EXPECTED_A_VALUE.format(ch),
+                hint=messages.HINT__REMOVE_THE_TRAILING_COMMA,
+            )
+        self.fail(messages.JSON__UNEXPECTED_EXPECTED_A_VALUE_2.format(self.describe()))
         raise AssertionError("unreachable")
 
     def enter(self) -> None:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            self.fail(f"values are nested more than {_MAX_DEPTH} levels deep")
+            self.fail(messages.JSON__VALUES_ARE_NESTED_MORE.format(_MAX_DEPTH))
 
     def obj(self) -> JObject:
         start = self.pos
@@ -196,24 +201,28 @@ class _Parser:
             self.skip_ws()
             if not self.text.startswith('"', self.pos):
                 if self.text.startswith("}", self.pos):
-                    self.fail("trailing comma before `}`", hint="remove the comma")
+                    self.fail(
+                        messages.JSON__TRAILING_COMMA_BEFORE.format(),
+                        hint=messages.HINT__REMOVE_THE_COMMA,
+                    )
                 self.fail(
-                    f"unexpected {self.describe()}, expected a key in double quotes",
-                    hint="object keys are strings in double quotes",
+                    messages.JSON__UNEXPECTED_EXPECTED_A_KEY.format(self.describe()),
+                    hint=messages.HINT__OBJECT_KEYS_ARE_STRINGS,
                 )
             key = self.string()
             if key.value in seen:
                 self.diags.add(
                     codes.DUPLICATE_KEY,
-                    f"duplicate key `{key.value}` in object",
+                    messages.DUPLICATE_KEY__DUPLICATE_KEY_IN_OBJECT.format(key.value),
                     key.span,
-                    hint=f"the first `{key.value}` is at line {seen[key.value].span.start.line}; "
-                    "keep one",
+                    hint=messages.HINT__THE_FIRST_IS_AT.format(
+                        key.value, seen[key.value].span.start.line
+                    ),
                 )
             seen[key.value] = key
             self.skip_ws()
             if not self.text.startswith(":", self.pos):
-                self.fail(f"unexpected {self.describe()}, expected `:` after the key")
+                self.fail(messages.JSON__UNEXPECTED_EXPECTED_AFTER_THE.format(self.describe()))
             self.pos += 1
             entries.append((key, self.value()))
             self.skip_ws()
@@ -224,8 +233,8 @@ class _Parser:
                 self.pos += 1
                 break
             self.fail(
-                f"unexpected {self.describe()}, expected `,` or `}}`",
-                hint="separate members with commas",
+                messages.JSON__UNEXPECTED_EXPECTED_OR.format(self.describe()),
+                hint=messages.HINT__SEPARATE_MEMBERS_WITH_COMMAS,
             )
         self.depth -= 1
         return JObject(tuple(entries), self.src.span(start, self.pos))
@@ -247,14 +256,17 @@ class _Parser:
                 self.pos += 1
                 self.skip_ws()
                 if self.text.startswith("]", self.pos):
-                    self.fail("trailing comma before `]`", hint="remove the comma")
+                    self.fail(
+                        messages.JSON__TRAILING_COMMA_BEFORE_2,
+                        hint=messages.HINT__REMOVE_THE_COMMA,
+                    )
                 continue
             if self.text.startswith("]", self.pos):
                 self.pos += 1
                 break
             self.fail(
-                f"unexpected {self.describe()}, expected `,` or `]`",
-                hint="separate items with commas",
+                messages.JSON__UNEXPECTED_EXPECTED_OR_2.format(self.describe()),
+                hint=messages.HINT__SEPARATE_ITEMS_WITH_COMMAS,
             )
         self.depth -= 1
         return JArray(tuple(items), self.src.span(start, self.pos))
@@ -268,7 +280,11 @@ class _Parser:
         n = len(text)
         while True:
             if self.pos >= n:
-                self.fail("unterminated string", start, hint='close the string with `"`')
+                self.fail(
+                    messages.JSON__UNTERMINATED_STRING,
+                    start,
+                    hint=messages.HINT__CLOSE_THE_STRING_WITH,
+                )
             ch = text[self.pos]
             if ch == '"':
                 offsets.append(self.pos)
@@ -278,7 +294,7 @@ class _Parser:
                 esc_start = self.pos
                 self.pos += 1
                 if self.pos >= n:
-                    self.fail("unterminated string", start)
+                    self.fail(messages.JSON__UNTERMINATED_STRING, start)
                 e = text[self.pos]
                 if e in _ESCAPES:
                     chars.append(_ESCAPES[e])
@@ -286,22 +302,22 @@ class _Parser:
                 elif e == "u":
                     hexits = text[self.pos + 1 : self.pos + 5]
                     if len(hexits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in hexits):
-                        self.fail("invalid \\u escape, expected four hex digits", esc_start)
+                        self.fail(messages.JSON__INVALID_U_ESCAPE_EXPECTED, esc_start)
                     chars.append(chr(int(hexits, 16)))
                     self.pos += 5
                 else:
                     self.fail(
-                        f"invalid escape `\\{e}` in string",
+                        messages.JSON__INVALID_ESCAPE_IN_STRING.format(e),
                         esc_start,
-                        hint='valid escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX',
+                        hint=messages.HINT__VALID_ESCAPES_ARE_B,
                     )
                 offsets.append(esc_start)
                 continue
             if ord(ch) < 0x20:
                 self.fail(
-                    "control character in string",
+                    messages.JSON__CONTROL_CHARACTER_IN_STRING,
                     self.pos,
-                    hint="write a newline as \\n and a tab as \\t",
+                    hint=messages.HINT__WRITE_A_NEWLINE_AS,
                 )
             chars.append(ch)
             offsets.append(self.pos)
@@ -335,19 +351,19 @@ class _Parser:
     def number(self) -> JNumber:
         m = _NUMBER.match(self.text, self.pos)
         if not m or m.end() == self.pos:
-            self.fail(f"invalid number starting with {self.describe()}")
+            self.fail(messages.JSON__INVALID_NUMBER_STARTING_WITH.format(self.describe()))
         assert m is not None
         raw = m.group()
         nxt = self.text[m.end() : m.end() + 1]
         if nxt and (nxt.isalnum() or nxt in "._"):
-            self.fail(f"invalid number `{raw}{nxt}`", self.pos)
+            self.fail(messages.JSON__INVALID_NUMBER.format(raw, nxt), self.pos)
         start = self.pos
         self.pos = m.end()
         value: int | float
         if any(c in raw for c in ".eE"):
             value = float(raw)
             if math.isinf(value):
-                self.fail(f"number `{raw}` is out of range", start)
+                self.fail(messages.JSON__NUMBER_IS_OUT_OF.format(raw), start)
         else:
             value = int(raw)
         return JNumber(value, self.src.span(start, self.pos))
@@ -363,8 +379,8 @@ def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:
         parser.skip_ws()
         if parser.pos < len(source.text):
             parser.fail(
-                f"unexpected {parser.describe()} after the end of the JSON value",
-                hint="a file holds exactly one JSON value",
+                messages.JSON__UNEXPECTED_AFTER_THE_END.format(parser.describe()),
+                hint=messages.HINT__A_FILE_HOLDS_EXACTLY,
             )
         return value
     except JsonSyntaxError as err:
@@ -386,9 +402,9 @@ def load_file(
     except OSError as err:
         diags.add(
             codes.UNREADABLE_FILE,
-            f"cannot read file: {err.strerror}",
+            messages.UNREADABLE_FILE__CANNOT_READ_FILE.format(err.strerror),
             Span.whole_file(display_path),
-            hint=f"check that {display_path} exists and is readable",
+            hint=messages.HINT__CHECK_THAT_EXISTS_AND.format(display_path),
         )
         return None
     try:
@@ -397,9 +413,9 @@ def load_file(
         src = SourceFile(display_path, raw.decode("utf-8", errors="replace"))
         diags.add(
             codes.INVALID_JSON,
-            "the file is not valid UTF-8",
+            messages.INVALID_JSON__THE_FILE_IS_NOT,
             src.span(err.start, err.start + 1),
-            hint="save the file as UTF-8",
+            hint=messages.HINT__SAVE_THE_FILE_AS,
         )
         return None
     source = SourceFile(display_path, text)

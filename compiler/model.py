@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
 from compiler.suggest import did_you_mean
@@ -116,10 +116,11 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
             if default_v is not None and default is not None and not _default_fits(ftype, default):
                 diags.add(
                     codes.INVALID_ENTITY,
-                    f"default {default!r} does not fit the {ftype} field "
-                    f"`{name_s.value}.{fname.value}`",
+                    messages.INVALID_ENTITY__DEFAULT_DOES_NOT_FIT.format(
+                        repr(default), ftype, name_s.value, fname.value
+                    ),
                     default_v.span,
-                    hint='use a value of the field\'s type, or "uuid" / "now" to generate one',
+                    hint=messages.HINT__USE_A_VALUE_OF,
                 )
 
         pk_v = body.get("primaryKey")
@@ -127,9 +128,9 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
         if pk not in fields and pk_v is not None:
             diags.add(
                 codes.INVALID_ENTITY,
-                f"primary key `{pk}` is not a field of {name_s.value}",
+                messages.INVALID_ENTITY__PRIMARY_KEY_IS_NOT.format(pk, name_s.value),
                 pk_v.span,
-                hint="name one of the declared fields",
+                hint=messages.HINT__NAME_ONE_OF_THE,
             )
         out[name_s.value] = Entity(
             name=name_s.value,
@@ -160,9 +161,13 @@ def _keys(
                 s = did_you_mean(x.value, fields)
                 diags.add(
                     codes.INVALID_ENTITY,
-                    f"`{x.value}` is not a field of {entity}",
+                    messages.INVALID_ENTITY__IS_NOT_A_FIELD.format(x.value, entity),
                     x.span,
-                    hint=f"did you mean `{s}`?" if s else "list declared fields only",
+                    hint=(
+                        messages.HINT__DID_YOU_MEAN_2.format(s)
+                        if s
+                        else messages.HINT__LIST_DECLARED_FIELDS_ONLY
+                    ),
                 )
         result.append(
             Key(_str(item.get("name")) or "", tuple(_str(x) or "" for x in parts), item.span)
@@ -371,33 +376,35 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
         if not m:
             diags.add(
                 codes.INVALID_TRIGGER,
-                f"cannot read the schedule `{rest}`",
+                messages.INVALID_TRIGGER__CANNOT_READ_THE_SCHEDULE.format(rest),
                 text.span,
-                hint="write SCHEDULED:every_<n>_<seconds|minutes|hours|milliseconds>",
+                hint=messages.HINT__WRITE_SCHEDULED_EVERY_N,
             )
             return None
         return ScheduleTrigger(rest, int(m["n"]) * _UNIT_MS[m["unit"]], text.span)
     m = _TRIGGER.fullmatch(s)
     if not m:
         method = s.split(" ", 1)[0]
-        hint = (
-            "write `METHOD /api/v1/{tenant}/...` with METHOD one of GET, POST, PUT, PATCH, DELETE, "
-            "or `SCHEDULED:every_<n>_seconds`"
-        )
+        hint = messages.HINT__WRITE_METHOD_API_V1.format()
         if (
             method.upper() in ("GET", "POST", "PUT", "PATCH", "DELETE")
             and method != method.upper()
         ):
-            hint = f"write the method in capitals: `{method.upper()}`"
-        diags.add(codes.INVALID_TRIGGER, f"cannot read the trigger `{s}`", text.span, hint=hint)
+            hint = messages.HINT__WRITE_THE_METHOD_IN.format(method.upper())
+        diags.add(
+            codes.INVALID_TRIGGER,
+            messages.INVALID_TRIGGER__CANNOT_READ_THE_TRIGGER.format(s),
+            text.span,
+            hint=hint,
+        )
         return None
     path = m["path"]
     if not path.startswith("/api/v1/{tenant}/") or len(path) <= len("/api/v1/{tenant}/"):
         diags.add(
             codes.INVALID_TRIGGER,
-            f"route `{path}` does not start with `/api/v1/{{tenant}}/`",
+            messages.INVALID_TRIGGER__ROUTE_DOES_NOT_START.format(path),
             text.span,
-            hint="every route is tenant-scoped: `/api/v1/{tenant}/<package>/<name>`",
+            hint=messages.HINT__EVERY_ROUTE_IS_TENANT.format(),
         )
         return None
     segments = path.split("/")[4:]
@@ -406,9 +413,9 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
         if not seg:
             diags.add(
                 codes.INVALID_TRIGGER,
-                f"route `{path}` has an empty segment",
+                messages.INVALID_TRIGGER__ROUTE_HAS_AN_EMPTY.format(path),
                 text.span,
-                hint="remove the doubled or trailing `/`",
+                hint=messages.HINT__REMOVE_THE_DOUBLED_OR,
             )
             return None
         if "{" in seg or "}" in seg:
@@ -416,26 +423,26 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
             if not pm:
                 diags.add(
                     codes.INVALID_TRIGGER,
-                    f"route segment `{seg}` is not a parameter like `{{name}}`",
+                    messages.INVALID_TRIGGER__ROUTE_SEGMENT_IS_NOT.format(seg),
                     text.span,
-                    hint="a parameter is a whole segment: `/{channelId}/`",
+                    hint=messages.HINT__A_PARAMETER_IS_A.format(),
                 )
                 return None
             if pm[1] == "tenant" or pm[1] in params:
                 diags.add(
                     codes.INVALID_TRIGGER,
-                    f"route parameter `{pm[1]}` appears twice",
+                    messages.INVALID_TRIGGER__ROUTE_PARAMETER_APPEARS_TWICE.format(pm[1]),
                     text.span,
-                    hint="give each parameter its own name",
+                    hint=messages.HINT__GIVE_EACH_PARAMETER_ITS,
                 )
                 return None
             params.append(pm[1])
         elif not re.fullmatch(r"[A-Za-z0-9_.~-]+", seg):
             diags.add(
                 codes.INVALID_TRIGGER,
-                f"route segment `{seg}` has characters a URL path cannot hold",
+                messages.INVALID_TRIGGER__ROUTE_SEGMENT_HAS_CHARACTERS.format(seg),
                 text.span,
-                hint="use letters, digits, `-`, `_` and `.`",
+                hint=messages.HINT__USE_LETTERS_DIGITS_AND,
             )
             return None
     return HttpTrigger(m["method"], path, tuple(params), text.span)
@@ -451,10 +458,10 @@ class _NodeBuilder:
         if v is None:
             self.diags.add(
                 codes.MISSING_PARAMETER,
-                f"node `{node}` needs the parameter `{key}` ({what})",
+                messages.MISSING_PARAMETER__NODE_NEEDS_THE_PARAMETER.format(node, key, what),
                 Span(params.span.path, params.span.start, params.span.start),
                 node_id=node,
-                hint=f'add `"{key}": ...` to its parameters',
+                hint=messages.HINT__ADD_TO_ITS_PARAMETERS.format(key),
             )
         return v
 
@@ -467,10 +474,10 @@ class _NodeBuilder:
         if not isinstance(v, JString):
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"parameter `{key}` of node `{node}` must be a string",
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST.format(key, node),
                 v.span,
                 node_id=node,
-                hint=f"write {what} as a string",
+                hint=messages.HINT__WRITE_AS_A_STRING.format(what),
             )
             return None
         return v.value, v.span
@@ -485,10 +492,14 @@ class _NodeBuilder:
             s = did_you_mean(got[0], options)
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"`{got[0]}` is not a valid `{key}` for node `{node}`",
+                messages.INVALID_PARAMETER__IS_NOT_A_VALID.format(got[0], key, node),
                 got[1],
                 node_id=node,
-                hint=f"did you mean `{s}`?" if s else f"use one of: {', '.join(options)}",
+                hint=(
+                    messages.HINT__DID_YOU_MEAN_2.format(s)
+                    if s
+                    else messages.HINT__USE_ONE_OF_2.format(", ".join(options))
+                ),
             )
             return None
         return got
@@ -500,10 +511,10 @@ class _NodeBuilder:
         if not isinstance(v, JObject):
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"parameter `{key}` of node `{node}` must be an object",
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE.format(key, node),
                 v.span,
                 node_id=node,
-                hint=f'write {key} as {{"field": value}}',
+                hint=messages.HINT__WRITE_AS_FIELD_VALUE.format(key),
             )
             return [], v.span
         return [Entry(k.value, k.span, val) for k, val in v.entries], v.span
@@ -515,10 +526,10 @@ class _NodeBuilder:
         if not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value < 0:
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"parameter `{key}` of node `{node}` must be a whole number " "0 or more",
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE_A.format(key, node),
                 v.span,
                 node_id=node,
-                hint=f'write e.g. `"{key}": 100`',
+                hint=messages.HINT__WRITE_E_G_100.format(key),
             )
             return None
         return v.value
@@ -529,10 +540,14 @@ class _NodeBuilder:
                 s = did_you_mean(k.value, allowed)
                 self.diags.add(
                     codes.INVALID_PARAMETER,
-                    f"{what} of node `{node}` has no key `{k.value}`",
+                    messages.INVALID_PARAMETER__OF_NODE_HAS_NO.format(what, node, k.value),
                     k.span,
                     node_id=node,
-                    hint=f"did you mean `{s}`?" if s else f"it takes: {', '.join(allowed)}",
+                    hint=(
+                        messages.HINT__DID_YOU_MEAN_2.format(s)
+                        if s
+                        else messages.HINT__IT_TAKES.format(", ".join(allowed))
+                    ),
                 )
 
     def db_op(
@@ -557,34 +572,34 @@ class _NodeBuilder:
         if kind in ("create", "update") and not data:
             self.diags.add(
                 codes.MISSING_PARAMETER,
-                f"node `{node}` runs {op[0]} but has no `data`",
+                messages.MISSING_PARAMETER__NODE_RUNS_BUT_HAS.format(node, op[0]),
                 op[1],
                 node_id=node,
-                hint='add `"data": {"field": value, ...}`',
+                hint=messages.HINT__ADD_DATA_FIELD_VALUE.format(),
             )
         if kind in ("read", "update", "delete", "count") and fspan is None:
             self.diags.add(
                 codes.TENANT_FILTER_MISSING,
-                f"node `{node}` runs {op[0]} without a filter; it must filter on tenantId",
+                messages.TENANT_FILTER_MISSING__NODE_RUNS_WITHOUT_A.format(node, op[0]),
                 op[1],
                 node_id=node,
-                hint='add `"filter": {"tenantId": "{{ $context.tenantId }}"}`',
+                hint=messages.HINT__ADD_FILTER_TENANTID_CONTEXT.format(),
             )
         if kind == "create" and fspan is not None:
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"node `{node}` creates a row; `filter` has no meaning here",
+                messages.INVALID_PARAMETER__NODE_CREATES_A_ROW.format(node),
                 fspan,
                 node_id=node,
-                hint="remove `filter`; the row is written from `data`",
+                hint=messages.HINT__REMOVE_FILTER_THE_ROW,
             )
         if kind in ("read", "delete", "count") and dspan is not None:
             self.diags.add(
                 codes.INVALID_PARAMETER,
-                f"node `{node}` runs {op[0]}; `data` has no meaning here",
+                messages.INVALID_PARAMETER__NODE_RUNS_DATA_HAS.format(node, op[0]),
                 dspan,
                 node_id=node,
-                hint="remove `data`",
+                hint=messages.HINT__REMOVE_DATA,
             )
         return DbOp(kind, ent[0], ent[1], filt, fspan, data, dspan, limit, skip, span)
 
@@ -601,20 +616,28 @@ class _NodeBuilder:
             s = did_you_mean(ntype.value, NODE_TYPES)
             self.diags.add(
                 codes.UNKNOWN_NODE_TYPE,
-                f"node `{node}` has the unknown type `{ntype.value}`",
+                messages.UNKNOWN_NODE_TYPE__NODE_HAS_THE_UNKNOWN.format(node, ntype.value),
                 ntype.span,
                 node_id=node,
-                hint=f"did you mean `{s}`?" if s else "supported types: " + ", ".join(NODE_TYPES),
+                hint=(
+                    messages.HINT__DID_YOU_MEAN_2.format(s)
+                    if s
+                    else messages.HINT__SUPPORTED_TYPES.format(", ".join(NODE_TYPES))
+                ),
             )
             return None
         if version not in NODE_TYPES[ntype.value]:
             tv = obj.get("typeVersion")
             self.diags.add(
                 codes.UNSUPPORTED_TYPE_VERSION,
-                f"node `{node}`: {ntype.value} has no typeVersion {version}",
+                messages.UNSUPPORTED_TYPE_VERSION__NODE_HAS_NO_TYPEVERSION.format(
+                    node, ntype.value, version
+                ),
                 tv.span if tv else obj.span,
                 node_id=node,
-                hint="supported: " + ", ".join(str(v) for v in NODE_TYPES[ntype.value]),
+                hint=messages.HINT__SUPPORTED.format(
+                    ", ".join(str(v) for v in NODE_TYPES[ntype.value])
+                ),
             )
             return None
         spec = self.spec(ntype.value, params, node, obj.span)
@@ -638,10 +661,16 @@ class _NodeBuilder:
                 s = did_you_mean(validator[0], VALIDATORS)
                 self.diags.add(
                     codes.UNKNOWN_VALIDATOR,
-                    f"unknown validator `{validator[0]}` in node `{node}`",
+                    messages.UNKNOWN_VALIDATOR__UNKNOWN_VALIDATOR_IN_NODE.format(
+                        validator[0], node
+                    ),
                     validator[1],
                     node_id=node,
-                    hint=f"did you mean `{s}`?" if s else "validators: " + ", ".join(VALIDATORS),
+                    hint=(
+                        messages.HINT__DID_YOU_MEAN_2.format(s)
+                        if s
+                        else messages.HINT__VALIDATORS.format(", ".join(VALIDATORS))
+                    ),
                 )
                 return None
             msg = self.string(p, "errorMessage", node, "the error message", required=False)
@@ -668,10 +697,10 @@ class _NodeBuilder:
                 ):
                     self.diags.add(
                         codes.INVALID_PARAMETER,
-                        f"`status` of node `{node}` must be an HTTP status " "code",
+                        messages.INVALID_PARAMETER__STATUS_OF_NODE_MUST.format(node),
                         status_v.span,
                         node_id=node,
-                        hint='write e.g. `"status": 200`',
+                        hint=messages.HINT__WRITE_E_G_STATUS,
                     )
                 else:
                     status = status_v.value
@@ -700,10 +729,10 @@ class _NodeBuilder:
             if not isinstance(tasks_v, JArray) or not tasks_v.items:
                 self.diags.add(
                     codes.INVALID_PARAMETER,
-                    f"`tasks` of node `{node}` must be a non-empty list",
+                    messages.INVALID_PARAMETER__TASKS_OF_NODE_MUST.format(node),
                     tasks_v.span,
                     node_id=node,
-                    hint="list the tasks as objects with id, op, entity",
+                    hint=messages.HINT__LIST_THE_TASKS_AS,
                 )
                 return None
             tasks: list[Task] = []
@@ -712,10 +741,10 @@ class _NodeBuilder:
                 if not isinstance(t, JObject):
                     self.diags.add(
                         codes.INVALID_PARAMETER,
-                        f"each task of node `{node}` must be an object",
+                        messages.INVALID_PARAMETER__EACH_TASK_OF_NODE.format(node),
                         t.span,
                         node_id=node,
-                        hint='write {"id": ..., "op": ..., "entity": ...}',
+                        hint=messages.HINT__WRITE_ID_OP_ENTITY.format(),
                     )
                     continue
                 tid = self.string(t, "id", node, "the task id")
@@ -727,10 +756,10 @@ class _NodeBuilder:
                 if tid[0] in seen:
                     self.diags.add(
                         codes.INVALID_PARAMETER,
-                        f"node `{node}` has two tasks named `{tid[0]}`",
+                        messages.INVALID_PARAMETER__NODE_HAS_TWO_TASKS.format(node, tid[0]),
                         tid[1],
                         node_id=node,
-                        hint="give each task its own id",
+                        hint=messages.HINT__GIVE_EACH_TASK_ITS,
                     )
                 seen.add(tid[0])
                 tasks.append(Task(tid[0], tid[1], op))
@@ -754,10 +783,10 @@ def build_workflow(
         if nid.value in seen:
             diags.add(
                 codes.DUPLICATE_NODE_ID,
-                f"two nodes have the id `{nid.value}`",
+                messages.DUPLICATE_NODE_ID__TWO_NODES_HAVE_THE.format(nid.value),
                 nid.span,
                 node_id=nid.value,
-                hint=f"the first is at line {seen[nid.value].span.start.line}; rename one",
+                hint=messages.HINT__THE_FIRST_IS_AT_LINE.format(seen[nid.value].span.start.line),
             )
             continue
         if node is not None:
@@ -810,20 +839,20 @@ def build_workflow(
                 s = did_you_mean(k.value, STATIC_DATA_KEYS)
                 diags.add(
                     codes.UNKNOWN_STATIC_DATA,
-                    f"staticData key `{k.value}` has no effect",
+                    messages.UNKNOWN_STATIC_DATA__STATICDATA_KEY_HAS_NO.format(k.value),
                     k.span,
                     hint=(
-                        f"did you mean `{s}`?"
+                        messages.HINT__DID_YOU_MEAN_2.format(s)
                         if s
-                        else "known keys: " + ", ".join(STATIC_DATA_KEYS)
+                        else messages.HINT__KNOWN_KEYS.format(", ".join(STATIC_DATA_KEYS))
                     ),
                 )
             elif not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value <= 0:
                 diags.add(
                     codes.INVALID_PARAMETER,
-                    f"staticData `{k.value}` must be a positive whole number",
+                    messages.INVALID_PARAMETER__STATICDATA_MUST_BE_A.format(k.value),
                     v.span,
-                    hint=f"{k.value}: {STATIC_DATA_KEYS[k.value]}",
+                    hint=messages.HINT__TEXT.format(k.value, STATIC_DATA_KEYS[k.value]),
                 )
     conns = root.get("connections")
     assert isinstance(conns, JObject)

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import codegen, codes, schema
+from compiler import codegen, codes, messages, schema
 from compiler.diagnostics import Diagnostics, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.load import JObject, load_file
@@ -65,9 +65,9 @@ def compile_project(sources: list[Path]) -> Result:
         if not package.isidentifier():
             diags.add(
                 codes.INVALID_NAME,
-                f"package folder `{package}` is not a valid Python name",
+                messages.INVALID_NAME__PACKAGE_FOLDER_IS_NOT.format(package),
                 Span.whole_file(_display(files[0].parent)),
-                hint="name workflow folders with letters, digits and underscores",
+                hint=messages.HINT__NAME_WORKFLOW_FOLDERS_WITH,
             )
             continue
         entities = _load_entities(files[0].parent / "entities.json", package, res)
@@ -78,9 +78,11 @@ def compile_project(sources: list[Path]) -> Result:
             if wf.id in ids:
                 diags.add(
                     codes.DUPLICATE_WORKFLOW_ID,
-                    f"workflow id `{wf.id}` is also used by {ids[wf.id].path}",
+                    messages.DUPLICATE_WORKFLOW_ID__WORKFLOW_ID_IS_ALSO.format(
+                        wf.id, ids[wf.id].path
+                    ),
                     wf.span,
-                    hint="give each workflow its own id",
+                    hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS,
                 )
             ids[wf.id] = wf
             for t in wf.triggers:
@@ -89,10 +91,11 @@ def compile_project(sources: list[Path]) -> Result:
                     if key in routes:
                         diags.add(
                             codes.DUPLICATE_ROUTE,
-                            f"route `{t.method} {t.path}` is also claimed by "
-                            f"{routes[key].path}",
+                            messages.DUPLICATE_ROUTE__ROUTE_IS_ALSO_CLAIMED.format(
+                                t.method, t.path, routes[key].path
+                            ),
                             t.span,
-                            hint="give each workflow its own route",
+                            hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
                         )
                     routes[key] = wf
             modules.append((package, wf.module))
@@ -112,9 +115,9 @@ def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] |
     if not path.exists():
         res.diagnostics.add(
             codes.MISSING_ENTITIES,
-            f"package `{package}` has no entities.json",
+            messages.MISSING_ENTITIES__PACKAGE_HAS_NO_ENTITIES.format(package),
             Span.whole_file(_display(path)),
-            hint=f"declare the package's entities in {_display(path)}",
+            hint=messages.HINT__DECLARE_THE_PACKAGE_S.format(_display(path)),
         )
         return None
     loaded = load_file(str(path), _display(path), res.diagnostics)
@@ -148,9 +151,9 @@ def _compile_one(
     if not module.isidentifier() or module in ("entities", "registry"):
         diags.add(
             codes.INVALID_NAME,
-            f"`{path.name}` cannot name a Python module",
+            messages.INVALID_NAME__CANNOT_NAME_A_PYTHON.format(path.name),
             Span.whole_file(_display(path)),
-            hint="name workflow files with letters, digits and underscores (not entities/registry)",
+            hint=messages.HINT__NAME_WORKFLOW_FILES_WITH,
         )
         return None
     before = len(diags.errors())

@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from compiler import codes, sql
+from compiler import codes, messages, sql
 from compiler.diagnostics import Diagnostics
 from compiler.expressions import ast as jsast
 from compiler.expressions.parser import ExpressionError, Parser, error_code
@@ -500,46 +500,48 @@ class Planner:
             if entry is None:
                 self.diags.add(
                     codes.TENANT_DATA_MISSING,
-                    f"{where} creates a row without writing tenantId",
+                    messages.TENANT_DATA_MISSING__CREATES_A_ROW_WITHOUT.format(where),
                     op.data_span or op.span,
                     node_id=node.id,
-                    hint=f"add {fix} to `data`",
+                    hint=messages.HINT__ADD_TO_DATA.format(fix),
                 )
             elif not self.is_context_tenant(entry.value):
                 self.diags.add(
                     codes.TENANT_DATA_NOT_CONTEXT,
-                    f"{where} writes tenantId from something other than $context.tenantId",
+                    messages.TENANT_DATA_NOT_CONTEXT__WRITES_TENANTID_FROM_SOMETHING.format(where),
                     entry.value.span,
                     node_id=node.id,
-                    hint=f"write {fix}",
+                    hint=messages.HINT__WRITE.format(fix),
                 )
             return
         entry = next((e for e in op.filter if e.key == "tenantId"), None)
         if entry is None:
             self.diags.add(
                 codes.TENANT_FILTER_MISSING,
-                f"{where} ({op.operation} of {op.entity}) does not filter on tenantId",
+                messages.TENANT_FILTER_MISSING__OF_DOES_NOT_FILTER.format(
+                    where, op.operation, op.entity
+                ),
                 op.filter_span or op.span,
                 node_id=node.id,
-                hint=f"add {fix} to `filter`; without it the operation reaches every tenant's rows",
+                hint=messages.HINT__ADD_TO_FILTER_WITHOUT.format(fix),
             )
         elif not self.is_context_tenant(entry.value):
             self.diags.add(
                 codes.TENANT_FILTER_NOT_CONTEXT,
-                f"{where} filters tenantId on something other than exactly $context.tenantId",
+                messages.TENANT_FILTER_NOT_CONTEXT__FILTERS_TENANTID_ON_SOMETHING.format(where),
                 entry.value.span,
                 node_id=node.id,
-                hint=f"write {fix}; the tenant comes from the authenticated request, never from input",
+                hint=messages.HINT__WRITE_THE_TENANT_COMES.format(fix),
             )
         if op.operation == "update":
             d = next((e for e in op.data if e.key == "tenantId"), None)
             if d is not None and not self.is_context_tenant(d.value):
                 self.diags.add(
                     codes.TENANT_DATA_NOT_CONTEXT,
-                    f"{where} would move rows to another tenant",
+                    messages.TENANT_DATA_NOT_CONTEXT__WOULD_MOVE_ROWS_TO.format(where),
                     d.value.span,
                     node_id=node.id,
-                    hint="remove tenantId from `data`",
+                    hint=messages.HINT__REMOVE_TENANTID_FROM_DATA,
                 )
 
     def entity(self, op: DbOp, node: Node) -> Entity | None:
@@ -548,13 +550,13 @@ class Planner:
             s = did_you_mean(op.entity, self.entities)
             self.diags.add(
                 codes.UNKNOWN_ENTITY,
-                f"entity `{op.entity}` is not declared in entities.json",
+                messages.UNKNOWN_ENTITY__ENTITY_IS_NOT_DECLARED.format(op.entity),
                 op.entity_span,
                 node_id=node.id,
                 hint=(
-                    f"did you mean `{s}`?"
+                    messages.HINT__DID_YOU_MEAN_2.format(s)
                     if s
-                    else "declared: " + ", ".join(sorted(self.entities))
+                    else messages.HINT__DECLARED.format(", ".join(sorted(self.entities)))
                 ),
             )
             return None
@@ -564,10 +566,14 @@ class Planner:
                 s = did_you_mean(e.key, ent.fields)
                 self.diags.add(
                     codes.UNKNOWN_FIELD,
-                    f"{ent.name} has no field `{e.key}`",
+                    messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(ent.name, e.key),
                     e.key_span,
                     node_id=node.id,
-                    hint=f"did you mean `{s}`?" if s else "fields: " + ", ".join(ent.fields),
+                    hint=(
+                        messages.HINT__DID_YOU_MEAN_2.format(s)
+                        if s
+                        else messages.HINT__FIELDS.format(", ".join(ent.fields))
+                    ),
                 )
                 ok = False
         return ent if ok else None
@@ -583,9 +589,9 @@ class Planner:
         if wf.tenant_id is not None and not self.is_context_tenant(wf.tenant_id):
             self.diags.add(
                 codes.WORKFLOW_TENANT,
-                "the workflow's tenantId is not {{ $context.tenantId }}",
+                messages.WORKFLOW_TENANT__THE_WORKFLOW_S_TENANTID.format(),
                 wf.tenant_id.span,
-                hint='write "tenantId": "{{ $context.tenantId }}"',
+                hint=messages.HINT__WRITE_TENANTID_CONTEXT_TENANTID.format(),
             )
         body: list[Stmt] = []
         if wf.permissions_required:
@@ -608,12 +614,12 @@ class Planner:
             if name not in self.json_fields:
                 self.diags.add(
                     codes.UNUSED_INPUT,
-                    f"meta.inputs names `{name}`, which no node reads",
+                    messages.UNUSED_INPUT__META_INPUTS_NAMES_WHICH.format(name),
                     span,
                     hint=(
-                        f"remove it, or read it as `$json.{name}`"
+                        messages.HINT__REMOVE_IT_OR_READ.format(name)
                         if name.isidentifier()
-                        else "meta.inputs lists input fields; this entry is not one"
+                        else messages.HINT__META_INPUTS_LISTS_INPUT
                     ),
                 )
         body = reuse_rows(fuse_lookups(body), {})
@@ -772,11 +778,15 @@ class Planner:
             if not _fits(t.type, want, col.nullable):
                 self.diags.add(
                     codes.EXPRESSION_TYPE,
-                    f"{ent.name}.{e.key} is a {col.type} field, but this value is {t.type}",
+                    messages.EXPRESSION_TYPE__IS_A_FIELD_BUT.format(
+                        ent.name, e.key, col.type, t.type
+                    ),
                     e.value.span,
                     node_id=node.id,
-                    hint=f"give a {col.type} value"
-                    + (" (write the literal without quotes)" if want in (BOOL, NUM) else ""),
+                    hint=messages.HINT__GIVE_A_VALUE.format(
+                        col.type,
+                        " (write the literal without quotes)" if want in (BOOL, NUM) else "",
+                    ),
                 )
                 ok = False
                 continue
@@ -887,10 +897,12 @@ class Planner:
             elif not f.nullable and not f.has_default:
                 self.diags.add(
                     codes.MISSING_PARAMETER,
-                    f"node `{node.id}` creates {ent.name} without `{f.name}`, which has no default",
+                    messages.MISSING_PARAMETER__NODE_CREATES_WITHOUT_WHICH.format(
+                        node.id, ent.name, f.name
+                    ),
                     op.data_span or op.span,
                     node_id=node.id,
-                    hint=f"add `{f.name}` to `data`",
+                    hint=messages.HINT__ADD_TO_DATA_2.format(f.name),
                 )
                 return None
         order = [f.column for f in ent.fields.values()]

@@ -9,7 +9,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JObject, JValue, to_python
 from compiler.suggest import did_you_mean
@@ -89,8 +89,17 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
             if key not in allowed and allowed:
                 span = node.key_span(key) or node.span
                 s = did_you_mean(key, allowed)
-                hint = f"did you mean `{s}`?" if s else f"allowed keys: {', '.join(allowed)}"
-                diags.add(codes.UNKNOWN_KEY, f"unknown key `{key}` in {where}", span, hint=hint)
+                hint = (
+                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
+                    if s
+                    else messages.HINT__ALLOWED_KEYS.format(", ".join(allowed))
+                )
+                diags.add(
+                    codes.UNKNOWN_KEY,
+                    messages.UNKNOWN_KEY__UNKNOWN_KEY_IN.format(key, where),
+                    span,
+                    hint=hint,
+                )
         return
     if err.validator == "required" and isinstance(err.validator_value, list):
         present = set(node.key_names()) if isinstance(node, JObject) else set()
@@ -98,14 +107,14 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
             if key not in present:
                 near = [k for k in present if did_you_mean(k, [key])]
                 hint = (
-                    f"`{near[0]}` looks like a misspelling of `{key}`"
+                    messages.HINT__LOOKS_LIKE_A_MISSPELLING.format(near[0], key)
                     if near
-                    else f'add `"{key}": ...`'
+                    else messages.HINT__ADD_KEY.format(key)
                 )
                 span = Span(node.span.path, node.span.start, node.span.start)
                 diags.add(
                     codes.MISSING_KEY,
-                    f"{where} is missing the required key `{key}`",
+                    messages.MISSING_KEY__IS_MISSING_THE_REQUIRED.format(where, key),
                     span,
                     hint=hint,
                 )
@@ -121,9 +130,9 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
         got = _JSON_TYPES.get(_json_type(err.instance), "a value")
         diags.add(
             codes.WRONG_TYPE,
-            f"{where} must be {want}, not {got}",
+            messages.WRONG_TYPE__MUST_BE_NOT.format(where, want, got),
             node.span,
-            hint=f"write {want} here",
+            hint=messages.HINT__WRITE_HERE.format(want),
         )
         return
     if err.validator == "enum" and isinstance(err.validator_value, list):
@@ -131,22 +140,26 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
         s = did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
         diags.add(
             codes.SCHEMA_VIOLATION,
-            f"{where} must be one of {options}",
+            messages.SCHEMA_VIOLATION__MUST_BE_ONE_OF.format(where, options),
             node.span,
-            hint=f"did you mean {json.dumps(s)}?" if s else f"use one of {options}",
+            hint=(
+                messages.HINT__DID_YOU_MEAN.format(json.dumps(s))
+                if s
+                else messages.HINT__USE_ONE_OF.format(options)
+            ),
         )
         return
     if err.validator == "pattern":
         diags.add(
             codes.SCHEMA_VIOLATION,
-            f"{where} {json.dumps(err.instance)} has an invalid form",
+            messages.SCHEMA_VIOLATION__HAS_AN_INVALID_FORM.format(where, json.dumps(err.instance)),
             node.span,
-            hint=f"it must match {err.validator_value}",
+            hint=messages.HINT__IT_MUST_MATCH.format(err.validator_value),
         )
         return
     diags.add(
         codes.SCHEMA_VIOLATION,
-        f"{where}: {err.message}",
+        messages.SCHEMA_VIOLATION__TEXT.format(where, err.message),
         node.span,
-        hint="see compiler/schemas/ for the file format",
+        hint=messages.HINT__SEE_COMPILER_SCHEMAS_FOR,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.diagnostics import Diagnostics
 from compiler.model import HttpTrigger, ScheduleTrigger, Workflow
 from compiler.plan import Plan
@@ -40,9 +40,9 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
     if not wf.active:
         diags.add(
             codes.INACTIVE_WORKFLOW,
-            f'workflow `{wf.id}` is inactive ("active": false)',
+            messages.INACTIVE_WORKFLOW__WORKFLOW_IS_INACTIVE_ACTIVE.format(wf.id),
             wf.active_span or wf.span,
-            hint="it is compiled and checked but served only with `--include-inactive`",
+            hint=messages.HINT__IT_IS_COMPILED_AND,
         )
     scheduled = [t for t in wf.triggers if isinstance(t, ScheduleTrigger)]
     periods: list[tuple[str, int]] = []
@@ -67,9 +67,11 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
         )
         diags.add(
             codes.SCHEDULE_DISAGREEMENT,
-            "the schedule is given three ways that disagree: " + "; ".join(d for d, _ in periods),
+            messages.SCHEDULE_DISAGREEMENT__THE_SCHEDULE_IS_GIVEN.format(
+                "; ".join(d for d, _ in periods)
+            ),
             span,
-            hint=f"the runtime runs it {_human(chosen)} (updateInterval); make the others agree",
+            hint=messages.HINT__THE_RUNTIME_RUNS_IT.format(_human(chosen)),
         )
     if (
         plan is not None
@@ -79,8 +81,7 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
         http = next(t for t in wf.triggers if isinstance(t, HttpTrigger))
         diags.add(
             codes.UNAUTHENTICATED_ROUTE,
-            f"`{http.method} {http.path}` never checks the user: anyone who "
-            "knows the tenant can call it",
+            messages.UNAUTHENTICATED_ROUTE__NEVER_CHECKS_THE_USER.format(http.method, http.path),
             http.span,
-            hint="add a validate node on `{{ $context.user.id }}` if only signed-in users may call it",
+            hint=messages.HINT__ADD_A_VALIDATE_NODE.format(),
         )

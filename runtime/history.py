@@ -50,9 +50,10 @@ def insert_sql(dialect: str) -> str:
         if dialect == "postgresql"
         else ("?" for _ in HISTORY_COLUMNS)
     )
+    # A batch sent again after an interrupted flush must not fail on rows already written.
     return (
         f"INSERT INTO {HISTORY_TABLE} ({', '.join(HISTORY_COLUMNS)}) "
-        f"VALUES ({', '.join(marks)})"
+        f"VALUES ({', '.join(marks)}) ON CONFLICT (id) DO NOTHING"
     )
 
 
@@ -63,6 +64,7 @@ class History:
         self._pending: list[Record] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.dropped = 0
         self.written = 0
 
@@ -78,18 +80,31 @@ class History:
         self._task = asyncio.create_task(self._run(), name="execution-history")
 
     async def stop(self) -> None:
+        """Let a flush in progress finish (cancelling it could lose or repeat a batch), then
+        write what is left; a database that is down at shutdown costs those records only."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
             self._task = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception as exc:
+            if not is_database_failure(exc):
+                raise
+            log.warning(
+                "%d execution history records were not written at shutdown: %s",
+                len(self._pending),
+                exc,
+            )
 
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY_S)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.flush()
             except Exception as exc:

@@ -116,3 +116,42 @@ def test_readme_lists_every_code() -> None:
     readme = (ROOT / "README.md").read_text()
     for c in codes.all_codes():
         assert f"| `{c.name}` | {c.severity.value} | {c.summary} |" in readme, c.name
+
+
+def test_wording_lives_in_messages_py() -> None:
+    """Diagnostic messages and hints are templates in compiler/messages.py: no check writes
+    its wording inline, and no template is left unused."""
+    import ast
+
+    from compiler import messages
+
+    reporting = {"add", "_err", "fail", "unsupported"}
+    sources = {
+        p: p.read_text() for p in (ROOT / "compiler").rglob("*.py") if p.name != "messages.py"
+    }
+    inline = []
+    for path, src in sources.items():
+        for node in ast.walk(ast.parse(src)):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", None))
+            if name not in reporting:
+                continue
+            first = node.args[0] if node.args else None
+            if name in ("add", "_err") and not (
+                isinstance(first, ast.Attribute) and getattr(first.value, "id", "") == "codes"
+            ):
+                continue  # a set's add, not a diagnostic
+            texts = [*node.args[:4], *(k.value for k in node.keywords if k.arg == "hint")]
+            for arg in texts:
+                if isinstance(arg, ast.JoinedStr) or (
+                    isinstance(arg, ast.Constant)
+                    and isinstance(arg.value, str)
+                    and " " in arg.value
+                ):
+                    inline.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert inline == [], inline
+    everything = "\n".join(sources.values())
+    names = [n for n in vars(messages) if n.isupper()]
+    unused = [n for n in names if f"messages.{n}" not in everything]
+    assert unused == [], unused

@@ -448,7 +448,7 @@ async def test_a_failing_database_gives_503_and_writes_nothing(
                 assert source.response.status_code == 200
     finally:
         srv.stop()
-    assert "Traceback" not in srv.log()
+    assert "Traceback" not in srv.log(), srv.log()
 
 
 # ----------------------------------------------------------------------------- operations

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NoReturn
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.expressions import ast as js
 
 
@@ -215,42 +215,40 @@ class Parser:
     def unexpected(self, tok: Token | None = None) -> NoReturn:
         tok = tok or self.tok
         if tok.kind == "eof":
-            self.fail("unexpected end of expression", tok.start)
+            self.fail(messages.EXPR_SYNTAX__UNEXPECTED_END_OF_EXPRESSION, tok.start)
         if tok.kind == "punct" and tok.text in _ASSIGNMENT_OPS:
             self.unsupported(
-                f"assignment `{tok.text}` is not supported",
+                messages.EXPR_UNSUPPORTED__ASSIGNMENT_IS_NOT_SUPPORTED.format(tok.text),
                 tok.start,
                 tok.end,
-                (
-                    "expressions only compute values; did you mean `===`?"
-                    if tok.text == "="
-                    else None
-                ),
+                (messages.HINT__EXPRESSIONS_ONLY_COMPUTE_VALUES if tok.text == "=" else None),
             )
         if tok.kind == "punct" and tok.text == "=>":
             self.unsupported(
-                "arrow functions are not supported",
+                messages.EXPR_UNSUPPORTED__ARROW_FUNCTIONS_ARE_NOT,
                 tok.start,
                 tok.end,
-                "compute the value directly; loops over items are written as nodes",
+                messages.HINT__COMPUTE_THE_VALUE_DIRECTLY,
             )
         if tok.kind == "punct" and tok.text in ("&", "|", "^", "~", "<<", ">>", ">>>"):
             self.unsupported(
-                f"bitwise operator `{tok.text}` is not supported",
+                messages.EXPR_UNSUPPORTED__BITWISE_OPERATOR_IS_NOT.format(tok.text),
                 tok.start,
                 tok.end,
-                "use && and || for logic, Math.* for arithmetic" if tok.text in "&|" else None,
+                (messages.HINT__USE_AND_FOR_LOGIC if tok.text in "&|" else None),
             )
         if tok.kind == "punct" and tok.text == ",":
             self.unsupported(
-                "the comma operator is not supported",
+                messages.EXPR_UNSUPPORTED__THE_COMMA_OPERATOR_IS,
                 tok.start,
                 tok.end,
-                "an expression computes one value; use an array `[a, b]` for several",
+                messages.HINT__AN_EXPRESSION_COMPUTES_ONE,
             )
         if tok.kind == "punct" and tok.text == "...":
-            self.unsupported("spread `...` is not supported", tok.start, tok.end)
-        self.fail(f"unexpected `{tok.text}`", tok.start, tok.end)
+            self.unsupported(
+                messages.EXPR_UNSUPPORTED__SPREAD_IS_NOT_SUPPORTED, tok.start, tok.end
+            )
+        self.fail(messages.EXPR_SYNTAX__UNEXPECTED.format(tok.text), tok.start, tok.end)
 
     # ------------------------------------------------------------------ lexer
 
@@ -266,7 +264,7 @@ class Parser:
             elif text.startswith("/*", self.pos):
                 close = text.find("*/", self.pos + 2)
                 if close < 0:
-                    self.fail("unterminated comment", self.pos)
+                    self.fail(messages.EXPR_SYNTAX__UNTERMINATED_COMMENT, self.pos)
                 self.pos = close + 2
             else:
                 break
@@ -289,14 +287,14 @@ class Parser:
             self.pos = m.end()
             return Token("ident", m.group(), start, m.end())
         if c == "\\":
-            self.unsupported("unicode escapes in names are not supported", start, start + 2)
+            self.unsupported(messages.EXPR_UNSUPPORTED__UNICODE_ESCAPES_IN_NAMES, start, start + 2)
         for p in _PUNCTUATORS:
             if text.startswith(p, start):
                 if p == "?." and text[start + 2 : start + 3].isdigit():
                     continue  # `a ?.5 : b` is a conditional
                 self.pos = start + len(p)
                 return Token("punct", p, start, self.pos)
-        self.fail(f"invalid character `{c}`", start)
+        self.fail(messages.EXPR_SYNTAX__INVALID_CHARACTER.format(c), start)
 
     def _number(self) -> Token:
         text, start = self.text, self.pos
@@ -305,7 +303,7 @@ class Parser:
             raw = m.group()
             body = raw[2:]
             if body.startswith("_") or body.endswith("_") or "__" in body:
-                self.fail("numeric separators must sit between digits", start, m.end())
+                self.fail(messages.EXPR_SYNTAX__NUMERIC_SEPARATORS_MUST_SIT, start, m.end())
             value = float(int(body.replace("_", ""), {"x": 16, "o": 8, "b": 2}[raw[1].lower()]))
             end = m.end()
         else:
@@ -316,34 +314,33 @@ class Parser:
             int_part = m.group(1) or ""
             if len(int_part) > 1 and int_part[0] == "0":
                 what = (
-                    "Octal literals"
+                    messages.EXPR_SYNTAX__OCTAL_LITERALS
                     if all(ch in "01234567_" for ch in int_part)
-                    else "Decimals with leading zeros"
+                    else messages.EXPR_SYNTAX__DECIMALS_WITH_LEADING_ZEROS
                 )
-                self.fail(f"{what} are not allowed in strict mode", start, end)
+                self.fail(messages.EXPR_SYNTAX__ARE_NOT_ALLOWED_IN.format(what), start, end)
             for part in (
                 m.group(1),
                 m.group(2) and m.group(2)[1:],
                 m.group(3) and m.group(3).lstrip("eE+-"),
             ):
                 if part and (part.startswith("_") or part.endswith("_") or "__" in part):
-                    self.fail("numeric separators must sit between digits", start, end)
+                    self.fail(messages.EXPR_SYNTAX__NUMERIC_SEPARATORS_MUST_SIT, start, end)
             value = float(raw.replace("_", ""))
         nxt = text[end : end + 1]
         if nxt == "n":
             self.unsupported(
-                "BigInt literals are not supported", start, end + 1, "write a plain number"
+                messages.EXPR_UNSUPPORTED__BIGINT_LITERALS_ARE_NOT,
+                start,
+                end + 1,
+                messages.HINT__WRITE_A_PLAIN_NUMBER,
             )
         if nxt and (nxt.isalnum() or nxt in "_$\\"):
             self.fail(
-                "Invalid or unexpected token",
+                messages.EXPR_SYNTAX__INVALID_OR_UNEXPECTED_TOKEN,
                 start,
                 end + 1,
-                (
-                    "put the number in parentheses to call a method on it: `(1).x`"
-                    if nxt.isalpha()
-                    else None
-                ),
+                (messages.HINT__PUT_THE_NUMBER_IN if nxt.isalpha() else None),
             )
         self.pos = end
         return Token("num", text[start:end], start, end, value)
@@ -353,7 +350,7 @@ class Parser:
         text = self.text
         esc_start = self.pos - 1
         if self.pos >= len(text):
-            self.fail("unterminated string", esc_start)
+            self.fail(messages.JSON__UNTERMINATED_STRING, esc_start)
         e = text[self.pos]
         self.pos += 1
         simple = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
@@ -363,11 +360,13 @@ class Parser:
             return "\0"
         if e.isdigit():
             kind = "Octal escape sequences" if e in "01234567" else "\\8 and \\9"
-            self.fail(f"{kind} are not allowed in strict mode", esc_start, self.pos)
+            self.fail(messages.EXPR_SYNTAX__ARE_NOT_ALLOWED_IN.format(kind), esc_start, self.pos)
         if e == "x":
             h = text[self.pos : self.pos + 2]
             if len(h) < 2 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
-                self.fail("Invalid hexadecimal escape sequence", esc_start, self.pos)
+                self.fail(
+                    messages.EXPR_SYNTAX__INVALID_HEXADECIMAL_ESCAPE_SEQUENCE, esc_start, self.pos
+                )
             self.pos += 2
             return chr(int(h, 16))
         if e == "u":
@@ -380,13 +379,17 @@ class Parser:
                     or int(h, 16) > 0x10FFFF
                 ):
                     self.fail(
-                        "Invalid Unicode escape sequence", esc_start, max(self.pos, close + 1)
+                        messages.EXPR_SYNTAX__INVALID_UNICODE_ESCAPE_SEQUENCE,
+                        esc_start,
+                        max(self.pos, close + 1),
                     )
                 self.pos = close + 1
                 return chr(int(h, 16))
             h = text[self.pos : self.pos + 4]
             if len(h) < 4 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
-                self.fail("Invalid Unicode escape sequence", esc_start, self.pos)
+                self.fail(
+                    messages.EXPR_SYNTAX__INVALID_UNICODE_ESCAPE_SEQUENCE, esc_start, self.pos
+                )
             self.pos += 4
             return chr(int(h, 16))
         if e == "\r":
@@ -404,10 +407,10 @@ class Parser:
         while True:
             if self.pos >= len(text) or text[self.pos] in "\n\r":
                 self.fail(
-                    "Invalid or unexpected token",
+                    messages.EXPR_SYNTAX__INVALID_OR_UNEXPECTED_TOKEN,
                     start,
                     self.pos,
-                    f"close the string with {quote}",
+                    messages.HINT__CLOSE_THE_STRING_WITH_2.format(quote),
                 )
             c = text[self.pos]
             if c == quote:
@@ -438,14 +441,17 @@ class Parser:
         if not self.at(text):
             if self.tok.kind == "eof":
                 self.fail(
-                    f"expected `{text}` before the end of the expression",
+                    messages.EXPR_SYNTAX__EXPECTED_BEFORE_THE_END.format(text),
                     self.tok.start,
                     hint=hint,
                 )
             if hint is None:
                 self.unexpected()
             self.fail(
-                f"expected `{text}`, found `{self.tok.text}`", self.tok.start, self.tok.end, hint
+                messages.EXPR_SYNTAX__EXPECTED_FOUND.format(text, self.tok.text),
+                self.tok.start,
+                self.tok.end,
+                hint,
             )
         return self.advance()
 
@@ -454,7 +460,9 @@ class Parser:
     def parse(self) -> js.Expr:
         if self.tok.kind == "eof":
             self.fail(
-                "empty expression", self.tok.start, hint="write an expression between {{ and }}"
+                messages.EXPR_SYNTAX__EMPTY_EXPRESSION,
+                self.tok.start,
+                hint=messages.HINT__WRITE_AN_EXPRESSION_BETWEEN.format(),
             )
         expr = self.expression()
         if self.tok.kind != "eof":
@@ -491,28 +499,28 @@ class Parser:
             and not self._parenthesized(left)
         ):
             self.fail(
-                "cannot mix `??` with `&&` or `||` without parentheses",
+                messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
                 self.tok.start,
                 self.tok.end,
-                "add parentheses to say which comes first",
+                messages.HINT__ADD_PARENTHESES_TO_SAY,
             )
         while self.at("??"):
             self.advance()
             right = self.bitwise_or_operand()
             if self.at("&&") or self.at("||"):
                 self.fail(
-                    "cannot mix `??` with `&&` or `||` without parentheses",
+                    messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
                     self.tok.start,
                     self.tok.end,
-                    "add parentheses to say which comes first",
+                    messages.HINT__ADD_PARENTHESES_TO_SAY,
                 )
             left = js.Logical("??", left, right, start, self.prev_end)
         if self.at("&&") or self.at("||"):
             self.fail(
-                "cannot mix `??` with `&&` or `||` without parentheses",
+                messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
                 self.tok.start,
                 self.tok.end,
-                "add parentheses to say which comes first",
+                messages.HINT__ADD_PARENTHESES_TO_SAY,
             )
         return left
 
@@ -563,7 +571,7 @@ class Parser:
                 left = js.Binary(op_tok.text, left, right, start, self.prev_end, op_tok.start)
             elif self.tok.kind == "ident" and self.tok.text in ("in", "instanceof"):
                 self.unsupported(
-                    f"`{self.tok.text}` is not supported",
+                    messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(self.tok.text),
                     self.tok.start,
                     self.tok.end,
                     _UNSUPPORTED_WORDS[self.tok.text],
@@ -589,10 +597,10 @@ class Parser:
             and unary_start.start == left.start
         ):
             self.fail(
-                "Unary operator used immediately before exponentiation expression",
+                messages.EXPR_SYNTAX__UNARY_OPERATOR_USED_IMMEDIATELY,
                 left.start,
                 self.tok.end,
-                "add parentheses: `(-a) ** b` or `-(a ** b)`",
+                messages.HINT__ADD_PARENTHESES_A_B,
             )
         op_tok = self.advance()
         right = self.exponent()  # right-associative
@@ -621,21 +629,24 @@ class Parser:
                 )
             if not isinstance(operand, (js.Member, js.Ident)) or self.text[operand_start] == "(":
                 self.fail(
-                    "Invalid left-hand side expression in prefix operation",
+                    messages.EXPR_SYNTAX__INVALID_LEFT_HAND_SIDE,
                     tok.start,
                     self.prev_end,
                 )
             self.unsupported(
-                f"`{tok.text}` modifies a value and is not supported",
+                messages.EXPR_UNSUPPORTED__MODIFIES_A_VALUE_AND.format(tok.text),
                 tok.start,
                 tok.end,
-                "write `x + 1` or `x - 1`",
+                messages.HINT__WRITE_X_1_OR,
             )
         if tok.kind == "punct" and tok.text == "~":
             self.unexpected()
         if tok.kind == "ident" and tok.text in ("void", "delete", "await"):
             self.unsupported(
-                f"`{tok.text}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[tok.text]
+                messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(tok.text),
+                tok.start,
+                tok.end,
+                _UNSUPPORTED_WORDS[tok.text],
             )
         expr = self.postfix()
         if (
@@ -644,10 +655,10 @@ class Parser:
             and not self._newline_before(self.tok)
         ):
             self.unsupported(
-                f"`{self.tok.text}` modifies a value and is not supported",
+                messages.EXPR_UNSUPPORTED__MODIFIES_A_VALUE_AND.format(self.tok.text),
                 self.tok.start,
                 self.tok.end,
-                "write `x + 1` or `x - 1`",
+                messages.HINT__WRITE_X_1_OR,
             )
         return expr
 
@@ -665,9 +676,15 @@ class Parser:
                 if name_tok.kind != "ident":
                     if name_tok.kind == "punct" and name_tok.text == "#":
                         self.unsupported(
-                            "private names are not supported", name_tok.start, name_tok.end
+                            messages.EXPR_UNSUPPORTED__PRIVATE_NAMES_ARE_NOT,
+                            name_tok.start,
+                            name_tok.end,
                         )
-                    self.fail("expected a property name after `.`", name_tok.start, name_tok.end)
+                    self.fail(
+                        messages.EXPR_SYNTAX__EXPECTED_A_PROPERTY_NAME,
+                        name_tok.start,
+                        name_tok.end,
+                    )
                 self.advance()
                 expr = js.Member(
                     expr, name_tok.text, None, False, start, self.prev_end, name_tok.start
@@ -689,7 +706,11 @@ class Parser:
                         expr, name_tok.text, None, True, start, self.prev_end, name_tok.start
                     )
                 else:
-                    self.fail("expected a property name after `?.`", self.tok.start, self.tok.end)
+                    self.fail(
+                        messages.EXPR_SYNTAX__EXPECTED_A_PROPERTY_NAME_AFTER,
+                        self.tok.start,
+                        self.tok.end,
+                    )
             elif self.at("["):
                 self.advance()
                 key = self.expression()
@@ -700,7 +721,9 @@ class Parser:
                 expr = js.Call(expr, args, False, start, self.prev_end)
             elif self.tok.kind == "template":
                 self.unsupported(
-                    "tagged templates are not supported", self.tok.start, self.tok.end
+                    messages.EXPR_UNSUPPORTED__TAGGED_TEMPLATES_ARE_NOT,
+                    self.tok.start,
+                    self.tok.end,
                 )
             else:
                 break
@@ -744,7 +767,7 @@ class Parser:
                     self.advance()
                     if self.at("=>"):
                         self.unexpected()
-                    self.fail("empty parentheses", tok.start, self.prev_end)
+                    self.fail(messages.EXPR_SYNTAX__EMPTY_PARENTHESES, tok.start, self.prev_end)
                 inner = self.expression()
                 self.expect(")", "close the parenthesis")
                 if self.at("=>"):
@@ -757,10 +780,10 @@ class Parser:
                 return self.object()
             if tok.text in ("/", "/="):
                 self.unsupported(
-                    "regular expressions are not supported",
+                    messages.EXPR_UNSUPPORTED__REGULAR_EXPRESSIONS_ARE_NOT,
                     tok.start,
                     tok.end,
-                    "use .includes(), .startsWith() or .endsWith()",
+                    messages.HINT__USE_INCLUDES_STARTSWITH_OR,
                 )
         self.unexpected()
 
@@ -777,7 +800,10 @@ class Parser:
             return self.new_expression(tok)
         if name in _UNSUPPORTED_WORDS:
             self.unsupported(
-                f"`{name}` is not supported", tok.start, tok.end, _UNSUPPORTED_WORDS[name]
+                messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(name),
+                tok.start,
+                tok.end,
+                _UNSUPPORTED_WORDS[name],
             )
         if name in _RESERVED:
             if name in (
@@ -791,8 +817,12 @@ class Parser:
                 "public",
                 "yield",
             ):
-                self.fail(f"Unexpected strict mode reserved word `{name}`", tok.start, tok.end)
-            self.fail(f"Unexpected token `{name}`", tok.start, tok.end)
+                self.fail(
+                    messages.EXPR_SYNTAX__UNEXPECTED_STRICT_MODE_RESERVED.format(name),
+                    tok.start,
+                    tok.end,
+                )
+            self.fail(messages.EXPR_SYNTAX__UNEXPECTED_TOKEN.format(name), tok.start, tok.end)
         if self.at("=>"):
             self.unexpected()
         return js.Ident(name, tok.start, tok.end)
@@ -801,15 +831,15 @@ class Parser:
         callee_tok = self.tok
         if callee_tok.kind != "ident":
             self.unsupported(
-                "`new` is only supported as `new Date(...)`", new_tok.start, callee_tok.end
+                messages.EXPR_UNSUPPORTED__NEW_IS_ONLY_SUPPORTED, new_tok.start, callee_tok.end
             )
         self.advance()
         if callee_tok.text != "Date" or self.at("."):
             self.unsupported(
-                f"`new {callee_tok.text}` is not supported",
+                messages.EXPR_UNSUPPORTED__NEW_IS_NOT_SUPPORTED.format(callee_tok.text),
                 new_tok.start,
                 self.prev_end,
-                "the only constructor available is `new Date()` / `new Date(value)`",
+                messages.HINT__THE_ONLY_CONSTRUCTOR_AVAILABLE,
             )
         callee = js.Ident("Date", callee_tok.start, callee_tok.end)
         args = self.arguments() if self.at("(") else ()
@@ -821,10 +851,10 @@ class Parser:
         while not self.at("]"):
             if self.at(","):
                 self.unsupported(
-                    "holes in array literals are not supported",
+                    messages.EXPR_UNSUPPORTED__HOLES_IN_ARRAY_LITERALS,
                     self.tok.start,
                     self.tok.end,
-                    "write `null` or `undefined` explicitly",
+                    messages.HINT__WRITE_NULL_OR_UNDEFINED,
                 )
             if self.at("..."):
                 self.unexpected()
@@ -851,13 +881,15 @@ class Parser:
                 key = number_to_string(tok.value)
             elif tok.kind == "punct" and tok.text == "[":
                 self.unsupported(
-                    "computed keys are not supported",
+                    messages.EXPR_UNSUPPORTED__COMPUTED_KEYS_ARE_NOT,
                     tok.start,
                     tok.end,
-                    "write the key as a name or a string",
+                    messages.HINT__WRITE_THE_KEY_AS,
                 )
             elif tok.kind == "punct" and tok.text == "...":
-                self.unsupported("spread `...` is not supported", tok.start, tok.end)
+                self.unsupported(
+                    messages.EXPR_UNSUPPORTED__SPREAD_IS_NOT_SUPPORTED, tok.start, tok.end
+                )
             else:
                 self.unexpected()
             self.advance()
@@ -866,19 +898,23 @@ class Parser:
                     tok.kind == "ident" and tok.text in ("get", "set") and self.tok.kind == "ident"
                 ):
                     self.unsupported(
-                        "methods in object literals are not supported", tok.start, self.tok.end
+                        messages.EXPR_UNSUPPORTED__METHODS_IN_OBJECT_LITERALS,
+                        tok.start,
+                        self.tok.end,
                     )
                 if tok.kind == "ident" and (self.at(",") or self.at("}")):
                     self.unsupported(
-                        f"shorthand property `{key}` is not supported",
+                        messages.EXPR_UNSUPPORTED__SHORTHAND_PROPERTY_IS_NOT.format(key),
                         tok.start,
                         tok.end,
-                        f"write `{key}: value`",
+                        messages.HINT__WRITE_VALUE.format(key),
                     )
                 self.expect(":")
             self.advance()
             if key == "__proto__":
-                self.unsupported("`__proto__` is not supported as a key", tok.start, tok.end)
+                self.unsupported(
+                    messages.EXPR_UNSUPPORTED__PROTO_IS_NOT_SUPPORTED, tok.start, tok.end
+                )
             props.append((key, self.conditional()))
             if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
                 self.unexpected()
@@ -899,7 +935,10 @@ class Parser:
         while True:
             if self.pos >= len(text):
                 self.fail(
-                    "Unterminated template literal", start, self.pos, "close it with a backtick"
+                    messages.EXPR_SYNTAX__UNTERMINATED_TEMPLATE_LITERAL,
+                    start,
+                    self.pos,
+                    messages.HINT__CLOSE_IT_WITH_A,
                 )
             c = text[self.pos]
             if c == "`":
@@ -917,7 +956,11 @@ class Parser:
                 self.tok = self._lex()
                 exprs.append(self.expression())
                 if not self.at("}"):
-                    self.fail("expected `}` to close `${`", self.tok.start, self.tok.end)
+                    self.fail(
+                        messages.EXPR_SYNTAX__EXPECTED_TO_CLOSE.format(),
+                        self.tok.start,
+                        self.tok.end,
+                    )
                 self.pos = self.tok.end
                 continue
             if c == "\r":

@@ -12,7 +12,7 @@ import ast
 import math
 from dataclasses import dataclass, field
 
-from compiler import codes
+from compiler import codes, messages
 from compiler.expressions import ast as js
 from compiler.expressions.parser import ExpressionError
 from compiler.expressions.types import (
@@ -363,28 +363,29 @@ class Translator:
         if e.name in _GLOBALS:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                f"`{e.name}` can only be called or used as `{e.name}.<member>`",
+                messages.UNSUPPORTED_EXPRESSION__CAN_ONLY_BE_CALLED.format(e.name, e.name),
                 e,
                 (
-                    f"call it, e.g. `{e.name}(...)`"
+                    messages.HINT__CALL_IT_E_G.format(e.name)
                     if e.name in ("String", "Number", "Boolean")
                     else None
                 ),
             )
         suggestion = did_you_mean(e.name, _ROOTS + _GLOBALS)
         hint = (
-            f"did you mean `{suggestion}`?"
+            messages.HINT__DID_YOU_MEAN_NAME.format(suggestion)
             if suggestion
-            else "expressions read $json (the input), $context (tenant, user, request) and $steps (outputs of earlier nodes)"
+            else messages.HINT__EXPRESSIONS_READ_ROOTS
         )
         if e.name.startswith("$") and e.name[1:] in ("user", "tenantId", "tenant", "request"):
-            hint = (
-                f"write `$context.{e.name[1:]}`"
-                if e.name != "$tenant"
-                else "write `$context.tenantId`"
-            )
+            field = e.name[1:] if e.name != "$tenant" else "tenantId"
+            hint = messages.HINT__WRITE_CONTEXT_FIELD.format(field)
         raise _err(
-            codes.UNKNOWN_ROOT, f"`{e.name}` is not defined", e, hint, kind="ReferenceError"
+            codes.UNKNOWN_ROOT,
+            messages.UNKNOWN_ROOT__IS_NOT_DEFINED.format(e.name),
+            e,
+            hint,
+            kind="ReferenceError",
         )
 
     def steps_value(self) -> TExpr:
@@ -466,9 +467,9 @@ class Translator:
         if key is not None and key in _BLOCKED_PROPS:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                f"`{key}` is not available in expressions",
+                messages.UNSUPPORTED_EXPRESSION__IS_NOT_AVAILABLE_IN.format(key),
                 (e.name_start, e.end),
-                "read data fields only",
+                messages.HINT__READ_DATA_FIELDS_ONLY,
             )
         # $steps.<id>... is resolved statically.
         if (
@@ -509,10 +510,14 @@ class Translator:
             if f is None:
                 names = [x.name for x in t.fields]
                 s = did_you_mean(key, names)
-                hint = f"did you mean `{s}`?" if s else f"{t.label} has: {', '.join(names)}"
+                hint = (
+                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
+                    if s
+                    else messages.HINT__RECORD_HAS.format(t.label, ", ".join(names))
+                )
                 raise _err(
                     codes.UNKNOWN_PROPERTY,
-                    f"{t.label} has no field `{key}`",
+                    messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(t.label, key),
                     (e.name_start, e.end),
                     hint,
                 )
@@ -546,9 +551,9 @@ class Translator:
         if key in _ALL_PROTO_NAMES:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                f"`{key}` is a method; call it with `{key}(...)`",
+                messages.UNSUPPORTED_EXPRESSION__IS_A_METHOD_CALL.format(key, key),
                 (e.name_start, e.end),
-                "functions are not values in expressions",
+                messages.HINT__FUNCTIONS_ARE_NOT_VALUES,
             )
 
     def step_ref(self, e: js.Member, key: str | None) -> TExpr:
@@ -557,26 +562,30 @@ class Translator:
         if key is None:
             raise _err(
                 codes.UNKNOWN_STEP,
-                "`$steps[...]` needs a node id written out",
+                messages.UNKNOWN_STEP__STEPS_NEEDS_A_NODE,
                 e,
-                "write `$steps.<node id>.output`",
+                messages.HINT__WRITE_STEPS_NODE_ID,
             )
         info = steps.get(key)
         if info is None:
-            here = f" before `{self.scope.current_node}`" if self.scope.current_node else ""
+            here = (
+                messages.HINT__BEFORE_NODE.format(self.scope.current_node)
+                if self.scope.current_node
+                else ""
+            )
             if key in self.scope.all_node_ids:
-                msg = f"node `{key}` does not run before this node on every path"
-                hint = f"`$steps` reads only nodes that always run{here}; reorder the connections or read it later"
+                msg = messages.UNKNOWN_STEP__NOT_ON_EVERY_PATH.format(key)
+                hint = messages.HINT__STEPS_READS_ONLY_NODES.format(here)
             else:
                 s = did_you_mean(key, sorted(steps))
-                msg = f"no node `{key}` upstream of this node"
+                msg = messages.UNKNOWN_STEP__NO_NODE_UPSTREAM.format(key)
                 hint = (
-                    f"did you mean `{s}`?"
+                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
                     if s
                     else (
-                        "upstream nodes: " + ", ".join(sorted(steps))
+                        messages.HINT__UPSTREAM_NODES.format(", ".join(sorted(steps)))
                         if steps
-                        else "no node runs before this one"
+                        else messages.HINT__NO_NODE_RUNS_BEFORE
                     )
                 )
             raise _err(codes.UNKNOWN_STEP, msg, (e.name_start, e.end), hint)
@@ -595,7 +604,7 @@ class Translator:
         if key == "tasks" and info.tasks:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                "read a task's output as `.tasks.<task id>.output`",
+                messages.UNSUPPORTED_EXPRESSION__READ_A_TASK_S,
                 e,
             )
         has = ["output"] if info.output is not None else []
@@ -604,9 +613,13 @@ class Translator:
         s = did_you_mean(key or "", has)
         raise _err(
             codes.UNKNOWN_PROPERTY,
-            f"`$steps.{node_key}` has no `{key}`",
+            messages.UNKNOWN_PROPERTY__STEPS_HAS_NO.format(node_key, key),
             (e.name_start, e.end),
-            f"did you mean `{s}`?" if s else f"it has: {', '.join(has) or 'no output'}",
+            (
+                messages.HINT__DID_YOU_MEAN_2.format(s)
+                if s
+                else messages.HINT__IT_HAS.format(", ".join(has) or "no output")
+            ),
         )
 
     # ------------------------------------------------------------------ tasks: $steps.op.tasks.t.output
@@ -634,12 +647,12 @@ class Translator:
             s = did_you_mean(task or "", sorted(info.tasks))
             raise _err(
                 codes.UNKNOWN_STEP,
-                f"node `{op_key}` has no task `{task}`",
+                messages.UNKNOWN_STEP__NODE_HAS_NO_TASK.format(op_key, task),
                 (t.name_start, t.end),
                 (
-                    f"did you mean `{s}`?"
+                    messages.HINT__DID_YOU_MEAN_2.format(s)
                     if s
-                    else f"its tasks: {', '.join(sorted(info.tasks)) or 'none'}"
+                    else messages.HINT__ITS_TASKS.format(", ".join(sorted(info.tasks)) or "none")
                 ),
             )
         return info.tasks[task]
@@ -653,9 +666,9 @@ class Translator:
         for extra in e.args[1:]:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                "`new Date` takes at most one argument here",
+                messages.UNSUPPORTED_EXPRESSION__NEW_DATE_TAKES_AT,
                 extra,
-                "pass an ISO 8601 string or milliseconds",
+                messages.HINT__PASS_AN_ISO_8601,
             )
         if arg.type == DATE:
             return arg
@@ -668,9 +681,9 @@ class Translator:
         if e.optional:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                "optional calls `?.()` are not supported",
+                messages.UNSUPPORTED_EXPRESSION__OPTIONAL_CALLS_ARE_NOT,
                 e,
-                "call methods directly: `a?.b()`",
+                messages.HINT__CALL_METHODS_DIRECTLY_A,
             )
         if isinstance(callee, js.Ident):
             return self.call_global(callee.name, e)
@@ -687,9 +700,9 @@ class Translator:
             return self.call_method(receiver, callee.name, e)
         raise _err(
             codes.UNSUPPORTED_EXPRESSION,
-            "only built-in functions and methods can be called",
+            messages.UNSUPPORTED_EXPRESSION__ONLY_BUILT_IN_FUNCTIONS,
             e,
-            "see `python -m compiler explain unsupported-expression` for the list",
+            messages.HINT__SEE_PYTHON_M_COMPILER,
         )
 
     def args(self, e: js.Call) -> list[TExpr]:
@@ -714,20 +727,24 @@ class Translator:
         if name in ("Math", "JSON", "Date"):
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                f"`{name}` is not a function",
+                messages.UNSUPPORTED_EXPRESSION__IS_NOT_A_FUNCTION.format(name),
                 e.callee,
-                "call one of its methods, e.g. `Date.now()`" if name == "Date" else None,
+                (messages.HINT__CALL_ONE_OF_ITS if name == "Date" else None),
                 kind="TypeError",
             )
         if name in _ROOTS:
             raise _err(
                 codes.UNSUPPORTED_EXPRESSION,
-                f"`{name}` is not a function",
+                messages.UNSUPPORTED_EXPRESSION__IS_NOT_A_FUNCTION.format(name),
                 e.callee,
                 kind="TypeError",
             )
         self.tr_Ident(js.Ident(name, e.callee.start, e.callee.end), [])
-        raise _err(codes.UNSUPPORTED_EXPRESSION, f"`{name}` cannot be called", e)
+        raise _err(
+            codes.UNSUPPORTED_EXPRESSION,
+            messages.UNSUPPORTED_EXPRESSION__CANNOT_BE_CALLED.format(name),
+            e,
+        )
 
     def call_static(self, obj: str, name: str, e: js.Call) -> TExpr:
         args = self.args(e)
@@ -737,20 +754,20 @@ class Translator:
                 if name in _MATH_CONSTS:
                     raise _err(
                         codes.UNSUPPORTED_EXPRESSION,
-                        f"`Math.{name}` is a number, not a function",
+                        messages.UNSUPPORTED_EXPRESSION__MATH_IS_A_NUMBER.format(name),
                         e,
-                        f"write `Math.{name}` without parentheses",
+                        messages.HINT__WRITE_MATH_WITHOUT_PARENTHESES.format(name),
                         kind="TypeError",
                     )
                 s = did_you_mean(name, _MATH_FUNCS)
                 raise _err(
                     codes.UNKNOWN_METHOD,
-                    f"`Math.{name}` is not supported",
+                    messages.UNKNOWN_METHOD__MATH_IS_NOT_SUPPORTED.format(name),
                     e,
                     (
-                        f"did you mean `Math.{s}`?"
+                        messages.HINT__DID_YOU_MEAN_MATH.format(s)
                         if s
-                        else "supported: Math." + ", Math.".join(_MATH_FUNCS)
+                        else messages.HINT__SUPPORTED_MATH.format(", Math.".join(_MATH_FUNCS))
                     ),
                 )
             fn = {"pow": "math_pow"}.get(name, "math_" + name)
@@ -759,16 +776,16 @@ class Translator:
             if name != "stringify":
                 raise _err(
                     codes.UNKNOWN_METHOD,
-                    f"`JSON.{name}` is not supported",
+                    messages.UNKNOWN_METHOD__JSON_IS_NOT_SUPPORTED.format(name),
                     e,
-                    "only `JSON.stringify(value)` is available",
+                    messages.HINT__ONLY_JSON_STRINGIFY_VALUE,
                 )
             if len(args) > 1:
                 raise _err(
                     codes.UNSUPPORTED_EXPRESSION,
-                    "`JSON.stringify` takes one argument here",
+                    messages.UNSUPPORTED_EXPRESSION__JSON_STRINGIFY_TAKES_ONE,
                     e.args[1],
-                    "replacers and indentation are not supported",
+                    messages.HINT__REPLACERS_AND_INDENTATION_ARE,
                 )
             if not args:
                 return TExpr(_attr("js", "UNDEFINED"), UNDEF)
@@ -783,15 +800,17 @@ class Translator:
             return TExpr(_js("date_parse", self.to_str(args[0])), NUM)
         raise _err(
             codes.UNKNOWN_METHOD,
-            f"`Date.{name}` is not supported",
+            messages.UNKNOWN_METHOD__DATE_IS_NOT_SUPPORTED.format(name),
             e,
-            "use `Date.now()`, `Date.parse(text)` or `new Date(value)`",
+            messages.HINT__USE_DATE_NOW_DATE,
         )
 
     def call_method(self, recv: TExpr, name: str, e: js.Call) -> TExpr:
         if name in _BLOCKED_PROPS:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION, f"`{name}` is not available in expressions", e
+                codes.UNSUPPORTED_EXPRESSION,
+                messages.UNSUPPORTED_EXPRESSION__IS_NOT_AVAILABLE_IN.format(name),
+                e,
             )
         args = self.args(e)
         boxed = [self.box(a) for a in args]
@@ -834,10 +853,10 @@ class Translator:
         if t in (NUM, BOOL):
             raise _err(
                 codes.UNKNOWN_METHOD,
-                f"{t} values have no method `{name}` here",
+                messages.UNKNOWN_METHOD__VALUES_HAVE_NO_METHOD.format(t, name),
                 e,
                 (
-                    f"convert first, e.g. `String(x).{name}(...)`"
+                    messages.HINT__CONVERT_FIRST_E_G.format(name)
                     if name in rt.STRING_METHODS
                     else None
                 ),
@@ -849,11 +868,15 @@ class Translator:
 
     def unknown_method(self, name: str, known: frozenset[str], what: str, e: js.Call) -> None:
         s = did_you_mean(name, sorted(known))
-        hint = f"did you mean `{s}`?" if s else "supported methods: " + ", ".join(sorted(known))
+        hint = (
+            messages.HINT__DID_YOU_MEAN_NAME.format(s)
+            if s
+            else messages.HINT__SUPPORTED_METHODS.format(", ".join(sorted(known)))
+        )
         start = e.callee.name_start if isinstance(e.callee, js.Member) else e.start
         raise _err(
             codes.UNKNOWN_METHOD,
-            f"{what} has no supported method `{name}`",
+            messages.UNKNOWN_METHOD__HAS_NO_SUPPORTED_METHOD.format(what, name),
             (start, e.callee.end),
             hint,
             kind="TypeError",
