@@ -42,9 +42,10 @@ run: $(STAMP) compile
 	$(PY) -m runtime demo
 	$(PY) -m runtime serve --include-inactive --host 127.0.0.1 --port 8000
 
-# After an intended change to the compiler's output: rewrite the golden files and the
-# expected diagnostics of the test cases, then review their diff.
-golden: $(STAMP)
+# After an intended change to the compiler's output: regenerate generated/ (the golden files
+# of the four spec workflows), the golden package under tests/cases/golden and the expected
+# diagnostics of the test cases, then review their diff.
+golden: $(STAMP) compile
 	UPDATE_GOLDEN=1 UPDATE_EXPECTED=1 $(PY) -m pytest -q tests/test_golden.py tests/test_diagnostics.py
 
 bench: $(STAMP)
