@@ -66,10 +66,9 @@ def _recovering(s: Stmt, depth: int, out: list[str], counting: bool) -> None:
     loop goes on with the next item."""
     assert isinstance(s, Query | Parallel)
     label = f"{s.node.id}.{s.task}" if isinstance(s, Query) and s.task else s.node.id
-    out.append("    " * depth + "try:")
+    out.append("    " * depth + f"async with ex.recover({label!r}) as attempt:")
     _render([s], depth + 1, out, counting, recover=False)
-    out.append("    " * depth + "except Exception as exc:")
-    out.append("    " * (depth + 1) + f"ex.step_failed({label!r}, exc)")
+    out.append("    " * depth + "if attempt.failed:")
     out.append("    " * (depth + 1) + "continue")
 
 

@@ -51,6 +51,7 @@ IMPORTS: Final[dict[str, str | None]] = {
 # Locals and module-level names of a generated handler.
 _BOUND: Final = frozenset(
     {
+        "attempt",
         "ctx",
         "ex",
         "json",

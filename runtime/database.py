@@ -30,7 +30,7 @@ from databases.core import Connection
 
 from runtime.config import Config
 from runtime.context import Context
-from runtime.execution import Params, Row
+from runtime.execution import Attempt, Params, Row
 
 log = logging.getLogger("runtime.database")
 
@@ -315,6 +315,25 @@ class DatabaseExecution:
         message = f"{type(error).__name__}: {error}"
         self.failures.append((node_id, message))
         log.warning("step %s failed and was skipped (errorHandler: log): %s", node_id, message)
+
+    @asynccontextmanager
+    async def recover(self, node_id: str) -> AsyncIterator[Attempt]:
+        # On PostgreSQL a failed statement aborts the whole transaction; a savepoint keeps
+        # the rest of the execution going. SQLite keeps the transaction usable by itself.
+        savepoint = None if self.driver.sqlite else f"step_{len(self.steps)}"
+        attempt = Attempt()
+        if savepoint:
+            await self.driver.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield attempt
+        except Exception as exc:
+            if savepoint:
+                await self.driver.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+            attempt.failed = True
+            self.step_failed(node_id, exc)
+        else:
+            if savepoint:
+                await self.driver.execute(f"RELEASE SAVEPOINT {savepoint}")
 
 
 async def migrate(store: Store, statements: Iterable[str]) -> int:

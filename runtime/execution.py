@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from runtime.context import Context
 
 Row = Mapping[str, object]
 Params = Mapping[str, object]
+
+
+@dataclass
+class Attempt:
+    """A step run under ``errorHandler: log``: whether it failed (and was recorded)."""
+
+    failed: bool = False
 
 
 class Execution(Protocol):
@@ -44,4 +53,10 @@ class Execution(Protocol):
 
     def step_failed(self, node_id: str, error: Exception) -> None:
         """``errorHandler: log``: record the failed step; the execution goes on."""
+        ...
+
+    def recover(self, node_id: str) -> AbstractAsyncContextManager[Attempt]:
+        """Run a step under ``errorHandler: log``: an exception inside is recorded with
+        :meth:`step_failed` and suppressed, and what the step wrote is undone, so the
+        execution's transaction stays usable (a savepoint on PostgreSQL)."""
         ...

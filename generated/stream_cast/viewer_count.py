@@ -86,7 +86,7 @@ async def run(ex: Execution, json: Input) -> Result:
     ):
         fetch_active_streams = stream_channel_row(item)
         # update_viewer_counts: metabuilder.operation (2 tasks)
-        try:
+        async with ex.recover("update_viewer_counts.count_viewers") as attempt:
             # task count_viewers: metabuilder.operation (count StreamSubscription)
             ex.step("update_viewer_counts.count_viewers")
             row = await ex.fetch_one(
@@ -94,8 +94,7 @@ async def run(ex: Execution, json: Input) -> Result:
                 {"f_channel_id": fetch_active_streams["id"], "f_tenant_id": ctx["tenantId"]},
             )
             update_viewer_counts__count_viewers = db_number(row["n"]) if row is not None else 0.0
-        except Exception as exc:
-            ex.step_failed("update_viewer_counts.count_viewers", exc)
+        if attempt.failed:
             continue
         # task fetch_channel_stats: metabuilder.operation (lookup StreamChannel: the row `fetch_active_streams` already holds)
         ex.step("update_viewer_counts.fetch_channel_stats")
