@@ -223,10 +223,11 @@ async def list_executions(
     store = Store(config)
     await store.start()
     try:
-        clauses, params = [], {"limit": limit}
+        clauses: list[str] = []
+        params: dict[str, object] = {"limit": limit}
         if tenant is not None:
             clauses.append("tenant_id = :tenant")
-            params["tenant"] = tenant  # type: ignore[assignment]
+            params["tenant"] = tenant
         if failed:
             clauses.append("status <> 'success'")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -30,6 +30,8 @@ from runtime.sse import open_stream
 from runtime.workflow import CompiledWorkflow, HttpTrigger
 
 log = logging.getLogger("runtime.app")
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 TENANT_PARAM = "tenant"
 JSON_TYPES = ("application/json",)
@@ -171,7 +173,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def _health(services: Services):  # type: ignore[no-untyped-def]
+def _health(services: Services) -> Endpoint:
     async def health(request: Request) -> Response:
         try:
             await services.store.ping()
@@ -229,7 +231,7 @@ def parse_body(request: Request, body: bytes) -> dict[str, object]:
     return converted
 
 
-def _endpoint(services: Services, wf: CompiledWorkflow):  # type: ignore[no-untyped-def]
+def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
     config = services.config
     not_found = wf.info.not_found or ("Not found", "NOT_FOUND")
 

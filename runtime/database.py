@@ -252,7 +252,9 @@ class Store:
 
 
 @dataclass(frozen=True)
-class Event:
+class Emitted:
+    """An event an execution emitted, published once its transaction commits."""
+
     channel: str
     event: str
     data: object
@@ -268,7 +270,7 @@ class DatabaseExecution:
     connection: Connection
     ctx: Context
     dialect: str = "sqlite"
-    events: list[Event] = field(default_factory=list)
+    events: list[Emitted] = field(default_factory=list)
     releases: list[tuple[str, str]] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)
     steps: list[tuple[str, int]] = field(default_factory=list)
@@ -299,7 +301,7 @@ class DatabaseExecution:
         return row
 
     def emit(self, channel: str, event: str, data: object) -> None:
-        self.events.append(Event(channel, event, data))
+        self.events.append(Emitted(channel, event, data))
 
     def release(self, table: str, key: object) -> None:
         self.releases.append((table, str(key)))
