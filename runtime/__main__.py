@@ -59,6 +59,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         )
     if config.is_sqlite:  # the embedded default migrates itself; elsewhere `migrate` does
         asyncio.run(apply_migrations(config, registry))
+    else:  # fail here with a message rather than in uvicorn's start-up with a traceback
+        asyncio.run(preflight(config))
     mounted = [w for w in registry.workflows if w.info.active or args.include_inactive]
     for wf in mounted:
         for t in wf.info.triggers:
@@ -76,6 +78,17 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+async def preflight(config: Config) -> None:
+    """Connect once and check that the tables exist, before serving."""
+    store = Store(config)
+    await store.start()
+    try:
+        async with store.transaction(writes=False, scan=True) as conn:
+            await conn.fetch_one(f"SELECT 1 AS ok FROM {HISTORY_TABLE} LIMIT 1")
+    finally:
+        await store.stop()
 
 
 def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
@@ -327,7 +340,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not is_database_failure(exc):
             raise
-        print(f"error: the database failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        where = re.sub(r"//[^@/]*@", "//", os.environ.get("DATABASE_URL") or "the default")
+        print(f"error: database {where}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if type(exc).__name__ == "UndefinedTableError" or "no such table" in str(exc):
+            print("  help: run `python -m runtime migrate` first", file=sys.stderr)
         return 1
 
 

@@ -247,3 +247,14 @@ async def test_uvicorn_workers_share_events(
 def test_several_workers_without_a_shared_bus_are_refused(tmp_path: Path) -> None:
     out = Server(tmp_path).cli("serve", "--workers", "2", check=False)
     assert out.returncode == 2 and "EVENTS_URL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_serving_an_unmigrated_database_says_what_to_do(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    database = postgres.create_database()
+    srv = Server(tmp_path, {"DATABASE_URL": postgres.url(database, APP_ROLE)})
+    out = srv.cli("serve", "--port", "1", check=False)
+    assert out.returncode == 1, out.stderr
+    assert "run `python -m runtime migrate` first" in out.stderr
+    assert "Traceback" not in out.stderr
