@@ -151,6 +151,11 @@ def _render(
                     line(depth + 1, "items += 1")
             elif s.kind == "create":
                 existing = f"{s.existing_sql_name or 'None'}, {_params(s.existing_params)}"
+                if s.serialize_on:
+                    line(
+                        depth,
+                        f"await ex.serialize({s.entity.table!r}, {', '.join(s.serialize_on)})",
+                    )
                 line(depth, f"row = await ex.create({s.sql_name}, {call}, {existing})")
                 line(depth, "if row is None:")
                 code = s.entity.not_found_code.replace("_NOT_FOUND", "")

@@ -87,6 +87,7 @@ class Query:
     fused: list[Node] = field(default_factory=list)  # lookups this statement also answers for
     release: str | None = None  # a deleted row's key column: it releases the streams it holds
     per_user_limit: int | None = None  # staticData.maxSubscriptionsPerUser on a create
+    serialize_on: list[str] = field(default_factory=list)  # (tenant, user) of a limited create
 
 
 @dataclass
@@ -928,6 +929,10 @@ class Planner:
         )
         if per_user is not None:
             params.append(("max_rows", str(limit)))
+            # Creates of one user are serialized so that the count and the insert cannot
+            # interleave with another request's (PostgreSQL; SQLite serializes all writers).
+            wanted = (f"d_{ent.fields['tenantId'].column}", f"d_{per_user.column}")
+            q.serialize_on = [dict(params)[p] for p in wanted]
         self.created.append((ent, var))
         # A create that hits a unique key returns the existing row (an idempotent subscribe).
         natural = next(

@@ -300,6 +300,14 @@ class DatabaseExecution:
             row = await self.fetch_one(existing_sql, existing_params)
         return row
 
+    async def serialize(self, *key: str) -> None:
+        if self.driver.sqlite:
+            return  # one writer at a time already (Store.transaction)
+        await self.driver.fetch_all(
+            "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) AS locked",
+            {"key": "\x1f".join(key)},
+        )
+
     def emit(self, channel: str, event: str, data: object) -> None:
         self.events.append(Emitted(channel, event, data))
 

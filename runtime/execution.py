@@ -37,6 +37,11 @@ class Execution(Protocol):
         """Insert; on a unique conflict the existing row; None when neither (a limit)."""
         ...
 
+    async def serialize(self, *key: str) -> None:
+        """Wait until no other transaction holds ``key``, then hold it until this one ends,
+        so a count and an insert (a per-user limit) cannot interleave with another's."""
+        ...
+
     def emit(self, channel: str, event: str, data: object) -> None:
         """Publish an event on the tenant's ``channel`` once the transaction commits."""
         ...

@@ -47,3 +47,53 @@ async def test_error_handler_log_goes_on_after_a_failed_statement(postgres: Post
         assert "DivisionByZero" in message
     finally:
         await store.stop()
+
+
+async def test_subscription_limit_is_exact_under_concurrency(postgres: Postgres) -> None:
+    """maxSubscriptionsPerUser (100) with many concurrent subscribes of one user to
+    different channels: READ COMMITTED alone would let several see 99 and all insert."""
+    import asyncio
+
+    from generated.stream_cast import subscribe
+    from runtime.engine import Engine
+    from runtime.errors import Conflict
+    from runtime.events import LocalBus
+
+    database = postgres.create_database()
+    store = Store(Config(database_url=postgres.url(database), pool_size=10))
+    await store.start()
+    try:
+        await migrate(store, registry.DDL_POSTGRESQL)
+        async with store.writer("acme") as conn:
+            for i in range(30):
+                await conn.execute(
+                    "INSERT INTO stream_channel (id, tenant_id, name, is_live) "
+                    "VALUES (:id, 'acme', :id, TRUE)",
+                    {"id": f"ch{i}"},
+                )
+            for i in range(95):
+                await conn.execute(
+                    "INSERT INTO stream_subscription (id, channel_id, user_id, tenant_id, "
+                    "subscribed_at) VALUES (:id, :c, 'greedy', 'acme', '2026-01-22')",
+                    {"id": f"old{i}", "c": f"elsewhere{i}"},
+                )
+        engine = Engine(store, LocalBus(), None)
+        user = {"id": "greedy", "name": "G", "level": 1.0, "email": "", "roles": [], "scopes": []}
+        ctx: Context = {**ACME, "user": user}  # type: ignore[typeddict-item]
+
+        async def one(i: int) -> str:
+            try:
+                await engine.run(subscribe.COMPILED, ctx, {"channelId": f"ch{i}"})
+                return "ok"
+            except Conflict:
+                return "limit"
+
+        outcomes = await asyncio.gather(*(one(i) for i in range(30)))
+        assert outcomes.count("ok") == 5 and outcomes.count("limit") == 25
+        async with store.transaction(writes=False, tenant="acme") as conn:
+            row = await conn.fetch_one(
+                "SELECT COUNT(*) AS n FROM stream_subscription WHERE user_id = 'greedy'"
+            )
+        assert row is not None and row[0] == 100
+    finally:
+        await store.stop()

@@ -90,6 +90,7 @@ async def run(ex: Execution, json: Input) -> Result:
         raise NotFound("Channel not found", "CHANNEL_NOT_FOUND")
     # create_subscription: metabuilder.database (create StreamSubscription)
     ex.step("create_subscription")
+    await ex.serialize("stream_subscription", ctx["tenantId"], user["id"])
     row = await ex.create(
         SQL_CREATE_SUBSCRIPTION,
         {
