@@ -193,6 +193,21 @@ def _seq(event_id: str) -> int:
     return int(event_id.rpartition("-")[2])
 
 
+def newer(event_id: str, than: str) -> bool:
+    """Whether ``event_id`` comes after ``than`` on the same bus. Ids are ``<epoch>-<n>``
+    (in-process) or Redis stream ids ``<ms>-<n>``; ids that cannot be ordered count as newer,
+    so an event is never withheld because of an id from another bus or an older process."""
+    head, _, seq = event_id.rpartition("-")
+    other_head, _, other_seq = than.rpartition("-")
+    if not (seq.isdigit() and other_seq.isdigit()):
+        return True
+    if head == other_head:
+        return int(seq) > int(other_seq)
+    if head.isdigit() and other_head.isdigit():
+        return (int(head), int(seq)) > (int(other_head), int(other_seq))
+    return True
+
+
 def _discard(index: dict[K, set[Subscriber]], key: K, sub: Subscriber) -> None:
     subs = index.get(key)
     if subs is not None:

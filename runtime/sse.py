@@ -10,7 +10,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from runtime import js
 from runtime.config import Config
-from runtime.events import EventBus, Replay, Subscriber
+from runtime.events import EventBus, Replay, Subscriber, newer
 from runtime.results import StreamResult
 
 CLOSE_REASONS = {
@@ -42,7 +42,7 @@ async def open_stream(
         await bus.unsubscribe(sub)
         raise
     return EventSourceResponse(
-        _events(bus, sub, result, replay),
+        _events(bus, sub, result, replay, last_event_id),
         ping=config.heartbeat_s,
         headers={"Cache-Control": "no-store", **headers},
         send_timeout=30,
@@ -50,7 +50,11 @@ async def open_stream(
 
 
 async def _events(
-    bus: EventBus, sub: Subscriber, result: StreamResult, replay: Replay | None
+    bus: EventBus,
+    sub: Subscriber,
+    result: StreamResult,
+    replay: Replay | None,
+    last_event_id: str | None = None,
 ) -> AsyncIterator[ServerSentEvent]:
     try:
         yield ServerSentEvent(
@@ -60,6 +64,7 @@ async def _events(
             retry=result.retry_ms,
         )
         seen: set[str] = set()
+        floor = last_event_id or ""
         if replay is not None:
             if not replay.complete:
                 yield ServerSentEvent(
@@ -86,8 +91,8 @@ async def _events(
             if event is None:
                 yield _closed(CLOSE_REASONS.get(sub.closed or "", sub.closed or "closed"))
                 return
-            if event.id and event.id in seen:
-                continue
+            if event.id and (event.id in seen or (floor and not newer(event.id, floor))):
+                continue  # replayed already, or the client had it before reconnecting
             # A notice without an id (a gap) must not reset the client's Last-Event-ID.
             yield ServerSentEvent(event.data, event=event.name, id=event.id or None)
     finally:

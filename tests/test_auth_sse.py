@@ -91,3 +91,26 @@ async def test_a_slow_subscriber_is_dropped_not_buffered_forever() -> None:
     assert sub.closed == "overflow"
     events = [e async for e in _events(bus, sub, StreamResult("ch", {}, None, None), None)]
     assert [e.event for e in events] == ["connected", "closed"]
+
+
+async def test_a_resumed_stream_skips_what_the_client_already_had() -> None:
+    """A client reconnecting to a worker whose reader is behind gets each event once: the
+    ones up to its Last-Event-ID are not sent again."""
+    bus = LocalBus()
+    sub = await bus.subscribe("acme", "ch", None)  # subscribed before e1 and e2 arrive
+    await bus.publish("acme", "ch", "e", "1")
+    e2 = await bus.publish("acme", "ch", "e", "2")
+    await bus.publish("acme", "ch", "e", "3")
+    replay = await bus.replay(sub, e2.id)
+    result = StreamResult("ch", {}, None, 300)
+    events = [e async for e in _events(bus, sub, result, replay, e2.id)]
+    assert [e.data for e in events if e.event == "e"] == ["3"]
+
+
+def test_event_ids_order() -> None:
+    from runtime.events import newer
+
+    assert newer("ab12-5", "ab12-4") and not newer("ab12-4", "ab12-4")
+    assert newer("1700000000001-0", "1700000000000-7")
+    assert not newer("1700000000000-0", "1700000000000-3")
+    assert newer("cafe-1", "beef-9")  # another process's ids: never withheld
