@@ -181,11 +181,22 @@ def _health(services: Services) -> Endpoint:
             if not is_database_failure(exc):
                 raise
             return error_response(ServiceUnavailable("The database is unavailable"))
+        history = services.history
         return JSONResponse(
             {
                 "ok": True,
                 "worker": services.bus.worker,
                 "subscribers": services.bus.subscriber_count(),
+                "scheduledRuns": services.scheduler.runs,
+                "history": (
+                    None
+                    if history is None
+                    else {
+                        "written": history.written,
+                        "pending": history.pending,
+                        "dropped": history.dropped,
+                    }
+                ),
             }
         )
 

@@ -107,13 +107,9 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
     return _PARAM.sub(number, sql), tuple(names)
 
 
-class DatabaseUnavailable(Exception):
-    """The database failed (not the request): the server answers 503."""
-
-
 def is_database_failure(exc: BaseException) -> bool:
     """An error of the database or its driver, as opposed to a bug or a bad request."""
-    if isinstance(exc, sqlite3.Error | OSError | ConnectionError | DatabaseUnavailable):
+    if isinstance(exc, sqlite3.Error | OSError | ConnectionError):
         return True
     module = type(exc).__module__
     return module.startswith(("asyncpg", "aiosqlite"))

@@ -68,6 +68,10 @@ class History:
         self.dropped = 0
         self.written = 0
 
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
     def record(self, rec: Record) -> None:
         if len(self._pending) >= MAX_PENDING:
             self.dropped += 1

@@ -38,7 +38,7 @@ class Scheduler:
             if isinstance(t, ScheduleTrigger)
         ]
         self._tasks: list[asyncio.Task[None]] = []
-        self.runs = 0  # scheduled executions started, for tests and /healthz
+        self.runs = 0  # scheduled executions started (reported by /healthz)
 
     async def start(self) -> None:
         for wf, every_ms in self.jobs:

@@ -233,6 +233,9 @@ async def test_scheduled_viewer_count_runs_and_is_recorded(server: Server, clien
     finally:
         await cm.__aexit__(None, None, None)
     await asyncio.sleep(0.5)  # the history is written off the request path
+    health = server.health()
+    assert health["scheduledRuns"] >= 1
+    assert health["history"]["written"] >= 1 and health["history"]["dropped"] == 0
     out = server.cli("executions", "--tenant", "acme", "--json", "--limit", "500").stdout
     rows = [json.loads(line) for line in out.splitlines()]
     scheduled = [r for r in rows if r["trigger"] == "schedule"]
