@@ -14,7 +14,7 @@ from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JNumber, JObject, JString
 from compiler.model import Workflow
-from compiler.suggest import did_you_mean
+from compiler.suggest import did_you_mean, or_else
 
 
 @dataclass
@@ -69,11 +69,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 messages.UNKNOWN_CONNECTION_SOURCE__CONNECTIONS_NAMES_WHICH_IS.format(src),
                 src_key.span,
                 node_id=src,
-                hint=(
-                    messages.HINT__DID_YOU_MEAN_2.format(s)
-                    if s
-                    else messages.HINT__NODE_IDS.format(", ".join(ids))
-                ),
+                hint=(or_else(s, messages.HINT__NODE_IDS.format(", ".join(ids)))),
             )
             continue
         node = wf.node(src)
@@ -114,11 +110,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                         messages.DANGLING_CONNECTION__NODE_CONNECTS_TO_WHICH.format(src, target),
                         target_v.span,
                         node_id=src,
-                        hint=(
-                            messages.HINT__DID_YOU_MEAN_2.format(s)
-                            if s
-                            else messages.HINT__CONNECT_TO_ONE_OF.format(", ".join(ids))
-                        ),
+                        hint=(or_else(s, messages.HINT__CONNECT_TO_ONE_OF.format(", ".join(ids)))),
                     )
                     continue
                 index_v = conn.get("index")

@@ -80,7 +80,6 @@ HINT__USE_A_VALUE_OF: Final = 'use a value of the field\'s type, or "uuid" / "no
 INVALID_ENTITY__PRIMARY_KEY_IS_NOT: Final = "primary key `{0}` is not a field of {1}"
 HINT__NAME_ONE_OF_THE: Final = "name one of the declared fields"
 INVALID_ENTITY__IS_NOT_A_FIELD: Final = "`{0}` is not a field of {1}"
-HINT__DID_YOU_MEAN_2: Final = "did you mean `{0}`?"
 HINT__LIST_DECLARED_FIELDS_ONLY: Final = "list declared fields only"
 INVALID_TRIGGER__CANNOT_READ_THE_SCHEDULE: Final = "cannot read the schedule `{0}`"
 HINT__WRITE_SCHEDULED_EVERY_N: Final = (

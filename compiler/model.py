@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
-from compiler.suggest import did_you_mean
+from compiler.suggest import did_you_mean, or_else
 
 NODE_TYPES: dict[str, tuple[int, ...]] = {
     "metabuilder.validate": (1,),
@@ -163,11 +163,7 @@ def _keys(
                     codes.INVALID_ENTITY,
                     messages.INVALID_ENTITY__IS_NOT_A_FIELD.format(x.value, entity),
                     x.span,
-                    hint=(
-                        messages.HINT__DID_YOU_MEAN_2.format(s)
-                        if s
-                        else messages.HINT__LIST_DECLARED_FIELDS_ONLY
-                    ),
+                    hint=(or_else(s, messages.HINT__LIST_DECLARED_FIELDS_ONLY)),
                 )
         result.append(
             Key(_str(item.get("name")) or "", tuple(_str(x) or "" for x in parts), item.span)
@@ -495,11 +491,7 @@ class _NodeBuilder:
                 messages.INVALID_PARAMETER__IS_NOT_A_VALID.format(got[0], key, node),
                 got[1],
                 node_id=node,
-                hint=(
-                    messages.HINT__DID_YOU_MEAN_2.format(s)
-                    if s
-                    else messages.HINT__USE_ONE_OF_2.format(", ".join(options))
-                ),
+                hint=(or_else(s, messages.HINT__USE_ONE_OF_2.format(", ".join(options)))),
             )
             return None
         return got
@@ -543,11 +535,7 @@ class _NodeBuilder:
                     messages.INVALID_PARAMETER__OF_NODE_HAS_NO.format(what, node, k.value),
                     k.span,
                     node_id=node,
-                    hint=(
-                        messages.HINT__DID_YOU_MEAN_2.format(s)
-                        if s
-                        else messages.HINT__IT_TAKES.format(", ".join(allowed))
-                    ),
+                    hint=(or_else(s, messages.HINT__IT_TAKES.format(", ".join(allowed)))),
                 )
 
     def db_op(
@@ -619,11 +607,7 @@ class _NodeBuilder:
                 messages.UNKNOWN_NODE_TYPE__NODE_HAS_THE_UNKNOWN.format(node, ntype.value),
                 ntype.span,
                 node_id=node,
-                hint=(
-                    messages.HINT__DID_YOU_MEAN_2.format(s)
-                    if s
-                    else messages.HINT__SUPPORTED_TYPES.format(", ".join(NODE_TYPES))
-                ),
+                hint=(or_else(s, messages.HINT__SUPPORTED_TYPES.format(", ".join(NODE_TYPES)))),
             )
             return None
         if version not in NODE_TYPES[ntype.value]:
@@ -666,11 +650,7 @@ class _NodeBuilder:
                     ),
                     validator[1],
                     node_id=node,
-                    hint=(
-                        messages.HINT__DID_YOU_MEAN_2.format(s)
-                        if s
-                        else messages.HINT__VALIDATORS.format(", ".join(VALIDATORS))
-                    ),
+                    hint=(or_else(s, messages.HINT__VALIDATORS.format(", ".join(VALIDATORS)))),
                 )
                 return None
             msg = self.string(p, "errorMessage", node, "the error message", required=False)
@@ -842,9 +822,7 @@ def build_workflow(
                     messages.UNKNOWN_STATIC_DATA__STATICDATA_KEY_HAS_NO.format(k.value),
                     k.span,
                     hint=(
-                        messages.HINT__DID_YOU_MEAN_2.format(s)
-                        if s
-                        else messages.HINT__KNOWN_KEYS.format(", ".join(STATIC_DATA_KEYS))
+                        or_else(s, messages.HINT__KNOWN_KEYS.format(", ".join(STATIC_DATA_KEYS)))
                     ),
                 )
             elif not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value <= 0:

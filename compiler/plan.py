@@ -52,7 +52,7 @@ from compiler.model import (
     snake_case,
 )  # fmt: skip
 from compiler.names import local_name
-from compiler.suggest import did_you_mean
+from compiler.suggest import did_you_mean, or_else
 
 # ----------------------------------------------------------------------------- plan
 
@@ -555,9 +555,7 @@ class Planner:
                 op.entity_span,
                 node_id=node.id,
                 hint=(
-                    messages.HINT__DID_YOU_MEAN_2.format(s)
-                    if s
-                    else messages.HINT__DECLARED.format(", ".join(sorted(self.entities)))
+                    or_else(s, messages.HINT__DECLARED.format(", ".join(sorted(self.entities))))
                 ),
             )
             return None
@@ -570,11 +568,7 @@ class Planner:
                     messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(ent.name, e.key),
                     e.key_span,
                     node_id=node.id,
-                    hint=(
-                        messages.HINT__DID_YOU_MEAN_2.format(s)
-                        if s
-                        else messages.HINT__FIELDS.format(", ".join(ent.fields))
-                    ),
+                    hint=(or_else(s, messages.HINT__FIELDS.format(", ".join(ent.fields)))),
                 )
                 ok = False
         return ent if ok else None

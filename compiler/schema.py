@@ -12,7 +12,7 @@ from jsonschema.exceptions import ValidationError
 from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JObject, JValue, to_python
-from compiler.suggest import did_you_mean
+from compiler.suggest import did_you_mean, or_else
 
 _SCHEMAS = Path(__file__).parent / "schemas"
 _JSON_TYPES = {
@@ -89,11 +89,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
             if key not in allowed and allowed:
                 span = node.key_span(key) or node.span
                 s = did_you_mean(key, allowed)
-                hint = (
-                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
-                    if s
-                    else messages.HINT__ALLOWED_KEYS.format(", ".join(allowed))
-                )
+                hint = or_else(s, messages.HINT__ALLOWED_KEYS.format(", ".join(allowed)))
                 diags.add(
                     codes.UNKNOWN_KEY,
                     messages.UNKNOWN_KEY__UNKNOWN_KEY_IN.format(key, where),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from compiler import messages
+
 
 def edit_distance(a: str, b: str) -> int:
     """Optimal string alignment distance: insertions, deletions, substitutions, swaps."""
@@ -31,3 +33,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
         if d <= limit and (best is None or (d, c) < best):
             best = (d, c)
     return best[1] if best else None
+
+
+def or_else(suggestion: str | None, otherwise: str) -> str:
+    """The hint for a near miss: "did you mean `x`?" when there is one, else ``otherwise``."""
+    return messages.HINT__DID_YOU_MEAN_NAME.format(suggestion) if suggestion else otherwise

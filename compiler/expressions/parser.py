@@ -29,6 +29,26 @@ class ExpressionError(Exception):
         return self.message
 
 
+_ASSIGNMENT_OPS: Final = frozenset(
+    [
+        "=",
+        "+=",
+        "-=",
+        "*=",
+        "/=",
+        "%=",
+        "**=",
+        "<<=",
+        ">>=",
+        ">>>=",
+        "&=",
+        "|=",
+        "^=",
+        "&&=",
+        "||=",
+        "??=",
+    ]
+)
 _PUNCTUATORS: Final = sorted(
     [
         "{",
@@ -71,24 +91,9 @@ _PUNCTUATORS: Final = sorted(
         "?.",
         "?",
         ":",
-        "=",
-        "+=",
-        "-=",
-        "*=",
-        "/=",
-        "%=",
-        "**=",
-        "<<=",
-        ">>=",
-        ">>>=",
-        "&=",
-        "|=",
-        "^=",
-        "&&=",
-        "||=",
-        "??=",
         "=>",
         "#",
+        *_ASSIGNMENT_OPS,
     ],
     key=len,
     reverse=True,
@@ -155,26 +160,6 @@ _UNSUPPORTED_WORDS: Final = {
     "yield": "`yield` is not supported",
     "class": "classes cannot be defined in an expression",
 }
-_ASSIGNMENT_OPS: Final = frozenset(
-    [
-        "=",
-        "+=",
-        "-=",
-        "*=",
-        "/=",
-        "%=",
-        "**=",
-        "<<=",
-        ">>=",
-        ">>>=",
-        "&=",
-        "|=",
-        "^=",
-        "&&=",
-        "||=",
-        "??=",
-    ]
-)
 _WHITESPACE: Final = frozenset(
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"

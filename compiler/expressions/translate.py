@@ -35,7 +35,7 @@ from compiler.expressions.types import (
     union,
     without,
 )
-from compiler.suggest import did_you_mean
+from compiler.suggest import did_you_mean, or_else
 from runtime import js as rt
 
 
@@ -372,11 +372,7 @@ class Translator:
                 ),
             )
         suggestion = did_you_mean(e.name, _ROOTS + _GLOBALS)
-        hint = (
-            messages.HINT__DID_YOU_MEAN_NAME.format(suggestion)
-            if suggestion
-            else messages.HINT__EXPRESSIONS_READ_ROOTS
-        )
+        hint = or_else(suggestion, messages.HINT__EXPRESSIONS_READ_ROOTS)
         if e.name.startswith("$") and e.name[1:] in ("user", "tenantId", "tenant", "request"):
             field = e.name[1:] if e.name != "$tenant" else "tenantId"
             hint = messages.HINT__WRITE_CONTEXT_FIELD.format(field)
@@ -510,11 +506,7 @@ class Translator:
             if f is None:
                 names = [x.name for x in t.fields]
                 s = did_you_mean(key, names)
-                hint = (
-                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
-                    if s
-                    else messages.HINT__RECORD_HAS.format(t.label, ", ".join(names))
-                )
+                hint = or_else(s, messages.HINT__RECORD_HAS.format(t.label, ", ".join(names)))
                 raise _err(
                     codes.UNKNOWN_PROPERTY,
                     messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(t.label, key),
@@ -579,14 +571,13 @@ class Translator:
             else:
                 s = did_you_mean(key, sorted(steps))
                 msg = messages.UNKNOWN_STEP__NO_NODE_UPSTREAM.format(key)
-                hint = (
-                    messages.HINT__DID_YOU_MEAN_NAME.format(s)
-                    if s
-                    else (
+                hint = or_else(
+                    s,
+                    (
                         messages.HINT__UPSTREAM_NODES.format(", ".join(sorted(steps)))
                         if steps
                         else messages.HINT__NO_NODE_RUNS_BEFORE
-                    )
+                    ),
                 )
             raise _err(codes.UNKNOWN_STEP, msg, (e.name_start, e.end), hint)
         return TExpr(self.step_object(info), OBJ)
@@ -615,11 +606,7 @@ class Translator:
             codes.UNKNOWN_PROPERTY,
             messages.UNKNOWN_PROPERTY__STEPS_HAS_NO.format(node_key, key),
             (e.name_start, e.end),
-            (
-                messages.HINT__DID_YOU_MEAN_2.format(s)
-                if s
-                else messages.HINT__IT_HAS.format(", ".join(has) or "no output")
-            ),
+            (or_else(s, messages.HINT__IT_HAS.format(", ".join(has) or "no output"))),
         )
 
     # ------------------------------------------------------------------ tasks: $steps.op.tasks.t.output
@@ -650,9 +637,9 @@ class Translator:
                 messages.UNKNOWN_STEP__NODE_HAS_NO_TASK.format(op_key, task),
                 (t.name_start, t.end),
                 (
-                    messages.HINT__DID_YOU_MEAN_2.format(s)
-                    if s
-                    else messages.HINT__ITS_TASKS.format(", ".join(sorted(info.tasks)) or "none")
+                    or_else(
+                        s, messages.HINT__ITS_TASKS.format(", ".join(sorted(info.tasks)) or "none")
+                    )
                 ),
             )
         return info.tasks[task]
@@ -868,11 +855,7 @@ class Translator:
 
     def unknown_method(self, name: str, known: frozenset[str], what: str, e: js.Call) -> None:
         s = did_you_mean(name, sorted(known))
-        hint = (
-            messages.HINT__DID_YOU_MEAN_NAME.format(s)
-            if s
-            else messages.HINT__SUPPORTED_METHODS.format(", ".join(sorted(known)))
-        )
+        hint = or_else(s, messages.HINT__SUPPORTED_METHODS.format(", ".join(sorted(known))))
         start = e.callee.name_start if isinstance(e.callee, js.Member) else e.start
         raise _err(
             codes.UNKNOWN_METHOD,
