@@ -65,7 +65,7 @@ def _recovering(s: Stmt, depth: int, out: list[str], counting: bool) -> None:
     """One step of a per-item loop under ``errorHandler: log``: a failure is recorded and the
     loop goes on with the next item."""
     assert isinstance(s, Query | Parallel)
-    label = f"{s.node.id}.{s.task}" if isinstance(s, Query) and s.task else s.node.id
+    label = s.step if isinstance(s, Query) else s.node.id
     out.append("    " * depth + f"async with ex.recover({label!r}) as attempt:")
     _render([s], depth + 1, out, counting, recover=False)
     out.append("    " * depth + "if attempt.failed:")
@@ -136,7 +136,7 @@ def _render(
                     ),
                 )
             line(depth, _header(label, s.node.type, f"{detail} {s.entity.name}"))
-            step(f"{s.node.id}.{s.task}" if s.task else s.node.id)
+            step(s.step)
             call = _params(s.params)
             if s.kind == "many":
                 line(depth, f"for item in await ex.fetch_all({s.sql_name}, {call}):")
@@ -269,7 +269,7 @@ def _render(
                     f"lookup {q.entity.name}: the row `{s.source}` already holds",
                 ),
             )
-            step(f"{q.node.id}.{q.task}" if q.task else q.node.id)
+            step(q.step)
             if q.var is not None:
                 line(depth, f"{q.var} = {s.source}")
         elif isinstance(s, Log):

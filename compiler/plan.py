@@ -89,6 +89,11 @@ class Query:
     per_user_limit: int | None = None  # staticData.maxSubscriptionsPerUser on a create
     serialize_on: list[str] = field(default_factory=list)  # (tenant, user) of a limited create
 
+    @property
+    def step(self) -> str:
+        """The name the execution history gives this statement: the node, or node.task."""
+        return f"{self.node.id}.{self.task}" if self.task else self.node.id
+
 
 @dataclass
 class Condition:

@@ -16,12 +16,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runtime import js
-from runtime.auth import InvalidToken, user_from_token
+from runtime.auth import user_from_token
 from runtime.config import Config, ConfigError
 from runtime.context import Context
 from runtime.database import Store, is_database_failure
-from runtime.engine import Engine, ServiceUnavailable
-from runtime.errors import NotFound, ValidationFailed, WorkflowError
+from runtime.engine import Engine
+from runtime.errors import (
+    InvalidJson,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+    ValidationFailed,
+    WorkflowError,
+)
 from runtime.events import EventBus, LocalBus
 from runtime.history import History
 from runtime.results import JsonResult, OkResult, StreamResult
@@ -36,21 +45,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 TENANT_PARAM = "tenant"
 JSON_TYPES = ("application/json",)
 HIDDEN_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
-
-
-class PayloadTooLarge(WorkflowError):
-    status = 413
-    code = "PAYLOAD_TOO_LARGE"
-
-
-class UnsupportedMediaType(WorkflowError):
-    status = 415
-    code = "UNSUPPORTED_MEDIA_TYPE"
-
-
-class InvalidJson(WorkflowError):
-    status = 400
-    code = "INVALID_JSON"
 
 
 def error_response(err: WorkflowError, headers: dict[str, str] | None = None) -> Response:

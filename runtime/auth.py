@@ -9,14 +9,9 @@ import jwt
 
 from runtime.config import Config
 from runtime.context import User
-from runtime.errors import WorkflowError
+from runtime.errors import InvalidToken
 
 REQUIRED_CLAIMS = ("sub", "tid", "exp")
-
-
-class InvalidToken(WorkflowError):
-    status = 401
-    code = "INVALID_TOKEN"
 
 
 def user_from_token(config: Config, token: str) -> tuple[str, User]:

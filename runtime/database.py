@@ -76,9 +76,6 @@ class Driver:
     def __init__(self, conn: Connection, dialect: str) -> None:
         self.raw: Any = conn.raw_connection
         self.sqlite = dialect == "sqlite"
-        if self.sqlite and self.raw.row_factory is not sqlite3.Row:
-            # Rows by column name; `databases` reads them by position, which still works.
-            self.raw.row_factory = sqlite3.Row
 
     async def execute(self, sql: str) -> None:
         await self.raw.execute(sql)
@@ -121,7 +118,6 @@ class Store:
     database: Database = field(init=False)
     _pool: asyncio.Queue[Connection] = field(init=False)
     _write_lock: asyncio.Lock = field(init=False)
-    _opened: int = 0
     _missing: int = 0  # pool slots whose connection could not be reopened yet
 
     def __post_init__(self) -> None:
@@ -152,15 +148,16 @@ class Store:
     async def _open(self) -> Connection:
         conn = Connection(self.database, self.database._backend)
         await conn.__aenter__()
-        self._opened += 1
         if self.config.is_sqlite:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.config.busy_timeout_ms)}")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Rows by column name for Driver.fetch_all; `databases` reads them by position,
+            # which still works.
+            conn.raw_connection.row_factory = sqlite3.Row
         return conn
 
     async def _close(self, conn: Connection) -> None:
-        self._opened -= 1
         try:
             await conn.__aexit__(None, None, None)
         except Exception:  # a broken connection may fail to close; it is gone either way

@@ -14,30 +14,13 @@ from datetime import UTC, datetime
 from runtime import js
 from runtime.context import Context
 from runtime.database import DatabaseExecution, Store, is_database_failure
-from runtime.errors import WorkflowError
+from runtime.errors import ExecutionTimeout, ServiceUnavailable, WorkflowError, WorkflowFailed
 from runtime.events import EventBus
 from runtime.history import History, Record
 from runtime.results import Result
 from runtime.workflow import CompiledWorkflow
 
 log = logging.getLogger("runtime.engine")
-
-
-class ServiceUnavailable(WorkflowError):
-    status = 503
-    code = "DATABASE_UNAVAILABLE"
-
-
-class ExecutionTimeout(WorkflowError):
-    status = 504
-    code = "EXECUTION_TIMEOUT"
-
-
-class WorkflowFailed(WorkflowError):
-    """The workflow itself failed (an expression threw, a bug): not the caller's fault."""
-
-    status = 500
-    code = "WORKFLOW_FAILED"
 
 
 @dataclass(frozen=True)

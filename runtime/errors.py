@@ -43,6 +43,43 @@ class Conflict(WorkflowError):
     code = "CONFLICT"
 
 
+class PayloadTooLarge(WorkflowError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMediaType(WorkflowError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class InvalidJson(WorkflowError):
+    status = 400
+    code = "INVALID_JSON"
+
+
+class InvalidToken(WorkflowError):
+    status = 401
+    code = "INVALID_TOKEN"
+
+
+class ServiceUnavailable(WorkflowError):
+    status = 503
+    code = "DATABASE_UNAVAILABLE"
+
+
+class ExecutionTimeout(WorkflowError):
+    status = 504
+    code = "EXECUTION_TIMEOUT"
+
+
+class WorkflowFailed(WorkflowError):
+    """The workflow itself failed (an expression threw, a bug): not the caller's fault."""
+
+    status = 500
+    code = "WORKFLOW_FAILED"
+
+
 def insufficient_level(required: int, user_level: object) -> Forbidden:
     return Forbidden(
         "Insufficient permissions",

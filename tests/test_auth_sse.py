@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runtime import config as configuration
-from runtime.auth import InvalidToken, mint_token, user_from_token
+from runtime.auth import mint_token, user_from_token
 from runtime.config import ConfigError
+from runtime.errors import InvalidToken
 from runtime.events import LocalBus
 from runtime.results import StreamResult
 from runtime.sse import _events

@@ -13,8 +13,8 @@ from generated.stream_cast import scene_transition
 from runtime.config import Config
 from runtime.context import Context
 from runtime.database import Store, history_ddl, migrate
-from runtime.engine import Engine, ExecutionTimeout
-from runtime.errors import NotFound
+from runtime.engine import Engine
+from runtime.errors import ExecutionTimeout, NotFound
 from runtime.events import LocalBus
 from runtime.execution import Execution
 from runtime.history import History
