@@ -89,8 +89,64 @@ GAP = "gap"
 
 
 @dataclass
+class Streams:
+    """This worker's open streams by tenant and channel (and by the row that holds them),
+    and the hand-off of an event to each; both buses deliver through it."""
+
+    queue_size: int = 1000
+    _subscribers: dict[tuple[str, str], set[Subscriber]] = field(default_factory=dict)
+    _holders: dict[tuple[str, str, str], set[Subscriber]] = field(default_factory=dict)
+
+    def add(
+        self, tenant: str, channel: str, held_by: tuple[str, str] | None, position: str
+    ) -> Subscriber:
+        sub = Subscriber(
+            tenant, channel, held_by, asyncio.Queue(self.queue_size + 1), position=position
+        )
+        self._subscribers.setdefault((tenant, channel), set()).add(sub)
+        if held_by is not None:
+            self._holders.setdefault((tenant, *held_by), set()).add(sub)
+        return sub
+
+    def remove(self, sub: Subscriber) -> None:
+        _discard(self._subscribers, (sub.tenant, sub.channel), sub)
+        if sub.held_by is not None:
+            _discard(self._holders, (sub.tenant, *sub.held_by), sub)
+
+    def deliver(self, key: tuple[str, str], event: Event) -> None:
+        for sub in list(self._subscribers.get(key, ())):
+            if sub.closed is not None:
+                continue
+            if sub.queue.qsize() >= self.queue_size:
+                # A client this far behind reconnects and resumes from the buffer.
+                while not sub.queue.empty():
+                    sub.queue.get_nowait()
+                sub.close("overflow")
+            else:
+                sub.queue.put_nowait(event)
+
+    def close_held(self, tenant: str, table: str, key: str) -> None:
+        for sub in list(self._holders.get((tenant, table, key), ())):
+            sub.close("released")
+
+    def report_gap(self, reason: str) -> None:
+        notice = Event("", GAP, json.dumps({"reason": reason}, separators=(",", ":")))
+        for key in list(self._subscribers):
+            self.deliver(key, notice)
+
+    def close_all(self, reason: str) -> None:
+        for subs in list(self._subscribers.values()):
+            for sub in list(subs):
+                sub.close(reason)
+
+    def count(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+
+@dataclass
 class LocalBus:
-    """The in-process bus for one worker (``EVENTS_URL`` unset)."""
+    """The in-process bus for one worker (``EVENTS_URL`` unset): ids ``<epoch>-<n>`` and a
+    bounded buffer per channel for ``Last-Event-ID``."""
 
     buffer_size: int = 1000
     queue_size: int = 1000
@@ -98,8 +154,10 @@ class LocalBus:
     _seq: int = 0
     _buffers: dict[tuple[str, str], deque[Event]] = field(default_factory=dict)
     _evicted: dict[tuple[str, str], int] = field(default_factory=dict)  # newest seq dropped
-    _subscribers: dict[tuple[str, str], set[Subscriber]] = field(default_factory=dict)
-    _holders: dict[tuple[str, str, str], set[Subscriber]] = field(default_factory=dict)
+    streams: Streams = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.streams = Streams(self.queue_size)
 
     @property
     def worker(self) -> str:
@@ -109,17 +167,13 @@ class LocalBus:
         return None
 
     async def stop(self) -> None:
-        for subs in list(self._subscribers.values()):
-            for sub in list(subs):
-                sub.close("shutdown")
+        self.streams.close_all("shutdown")
 
     def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subscribers.values())
+        return self.streams.count()
 
     def report_gap(self, reason: str) -> None:
-        notice = Event("", GAP, json.dumps({"reason": reason}, separators=(",", ":")))
-        for key in list(self._subscribers):
-            self.deliver(key, notice)
+        self.streams.report_gap(reason)
 
     async def lead(self, name: str, ttl_ms: int) -> bool:
         return True  # one process: it always leads
@@ -134,47 +188,19 @@ class LocalBus:
         if buffer.maxlen is not None and len(buffer) == buffer.maxlen:
             self._evicted[key] = _seq(buffer[0].id)
         buffer.append(event)
-        self.deliver(key, event)
+        self.streams.deliver(key, event)
         return event
 
-    def deliver(self, key: tuple[str, str], event: Event) -> None:
-        for sub in list(self._subscribers.get(key, ())):
-            if sub.closed is not None:
-                continue
-            if sub.queue.qsize() >= self.queue_size:
-                # A client this far behind reconnects and resumes from the buffer.
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-                sub.close("overflow")
-            else:
-                sub.queue.put_nowait(event)
-
     async def release(self, tenant: str, table: str, key: str) -> None:
-        self.close_held(tenant, table, key)
-
-    def close_held(self, tenant: str, table: str, key: str) -> None:
-        for sub in list(self._holders.get((tenant, table, key), ())):
-            sub.close("released")
+        self.streams.close_held(tenant, table, key)
 
     async def subscribe(
         self, tenant: str, channel: str, held_by: tuple[str, str] | None
     ) -> Subscriber:
-        sub = Subscriber(
-            tenant,
-            channel,
-            held_by,
-            asyncio.Queue(self.queue_size + 1),
-            position=f"{self.epoch}-{self._seq}",
-        )
-        self._subscribers.setdefault((tenant, channel), set()).add(sub)
-        if held_by is not None:
-            self._holders.setdefault((tenant, *held_by), set()).add(sub)
-        return sub
+        return self.streams.add(tenant, channel, held_by, f"{self.epoch}-{self._seq}")
 
     async def unsubscribe(self, sub: Subscriber) -> None:
-        _discard(self._subscribers, (sub.tenant, sub.channel), sub)
-        if sub.held_by is not None:
-            _discard(self._holders, (sub.tenant, *sub.held_by), sub)
+        self.streams.remove(sub)
 
     async def replay(self, sub: Subscriber, last_event_id: str) -> Replay:
         key = (sub.tenant, sub.channel)

@@ -24,7 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from runtime.events import Event, LocalBus, Replay, Subscriber
+from runtime.events import Event, Replay, Streams, Subscriber
 
 log = logging.getLogger("runtime.events")
 
@@ -51,7 +51,7 @@ class RedisBus:
     def __init__(self, url: str, buffer_size: int = 10_000, queue_size: int = 1000) -> None:
         self.url = url
         self.maxlen = max(buffer_size, 100)
-        self.local = LocalBus(buffer_size=0, queue_size=queue_size)
+        self.local = Streams(queue_size)
         self._worker = secrets.token_hex(8)
         # redis-py types its replies as unions of every shape a command may return; the
         # replies are decoded strings here (decode_responses=True), converted where read.
@@ -83,7 +83,7 @@ class RedisBus:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        await self.local.stop()
+        self.local.close_all("shutdown")
         await self.redis.aclose()
 
     # ------------------------------------------------------------------ publishing
@@ -146,12 +146,11 @@ class RedisBus:
     async def subscribe(
         self, tenant: str, channel: str, held_by: tuple[str, str] | None
     ) -> Subscriber:
-        sub = await self.local.subscribe(tenant, channel, held_by)
-        sub.position = self.last_id if _parse_id(self.last_id) else ""
-        return sub
+        position = self.last_id if _parse_id(self.last_id) else ""
+        return self.local.add(tenant, channel, held_by, position)
 
     async def unsubscribe(self, sub: Subscriber) -> None:
-        await self.local.unsubscribe(sub)
+        self.local.remove(sub)
 
     async def replay(self, sub: Subscriber, last_event_id: str) -> Replay:
         start = _parse_id(last_event_id)
@@ -175,7 +174,7 @@ class RedisBus:
         return Replay(missed, complete)
 
     def subscriber_count(self) -> int:
-        return self.local.subscriber_count()
+        return self.local.count()
 
     def report_gap(self, reason: str) -> None:
         self.local.report_gap(reason)
