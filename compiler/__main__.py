@@ -57,9 +57,13 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
     except RecursionError:
         print("error[internal-error]: input nested too deeply", file=sys.stderr)
         return 1
+    out = Path(args.out)
+    if check and args.typecheck and not res.diagnostics.has_errors and out.is_dir():
+        from compiler.typecheck import report, run_mypy
+
+        report(run_mypy(out.resolve()), out.resolve(), res.workflows, res.diagnostics)
     if _print_diagnostics(res, args.format, args.werror):
         return 1
-    out = Path(args.out)
     if check:
         bad = stale(out, res.files)
         if bad:
@@ -181,6 +185,12 @@ def main(argv: list[str] | None = None) -> int:
             "--format", choices=("human", "json"), default="human", help="diagnostics format"
         )
         p.add_argument("--werror", action="store_true", help="treat warnings as errors")
+        if name == "check":
+            p.add_argument(
+                "--typecheck",
+                action="store_true",
+                help="also run mypy --strict over the output and trace errors to their nodes",
+            )
     p = sub.add_parser("expr", help="translate an expression and evaluate it on sample data")
     p.add_argument("expression", nargs="?")
     p.add_argument("--json", help="the $json value, as JSON")

@@ -78,7 +78,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         if not isinstance(main, JArray):
             continue
         branches: list[list[str]] = []
-        max_branches = 2 if node.type == "metabuilder.condition" else 1
+        max_branches = len(node.kind.outputs) if node.kind is not None else 1
         for bi, branch in enumerate(main.items):
             targets: list[str] = []
             if not isinstance(branch, JArray):

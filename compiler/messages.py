@@ -401,3 +401,18 @@ UNKNOWN_STEP__NO_NODE_UPSTREAM: Final = "no node `{0}` upstream of this node"
 HINT__UPSTREAM_NODES: Final = "upstream nodes: {0}"
 HINT__SUPPORTED_METHODS: Final = "supported methods: {0}"
 HINT__NO_NODE_RUNS_BEFORE: Final = "no node runs before this one"
+
+# compiler/plan/tenancy.py and compiler/verify.py: compiler bugs, never the user's
+INTERNAL_ERROR__OPERATION_DECLARES_NO_TENANT: Final = (
+    "operation `{0}` of node `{1}` declares no tenant binding, so its tenant cannot be checked"
+)
+HINT__DECLARE_TENANT_ON_THE_OPERATION: Final = (
+    "this is a bug in the compiler: the module of `{0}` must set `tenant=TenantBinding...`"
+)
+INTERNAL_ERROR__GENERATED_CODE_FAILS_CHECK: Final = "generated code for node `{0}` {1}"
+HINT__REPORT_THE_COMPILER_BUG: Final = (
+    "this is a bug in the compiler, not in the workflow; please report it with this file"
+)
+INTERNAL_ERROR__GENERATED_CODE_FAILS_TYPECHECK: Final = (
+    "generated code for `{0}` does not type-check ({1}): {2}"
+)

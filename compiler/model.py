@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler import codes, messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
 from compiler.suggest import did_you_mean, or_else
 
-NODE_TYPES: dict[str, tuple[int, ...]] = {
-    "metabuilder.validate": (1,),
-    "metabuilder.database": (1,),
-    "metabuilder.condition": (1,),
-    "metabuilder.action": (1,),
-    "metabuilder.operation": (1,),
-}
-DB_OPERATIONS = (
-    "database_read",
-    "database_create",
-    "database_update",
-    "database_delete",
-    "database_count",
-)
-ACTIONS = ("http_response", "sse_stream", "emit_event", "log")
-VALIDATORS = ("required", "email", "uuid", "string", "number", "boolean", "nonEmpty")
+if TYPE_CHECKING:
+    from compiler.nodes.base import NodeKind, NodeSpec
+
 STATIC_DATA_KEYS = {
     "reconnectInterval": "SSE `retry:` in milliseconds sent to clients",
     "subscriptionTimeout": "milliseconds after which an SSE stream is closed",
@@ -39,7 +27,6 @@ STATIC_DATA_KEYS = {
     "maxChannels": "largest number of items a scheduled fan-out handles per run",
 }
 FIELD_TYPES = ("string", "integer", "number", "boolean", "datetime")
-_DB_ARGS = ("filter", "data", "limit", "skip")
 
 
 # ----------------------------------------------------------------------------- entities
@@ -186,75 +173,6 @@ def _default_fits(ftype: str, v: object) -> bool:
 # ----------------------------------------------------------------------------- nodes
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A key/value pair of a filter or data object."""
-
-    key: str
-    key_span: Span
-    value: JValue
-
-
-@dataclass
-class DbOp:
-    operation: str  # read, create, update, delete, count
-    entity: str
-    entity_span: Span
-    filter: list[Entry]
-    filter_span: Span | None
-    data: list[Entry]
-    data_span: Span | None
-    limit: int | None
-    skip: int | None
-    span: Span
-
-
-@dataclass
-class ValidateSpec:
-    input: JValue
-    validator: str
-    validator_span: Span
-    error_message: str | None
-
-
-@dataclass
-class DatabaseSpec:
-    op: DbOp
-
-
-@dataclass
-class ConditionSpec:
-    condition: JValue
-
-
-@dataclass
-class ActionSpec:
-    action: str
-    status: int
-    body: JValue | None
-    data: JValue | None
-    event: str | None
-    channel: JValue | None
-    on_connect: JValue | None
-    message: JValue | None
-
-
-@dataclass
-class Task:
-    id: str
-    id_span: Span
-    op: DbOp
-
-
-@dataclass
-class OperationSpec:
-    mode: str  # parallel or sequential
-    tasks: list[Task]
-
-
-Spec = ValidateSpec | DatabaseSpec | ConditionSpec | ActionSpec | OperationSpec
-
-
 @dataclass
 class Node:
     id: str
@@ -265,7 +183,8 @@ class Node:
     id_span: Span
     parameters: JObject
     notes: str
-    spec: Spec | None
+    kind: NodeKind | None  # None: the type is unknown
+    spec: NodeSpec | None  # None: the parameters could not be parsed
 
     @property
     def short_type(self) -> str:
@@ -444,320 +363,66 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
     return HttpTrigger(m["method"], path, tuple(params), text.span)
 
 
-class _NodeBuilder:
-    def __init__(self, wf_path: str, diags: Diagnostics) -> None:
-        self.diags = diags
-        self.path = wf_path
+def build_node(obj: JObject, diags: Diagnostics) -> Node | None:
+    """A node with its kind and its parsed parameters, or None when its type is unknown."""
+    from compiler.nodes import KINDS
+    from compiler.nodes.base import ParamReader
 
-    def require(self, params: JObject, key: str, node: str, what: str) -> JValue | None:
-        v = params.get(key)
-        if v is None:
-            self.diags.add(
-                codes.MISSING_PARAMETER,
-                messages.MISSING_PARAMETER__NODE_NEEDS_THE_PARAMETER.format(node, key, what),
-                Span(params.span.path, params.span.start, params.span.start),
-                node_id=node,
-                hint=messages.HINT__ADD_TO_ITS_PARAMETERS.format(key),
-            )
-        return v
-
-    def string(
-        self, params: JObject, key: str, node: str, what: str, required: bool = True
-    ) -> tuple[str, Span] | None:
-        v = self.require(params, key, node, what) if required else params.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, JString):
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST.format(key, node),
-                v.span,
-                node_id=node,
-                hint=messages.HINT__WRITE_AS_A_STRING.format(what),
-            )
-            return None
-        return v.value, v.span
-
-    def choice(
-        self, params: JObject, key: str, node: str, options: tuple[str, ...]
-    ) -> tuple[str, Span] | None:
-        got = self.string(params, key, node, "one of " + ", ".join(options))
-        if got is None:
-            return None
-        if got[0] not in options:
-            s = did_you_mean(got[0], options)
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__IS_NOT_A_VALID.format(got[0], key, node),
-                got[1],
-                node_id=node,
-                hint=(or_else(s, messages.HINT__USE_ONE_OF_2.format(", ".join(options)))),
-            )
-            return None
-        return got
-
-    def entries(self, params: JObject, key: str, node: str) -> tuple[list[Entry], Span | None]:
-        v = params.get(key)
-        if v is None:
-            return [], None
-        if not isinstance(v, JObject):
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE.format(key, node),
-                v.span,
-                node_id=node,
-                hint=messages.HINT__WRITE_AS_FIELD_VALUE.format(key),
-            )
-            return [], v.span
-        return [Entry(k.value, k.span, val) for k, val in v.entries], v.span
-
-    def count(self, params: JObject, key: str, node: str) -> int | None:
-        v = params.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value < 0:
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE_A.format(key, node),
-                v.span,
-                node_id=node,
-                hint=messages.HINT__WRITE_E_G_100.format(key),
-            )
-            return None
-        return v.value
-
-    def unknown_keys(self, obj: JObject, allowed: tuple[str, ...], node: str, what: str) -> None:
-        for k, _ in obj.entries:
-            if k.value not in allowed:
-                s = did_you_mean(k.value, allowed)
-                self.diags.add(
-                    codes.INVALID_PARAMETER,
-                    messages.INVALID_PARAMETER__OF_NODE_HAS_NO.format(what, node, k.value),
-                    k.span,
-                    node_id=node,
-                    hint=(or_else(s, messages.HINT__IT_TAKES.format(", ".join(allowed)))),
-                )
-
-    def db_op(
-        self, head: JObject, args: JObject, node: str, op_key: str, span: Span
-    ) -> DbOp | None:
-        """A database operation. ``head`` holds the operation and entity; ``args`` the filter,
-        data, limit and skip: the same object for a database node, ``params`` for a task."""
-        if args is head:
-            self.unknown_keys(head, (op_key, "entity", *_DB_ARGS), node, "parameters")
-        else:
-            self.unknown_keys(head, ("id", op_key, "entity", "params"), node, "a task")
-            self.unknown_keys(args, _DB_ARGS, node, "a task's params")
-        op = self.choice(head, op_key, node, DB_OPERATIONS)
-        ent = self.string(head, "entity", node, "the entity name")
-        filt, fspan = self.entries(args, "filter", node)
-        data, dspan = self.entries(args, "data", node)
-        limit = self.count(args, "limit", node)
-        skip = self.count(args, "skip", node)
-        if op is None or ent is None:
-            return None
-        kind = op[0].removeprefix("database_")
-        if kind in ("create", "update") and not data:
-            self.diags.add(
-                codes.MISSING_PARAMETER,
-                messages.MISSING_PARAMETER__NODE_RUNS_BUT_HAS.format(node, op[0]),
-                op[1],
-                node_id=node,
-                hint=messages.HINT__ADD_DATA_FIELD_VALUE.format(),
-            )
-        if kind in ("read", "update", "delete", "count") and fspan is None:
-            self.diags.add(
-                codes.TENANT_FILTER_MISSING,
-                messages.TENANT_FILTER_MISSING__NODE_RUNS_WITHOUT_A.format(node, op[0]),
-                op[1],
-                node_id=node,
-                hint=messages.HINT__ADD_FILTER_TENANTID_CONTEXT.format(),
-            )
-        if kind == "create" and fspan is not None:
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__NODE_CREATES_A_ROW.format(node),
-                fspan,
-                node_id=node,
-                hint=messages.HINT__REMOVE_FILTER_THE_ROW,
-            )
-        if kind in ("read", "delete", "count") and dspan is not None:
-            self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__NODE_RUNS_DATA_HAS.format(node, op[0]),
-                dspan,
-                node_id=node,
-                hint=messages.HINT__REMOVE_DATA,
-            )
-        return DbOp(kind, ent[0], ent[1], filt, fspan, data, dspan, limit, skip, span)
-
-    def build(self, obj: JObject) -> Node | None:
-        nid = obj.get("id")
-        ntype = obj.get("type")
-        params = obj.get("parameters")
-        assert (
-            isinstance(nid, JString) and isinstance(ntype, JString) and isinstance(params, JObject)
+    nid = obj.get("id")
+    ntype = obj.get("type")
+    params = obj.get("parameters")
+    assert isinstance(nid, JString) and isinstance(ntype, JString) and isinstance(params, JObject)
+    node = nid.value
+    version = _int(obj.get("typeVersion")) or 0
+    kind = KINDS.get(ntype.value)
+    if kind is None:
+        s = did_you_mean(ntype.value, KINDS)
+        diags.add(
+            codes.UNKNOWN_NODE_TYPE,
+            messages.UNKNOWN_NODE_TYPE__NODE_HAS_THE_UNKNOWN.format(node, ntype.value),
+            ntype.span,
+            node_id=node,
+            hint=(or_else(s, messages.HINT__SUPPORTED_TYPES.format(", ".join(KINDS)))),
         )
-        node = nid.value
-        version = _int(obj.get("typeVersion")) or 0
-        if ntype.value not in NODE_TYPES:
-            s = did_you_mean(ntype.value, NODE_TYPES)
-            self.diags.add(
-                codes.UNKNOWN_NODE_TYPE,
-                messages.UNKNOWN_NODE_TYPE__NODE_HAS_THE_UNKNOWN.format(node, ntype.value),
-                ntype.span,
-                node_id=node,
-                hint=(or_else(s, messages.HINT__SUPPORTED_TYPES.format(", ".join(NODE_TYPES)))),
-            )
-            return None
-        if version not in NODE_TYPES[ntype.value]:
-            tv = obj.get("typeVersion")
-            self.diags.add(
-                codes.UNSUPPORTED_TYPE_VERSION,
-                messages.UNSUPPORTED_TYPE_VERSION__NODE_HAS_NO_TYPEVERSION.format(
-                    node, ntype.value, version
-                ),
-                tv.span if tv else obj.span,
-                node_id=node,
-                hint=messages.HINT__SUPPORTED.format(
-                    ", ".join(str(v) for v in NODE_TYPES[ntype.value])
-                ),
-            )
-            return None
-        spec = self.spec(ntype.value, params, node, obj.span)
-        return Node(
-            node,
-            _str(obj.get("name")) or node,
-            ntype.value,
-            version,
-            obj.span,
-            nid.span,
-            params,
-            _str(obj.get("notes")) or "",
-            spec,
-        )
-
-    def spec(self, ntype: str, p: JObject, node: str, span: Span) -> Spec | None:
-        if ntype == "metabuilder.validate":
-            inp = self.require(p, "input", node, "the value to check")
-            validator = self.string(p, "validator", node, "the validator name")
-            if validator is not None and validator[0] not in VALIDATORS:
-                s = did_you_mean(validator[0], VALIDATORS)
-                self.diags.add(
-                    codes.UNKNOWN_VALIDATOR,
-                    messages.UNKNOWN_VALIDATOR__UNKNOWN_VALIDATOR_IN_NODE.format(
-                        validator[0], node
-                    ),
-                    validator[1],
-                    node_id=node,
-                    hint=(or_else(s, messages.HINT__VALIDATORS.format(", ".join(VALIDATORS)))),
-                )
-                return None
-            msg = self.string(p, "errorMessage", node, "the error message", required=False)
-            if inp is None or validator is None:
-                return None
-            return ValidateSpec(inp, validator[0], validator[1], msg[0] if msg else None)
-        if ntype == "metabuilder.database":
-            op = self.db_op(p, p, node, "operation", span)
-            return DatabaseSpec(op) if op else None
-        if ntype == "metabuilder.condition":
-            cond = self.require(p, "condition", node, "a boolean expression")
-            return ConditionSpec(cond) if cond is not None else None
-        if ntype == "metabuilder.action":
-            action = self.choice(p, "action", node, ACTIONS)
-            if action is None:
-                return None
-            status_v = p.get("status")
-            status = 200
-            if status_v is not None:
-                if (
-                    not isinstance(status_v, JNumber)
-                    or not isinstance(status_v.value, int)
-                    or not 200 <= status_v.value <= 599
-                ):
-                    self.diags.add(
-                        codes.INVALID_PARAMETER,
-                        messages.INVALID_PARAMETER__STATUS_OF_NODE_MUST.format(node),
-                        status_v.span,
-                        node_id=node,
-                        hint=messages.HINT__WRITE_E_G_STATUS,
-                    )
-                else:
-                    status = status_v.value
-            event = self.string(
-                p, "event", node, "the event name", required=action[0] == "emit_event"
-            )
-            channel = p.get("channel")
-            if action[0] in ("emit_event", "sse_stream") and channel is None:
-                self.require(p, "channel", node, "the event channel")
-                return None
-            return ActionSpec(
-                action[0],
-                status,
-                p.get("body"),
-                p.get("data"),
-                event[0] if event else None,
-                channel,
-                p.get("onConnect"),
-                p.get("message"),
-            )
-        if ntype == "metabuilder.operation":
-            mode = self.choice(p, "operation", node, ("parallel", "sequential"))
-            tasks_v = self.require(p, "tasks", node, "the list of tasks")
-            if mode is None or tasks_v is None:
-                return None
-            if not isinstance(tasks_v, JArray) or not tasks_v.items:
-                self.diags.add(
-                    codes.INVALID_PARAMETER,
-                    messages.INVALID_PARAMETER__TASKS_OF_NODE_MUST.format(node),
-                    tasks_v.span,
-                    node_id=node,
-                    hint=messages.HINT__LIST_THE_TASKS_AS,
-                )
-                return None
-            tasks: list[Task] = []
-            seen: set[str] = set()
-            for t in tasks_v.items:
-                if not isinstance(t, JObject):
-                    self.diags.add(
-                        codes.INVALID_PARAMETER,
-                        messages.INVALID_PARAMETER__EACH_TASK_OF_NODE.format(node),
-                        t.span,
-                        node_id=node,
-                        hint=messages.HINT__WRITE_ID_OP_ENTITY.format(),
-                    )
-                    continue
-                tid = self.string(t, "id", node, "the task id")
-                params_v = t.get("params")
-                params_o = params_v if isinstance(params_v, JObject) else JObject((), t.span)
-                op = self.db_op(t, params_o, node, "op", t.span)
-                if tid is None or op is None:
-                    continue
-                if tid[0] in seen:
-                    self.diags.add(
-                        codes.INVALID_PARAMETER,
-                        messages.INVALID_PARAMETER__NODE_HAS_TWO_TASKS.format(node, tid[0]),
-                        tid[1],
-                        node_id=node,
-                        hint=messages.HINT__GIVE_EACH_TASK_ITS,
-                    )
-                seen.add(tid[0])
-                tasks.append(Task(tid[0], tid[1], op))
-            return OperationSpec(mode[0], tasks)
         return None
+    if version not in kind.versions:
+        tv = obj.get("typeVersion")
+        diags.add(
+            codes.UNSUPPORTED_TYPE_VERSION,
+            messages.UNSUPPORTED_TYPE_VERSION__NODE_HAS_NO_TYPEVERSION.format(
+                node, ntype.value, version
+            ),
+            tv.span if tv else obj.span,
+            node_id=node,
+            hint=messages.HINT__SUPPORTED.format(", ".join(str(v) for v in kind.versions)),
+        )
+        return None
+    reader = ParamReader(node, params, obj.span, diags)
+    reader.unknown_keys(params, kind.allowed(), "parameters")
+    return Node(
+        node,
+        _str(obj.get("name")) or node,
+        ntype.value,
+        version,
+        obj.span,
+        nid.span,
+        params,
+        _str(obj.get("notes")) or "",
+        kind,
+        kind.parse(reader),
+    )
 
 
 def build_workflow(
     source: SourceFile, root: JObject, package: str, module: str, diags: Diagnostics
 ) -> Workflow:
-    builder = _NodeBuilder(source.path, diags)
     nodes: list[Node] = []
     seen: dict[str, Node] = {}
     nodes_v = root.get("nodes")
     assert isinstance(nodes_v, JArray)
     for item in nodes_v.items:
         assert isinstance(item, JObject)
-        node = builder.build(item)
+        node = build_node(item, diags)
         nid = item.get("id")
         assert isinstance(nid, JString)
         if nid.value in seen:
@@ -775,7 +440,16 @@ def build_workflow(
         else:
             # Keep a placeholder so the graph can still be checked.
             placeholder = Node(
-                nid.value, nid.value, "", 0, item.span, nid.span, JObject((), item.span), "", None
+                nid.value,
+                nid.value,
+                "",
+                0,
+                item.span,
+                nid.span,
+                JObject((), item.span),
+                "",
+                None,
+                None,
             )
             seen[nid.value] = placeholder
             nodes.append(placeholder)

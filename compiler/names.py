@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import unicodedata
 from typing import Final
 
 # name -> module it is imported from (`from MODULE import name`); None: `import name`.
@@ -44,7 +45,6 @@ IMPORTS: Final[dict[str, str | None]] = {
     "HttpTrigger": "runtime.workflow",
     "ScheduleTrigger": "runtime.workflow",
     "Settings": "runtime.workflow",
-    "StaticData": "runtime.workflow",
     "WorkflowInfo": "runtime.workflow",
 }
 
@@ -82,3 +82,15 @@ def local_name(name: str) -> str:
         or name.endswith("_row")
     )
     return f"{name}_" if taken else name
+
+
+def comment_text(text: str) -> str:
+    """``text`` safe on one ``#`` comment line: line breaks and other control, format or
+    surrogate characters become ``\\uXXXX`` escapes, so no text can end the comment."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -13,9 +13,11 @@ from pathlib import Path
 from compiler import codegen, codes, messages, schema
 from compiler.diagnostics import Diagnostics, SourceCache, Span
 from compiler.graph import build_graph
+from compiler.ir import Plan, Sql, walk
 from compiler.load import JObject, load_file
 from compiler.model import Entity, HttpTrigger, Workflow, build_entities, build_workflow
 from compiler.plan import plan_workflow
+from compiler.verify import verify_module
 from compiler.warnings import workflow_warnings
 
 
@@ -167,6 +169,27 @@ def _compile_one(
     workflow_warnings(wf, plan, diags)
     if plan is None or len(diags.errors()) > before:
         return wf
-    res.files[f"{package}/{module}.py"] = codegen.render_workflow(plan)
+    text = codegen.render_workflow(plan)
+    _verify(text, plan, entities, diags)
+    res.files[f"{package}/{module}.py"] = text
     res.files[f"{package}/{module}.md"] = codegen.render_mermaid(plan)
     return wf
+
+
+def _verify(text: str, plan: Plan, entities: dict[str, Entity], diags: Diagnostics) -> None:
+    """Check the rendered module itself (:mod:`compiler.verify`); a violation is a bug in the
+    compiler, reported at the node whose code is wrong."""
+    tenants = {
+        e.table: e.fields["tenantId"].column for e in entities.values() if "tenantId" in e.fields
+    }
+    owners = {s.query.name: s.node.id for s in walk(plan.body) if isinstance(s, Sql)}
+    wf = plan.workflow
+    for v in verify_module(text, tenants, owners):
+        node = wf.node(v.node)
+        diags.add(
+            codes.INTERNAL_ERROR,
+            messages.INTERNAL_ERROR__GENERATED_CODE_FAILS_CHECK.format(v.node or wf.id, v.problem),
+            node.id_span if node is not None else wf.span,
+            node_id=node.id if node is not None else None,
+            hint=messages.HINT__REPORT_THE_COMPILER_BUG,
+        )

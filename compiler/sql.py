@@ -7,7 +7,12 @@ same column.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from compiler.model import Entity, EntityField
+
+if TYPE_CHECKING:
+    from compiler.ir import Param
 
 _SQLITE_TYPES = {
     "string": "TEXT",
@@ -34,7 +39,13 @@ def where(entity: Entity, keys: list[str]) -> str:
 
 
 def select(
-    entity: Entity, keys: list[str], *, lookup: bool, need_row: bool, limit: bool, skip: bool
+    entity: Entity,
+    keys: list[str],
+    *,
+    lookup: bool,
+    need_row: bool,
+    limit: bool = False,
+    skip: bool = False,
 ) -> str:
     cols = columns(entity) if need_row else "1 AS found"
     sql = f"SELECT {cols} FROM {entity.table} WHERE {where(entity, keys)}"
@@ -48,25 +59,32 @@ def select(
     return sql
 
 
+def tenants_with_rows(entity: Entity, filters: list[Param]) -> str:
+    """The tenants that have rows matching constant ``filters`` (a schedule runs for each)."""
+    tenant = entity.fields["tenantId"].column
+    cond = " AND ".join(f"{p.column} = :{p.name}" for p in filters) or "1 = 1"
+    return f"SELECT DISTINCT {tenant} AS tenant FROM {entity.table} WHERE {cond} ORDER BY {tenant}"
+
+
 def count(entity: Entity, keys: list[str]) -> str:
     return f"SELECT COUNT(*) AS n FROM {entity.table} WHERE {where(entity, keys)}"
 
 
-def insert(entity: Entity, fields: list[EntityField], per_user: EntityField | None = None) -> str:
+def insert(entity: Entity, fields: list[EntityField], owner: list[str] | None = None) -> str:
     """An insert that yields no row on a unique conflict.
 
-    With ``per_user`` it also yields no row when the user already holds ``:max_rows`` rows
-    (``staticData.maxSubscriptionsPerUser``): the count and the insert are one statement.
+    With ``owner`` (columns, the tenant's first) it also yields no row when the rows with the
+    same owner values already number ``:max_rows`` (``staticData.maxSubscriptionsPerUser``):
+    the count and the insert are one statement.
     """
     cols = ", ".join(f.column for f in fields)
     vals = ", ".join(f":d_{f.column}" for f in fields)
-    if per_user is None:
+    if not owner:
         source = f"VALUES ({vals})"
     else:
-        tenant = entity.fields["tenantId"].column
+        same = " AND ".join(f"{c} = :d_{c}" for c in [*owner[1:], owner[0]])
         source = (
-            f"SELECT {vals} WHERE (SELECT COUNT(*) FROM {entity.table} "
-            f"WHERE {per_user.column} = :d_{per_user.column} AND {tenant} = :d_{tenant}) "
+            f"SELECT {vals} WHERE (SELECT COUNT(*) FROM {entity.table} WHERE {same}) "
             "< :max_rows"
         )
     return (

@@ -7,8 +7,8 @@ import re
 
 from compiler import codes, messages
 from compiler.diagnostics import Diagnostics
+from compiler.ir import Plan
 from compiler.model import HttpTrigger, ScheduleTrigger, Workflow
-from compiler.plan import Plan
 
 
 def cron_interval_ms(expr: str) -> int | None:

@@ -81,6 +81,8 @@ class Engine:
             raise failed from None
         except Exception as exc:
             if not is_database_failure(exc):
+                node = ex.steps[-1][0] if ex is not None and ex.steps else None
+                exc.add_note(f"in workflow {info.id} ({info.source}), node {node}")
                 raise
             log.error("database failure in %s: %s: %s", info.id, type(exc).__name__, exc)
             raise ServiceUnavailable("The database is unavailable; nothing was written") from None

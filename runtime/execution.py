@@ -34,12 +34,13 @@ class Execution(Protocol):
     async def create(
         self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
     ) -> Row | None:
-        """Insert; on a unique conflict the existing row; None when neither (a limit)."""
+        """Insert; on a unique conflict the existing row (``existing_sql``); None when
+        neither (the insert's own condition, such as a per-owner row limit, refused it)."""
         ...
 
     async def serialize(self, *key: str) -> None:
         """Wait until no other transaction holds ``key``, then hold it until this one ends,
-        so a count and an insert (a per-user limit) cannot interleave with another's."""
+        so a count and an insert (a row limit per owner) cannot interleave with another's."""
         ...
 
     def emit(self, channel: str, event: str, data: object) -> None:

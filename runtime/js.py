@@ -24,15 +24,18 @@ Date               :class:`JsDate`
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Final, NoReturn
+from typing import Final, NoReturn, TypeVar
 
 from runtime.jsmath import pow_ieee
+
+T = TypeVar("T")
 
 __all__ = [
     "UNDEFINED",
@@ -223,6 +226,11 @@ def iso_string(t: float) -> str:
     y, mo, d, h, mi, s, ms, _ = _split_time(t)
     year = f"{y:04d}" if 0 <= y <= 9999 else f"{'+' if y > 0 else '-'}{abs(y):06d}"
     return f"{year}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms:03d}Z"
+
+
+def date_to_json(t: float) -> str | None:
+    """``Date.prototype.toJSON``: the ISO string, or null for an invalid date."""
+    return iso_string(t) if math.isfinite(t) else None
 
 
 def date_to_string(t: float) -> str:
@@ -766,7 +774,23 @@ def str_pad(s: str, max_length: object, fill: object, at_start: bool) -> str:
     return _from_units(pad + u if at_start else u + pad)
 
 
-def str_repeat(s: str, count: object) -> str:
+def str_pad_start(s: str, max_length: object = UNDEFINED, fill: object = UNDEFINED) -> str:
+    return str_pad(s, max_length, fill, True)
+
+
+def str_pad_end(s: str, max_length: object = UNDEFINED, fill: object = UNDEFINED) -> str:
+    return str_pad(s, max_length, fill, False)
+
+
+def str_to_upper(s: str) -> str:
+    return s.upper()
+
+
+def str_to_lower(s: str) -> str:
+    return s.lower()
+
+
+def str_repeat(s: str, count: object = UNDEFINED) -> str:
     n = to_integer(count)
     if n < 0 or math.isinf(n):
         raise JsRangeError(f"Invalid count value: {to_string(count)}")
@@ -833,6 +857,11 @@ def array_at(items: Sequence[object], index: object = UNDEFINED) -> object:
     return items[int(i)] if 0 <= i < len(items) else UNDEFINED
 
 
+def array_join_all(items: Sequence[object]) -> str:
+    """``Array.prototype.toString``: the items joined with commas."""
+    return array_join(items)
+
+
 def array_concat(items: Sequence[object], *args: object) -> list[object]:
     out = list(items)
     for a in args:
@@ -855,16 +884,16 @@ _STRING_METHODS: Final[dict[str, Callable[..., object]]] = {
     "trim": str_trim,
     "trimStart": str_trim_start,
     "trimEnd": str_trim_end,
-    "toUpperCase": lambda s: s.upper(),
-    "toLowerCase": lambda s: s.lower(),
+    "toUpperCase": str_to_upper,
+    "toLowerCase": str_to_lower,
     "split": str_split,
-    "padStart": lambda s, n=UNDEFINED, f=UNDEFINED: str_pad(s, n, f, True),
-    "padEnd": lambda s, n=UNDEFINED, f=UNDEFINED: str_pad(s, n, f, False),
-    "repeat": lambda s, n=UNDEFINED: str_repeat(s, n),
+    "padStart": str_pad_start,
+    "padEnd": str_pad_end,
+    "repeat": str_repeat,
     "charAt": str_char_at,
     "at": str_at,
     "concat": str_concat,
-    "toString": lambda s: s,
+    "toString": to_string,
 }
 _ARRAY_METHODS: Final[dict[str, Callable[..., object]]] = {
     "includes": array_includes,
@@ -873,18 +902,44 @@ _ARRAY_METHODS: Final[dict[str, Callable[..., object]]] = {
     "slice": array_slice,
     "at": array_at,
     "concat": array_concat,
-    "toString": lambda a: array_join(a),
+    "toString": array_join_all,
 }
 _DATE_METHODS: Final[dict[str, Callable[..., object]]] = {
     "toISOString": lambda d: iso_string(d.time),
-    "toJSON": lambda d: iso_string(d.time) if math.isfinite(d.time) else None,
+    "toJSON": lambda d: date_to_json(d.time),
     "getTime": lambda d: d.time,
-    "valueOf": lambda d: d.time,
     "toString": lambda d: date_to_string(d.time),
 }
 STRING_METHODS: Final = frozenset(_STRING_METHODS)
 ARRAY_METHODS: Final = frozenset(_ARRAY_METHODS)
 DATE_METHODS: Final = frozenset(_DATE_METHODS)
+
+
+def _arity(fn: Callable[..., object]) -> int | None:
+    """How many arguments a method helper reads after its receiver (None: any number)."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return len(params)
+
+
+_ARITY: Final = {
+    (kind, name): _arity(fn)
+    for kind, table in (("string", _STRING_METHODS), ("array", _ARRAY_METHODS),
+                        ("Date", _DATE_METHODS))
+    for name, fn in table.items()
+}  # fmt: skip
+
+
+def first(value: T, *ignored: object) -> T:
+    """``value``, once the ignored arguments of a call have been evaluated."""
+    return value
+
+
+def call_n(fn: Callable[..., T], n: int, *args: object) -> T:
+    """``fn`` called with the first ``n`` of ``args``: JavaScript evaluates every argument
+    of a call and the method reads the ones it declares."""
+    return fn(*args[:n])
 
 
 def call_method(obj: object, name: str, *args: object) -> object:
@@ -901,7 +956,9 @@ def call_method(obj: object, name: str, *args: object) -> object:
     fn = table.get(name) if table is not None else None
     if fn is None:
         raise JsTypeError(f"{typeof(obj)}.{name} is not a function")
-    return fn(obj, *args)
+    kind = "string" if isinstance(obj, str) else "array" if isinstance(obj, list) else "Date"
+    n = _ARITY[(kind, name)]
+    return fn(obj, *(args if n is None else args[:n]))
 
 
 # --------------------------------------------------------------------------- built-ins
@@ -929,7 +986,7 @@ def math_max(*args: object) -> float:
     return result
 
 
-def math_round(x: object) -> float:
+def math_round(x: object = UNDEFINED) -> float:
     n = to_number(x)
     if not math.isfinite(n) or n == 0:
         return n
@@ -942,12 +999,12 @@ def math_round(x: object) -> float:
     return float(r)
 
 
-def math_floor(x: object) -> float:
+def math_floor(x: object = UNDEFINED) -> float:
     n = to_number(x)
     return n if not math.isfinite(n) or n == 0 else float(math.floor(n))
 
 
-def math_ceil(x: object) -> float:
+def math_ceil(x: object = UNDEFINED) -> float:
     n = to_number(x)
     if not math.isfinite(n) or n == 0:
         return n
@@ -955,7 +1012,7 @@ def math_ceil(x: object) -> float:
     return -0.0 if r == 0 and n < 0 else r
 
 
-def math_trunc(x: object) -> float:
+def math_trunc(x: object = UNDEFINED) -> float:
     n = to_number(x)
     if not math.isfinite(n) or n == 0:
         return n
@@ -963,25 +1020,25 @@ def math_trunc(x: object) -> float:
     return -0.0 if r == 0 and n < 0 else r
 
 
-def math_abs(x: object) -> float:
+def math_abs(x: object = UNDEFINED) -> float:
     return abs(to_number(x))
 
 
-def math_sign(x: object) -> float:
+def math_sign(x: object = UNDEFINED) -> float:
     n = to_number(x)
     if math.isnan(n) or n == 0:
         return n
     return 1.0 if n > 0 else -1.0
 
 
-def math_sqrt(x: object) -> float:
+def math_sqrt(x: object = UNDEFINED) -> float:
     n = to_number(x)
     if math.isnan(n) or n < 0:
         return math.nan
     return math.sqrt(n)
 
 
-def math_pow(x: object, y: object) -> float:
+def math_pow(x: object = UNDEFINED, y: object = UNDEFINED) -> float:
     return pow_(x, y)
 
 

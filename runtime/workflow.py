@@ -32,15 +32,6 @@ class Settings:
 
 
 @dataclass(frozen=True)
-class StaticData:
-    reconnect_interval_ms: int | None = None
-    subscription_timeout_ms: int | None = None
-    max_subscriptions_per_user: int | None = None
-    update_interval_ms: int | None = None
-    max_channels: int | None = None
-
-
-@dataclass(frozen=True)
 class EntityTable:
     """An entity as the runtime sees it: its table and its fields' columns and types."""
 
@@ -73,7 +64,7 @@ class WorkflowInfo:
     source: str
     triggers: tuple[HttpTrigger | ScheduleTrigger, ...]
     settings: Settings
-    static_data: StaticData
+    static_data: Mapping[str, object]  # the workflow's staticData, for documentation and tools
     checks_user: bool
     writes: bool  # an execution writes to the database (SQLite serializes those)
     body_inputs: tuple[str, ...]  # the `$json` fields a request body carries

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from compiler import codes, messages
 from compiler.expressions import ast as js
+from compiler.expressions import methods
 from compiler.expressions.parser import ExpressionError
 from compiler.expressions.types import (
     ANY,
@@ -115,19 +116,7 @@ def _ifexp(test: ast.expr, body: ast.expr, orelse: ast.expr) -> ast.expr:
 
 
 _GLOBALS = ("Math", "JSON", "Date", "String", "Number", "Boolean", "NaN", "Infinity")
-_MATH_FUNCS = (
-    "abs",
-    "ceil",
-    "floor",
-    "max",
-    "min",
-    "pow",
-    "random",
-    "round",
-    "sign",
-    "sqrt",
-    "trunc",
-)
+_MATH_FUNCS = tuple(sorted(methods.names("Math")))
 _MATH_CONSTS = {"PI": math.pi, "E": math.e}
 _ROOTS = ("$json", "$context", "$steps")
 _BLOCKED_PROPS = frozenset(
@@ -135,7 +124,7 @@ _BLOCKED_PROPS = frozenset(
      "__lookupGetter__", "__lookupSetter__", "hasOwnProperty", "isPrototypeOf",
      "propertyIsEnumerable", "toLocaleString", "valueOf"]
 )  # fmt: skip
-_KNOWN_METHODS = rt.STRING_METHODS | rt.ARRAY_METHODS | rt.DATE_METHODS
+_KNOWN_METHODS = methods.names("string") | methods.names("array") | methods.names("Date")
 _ALL_PROTO_NAMES = _KNOWN_METHODS | frozenset(
     [
         "at",
@@ -757,8 +746,9 @@ class Translator:
                         else messages.HINT__SUPPORTED_MATH.format(", Math.".join(_MATH_FUNCS))
                     ),
                 )
-            fn = {"pow": "math_pow"}.get(name, "math_" + name)
-            return TExpr(_js(fn, *boxed), NUM)
+            m = methods.lookup("Math", name)
+            assert m is not None
+            return self.apply(m, None, boxed)
         if obj == "JSON":
             if name != "stringify":
                 raise _err(
@@ -813,7 +803,7 @@ class Translator:
         if isinstance(t, ArrayOf):
             return self.array_method(recv.node, name, args, boxed, e)
         if t == DATE:
-            if name == "toISOString":
+            if name == "toISOString" and not args:
                 if isinstance(recv.node, ast.Call) and _is_js_call(recv.node, "now_ms"):
                     # The current time is always valid: format it with the standard library.
                     self.imports.add("datetime")
@@ -831,12 +821,11 @@ class Translator:
                         ),
                         STR,
                     )
-                return TExpr(_js("iso_string", recv.node), STR)
-            if name in ("getTime", "valueOf"):
-                return TExpr(recv.node, NUM)
-            if name in rt.DATE_METHODS:
-                return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
-            self.unknown_method(name, rt.DATE_METHODS, "Date", e)
+            m = methods.lookup("Date", name)
+            if m is None:
+                self.unknown_method(name, methods.names("Date"), "Date", e)
+                raise AssertionError
+            return self.apply(m, recv.node, boxed)
         if t in (NUM, BOOL):
             raise _err(
                 codes.UNKNOWN_METHOD,
@@ -844,7 +833,7 @@ class Translator:
                 e,
                 (
                     messages.HINT__CONVERT_FIRST_E_G.format(name)
-                    if name in rt.STRING_METHODS
+                    if name in methods.names("string")
                     else None
                 ),
                 kind="TypeError",
@@ -874,55 +863,40 @@ class Translator:
             and isinstance(args[0].node.value, str)
             and not any(0xD800 <= ord(c) <= 0xDFFF for c in args[0].node.value)
         )
-        if name == "toUpperCase":
-            return TExpr(_call(ast.Attribute(s, "upper", ast.Load())), STR)
-        if name == "toLowerCase":
-            return TExpr(_call(ast.Attribute(s, "lower", ast.Load())), STR)
+        if not args and name in ("toUpperCase", "toLowerCase"):
+            py = "upper" if name == "toUpperCase" else "lower"
+            return TExpr(_call(ast.Attribute(s, py, ast.Load())), STR)
         if name == "includes" and plain_literal:
             return TExpr(ast.Compare(args[0].node, [ast.In()], [s]), BOOL)
         if name in ("startsWith", "endsWith") and plain_literal:
             py = "startswith" if name == "startsWith" else "endswith"
             return TExpr(_call(ast.Attribute(s, py, ast.Load()), args[0].node), BOOL)
-        table: dict[str, tuple[str, Type]] = {
-            "includes": ("str_includes", BOOL), "startsWith": ("str_starts_with", BOOL),
-            "endsWith": ("str_ends_with", BOOL), "indexOf": ("str_index_of", NUM),
-            "slice": ("str_slice", STR), "substring": ("str_substring", STR), "trim": ("str_trim", STR),
-            "trimStart": ("str_trim_start", STR), "trimEnd": ("str_trim_end", STR),
-            "split": ("str_split", ArrayOf(ANY)), "charAt": ("str_char_at", STR),
-            "at": ("str_at", union(STR, UNDEF)), "concat": ("str_concat", STR),
-            "repeat": ("str_repeat", STR),
-        }  # fmt: skip
-        if name in table:
-            fn, rtype = table[name]
-            if name in ("trim", "trimStart", "trimEnd"):
-                boxed = []
-            return TExpr(_js(fn, s, *boxed), rtype)
-        if name in ("padStart", "padEnd"):
-            while len(boxed) < 2:
-                boxed.append(_attr("js", "UNDEFINED"))
-            return TExpr(
-                _js("str_pad", s, boxed[0], boxed[1], ast.Constant(name == "padStart")), STR
-            )
-        if name == "toString":
-            return TExpr(s, STR)
-        self.unknown_method(name, rt.STRING_METHODS, "string", e)
-        raise AssertionError
+        m = methods.lookup("string", name)
+        if m is None:
+            self.unknown_method(name, methods.names("string"), "string", e)
+            raise AssertionError
+        return self.apply(m, s, boxed)
 
     def array_method(
         self, a: ast.expr, name: str, args: list[TExpr], boxed: list[ast.expr], e: js.Call
     ) -> TExpr:
-        table: dict[str, tuple[str, Type]] = {
-            "includes": ("array_includes", BOOL), "indexOf": ("array_index_of", NUM),
-            "join": ("array_join", STR), "slice": ("array_slice", ArrayOf(ANY)),
-            "at": ("array_at", ANY), "concat": ("array_concat", ArrayOf(ANY)),
-        }  # fmt: skip
-        if name in table:
-            fn, rtype = table[name]
-            return TExpr(_js(fn, a, *boxed), rtype)
-        if name == "toString":
-            return TExpr(_js("array_join", a), STR)
-        self.unknown_method(name, rt.ARRAY_METHODS, "array", e)
-        raise AssertionError
+        m = methods.lookup("array", name)
+        if m is None:
+            self.unknown_method(name, methods.names("array"), "array", e)
+            raise AssertionError
+        return self.apply(m, a, boxed)
+
+    def apply(self, m: methods.Method, recv: ast.expr | None, args: list[ast.expr]) -> TExpr:
+        """A call of method ``m`` on ``recv`` (None for Math): its helper with the arguments it
+        reads; arguments past those are still evaluated, in order, and then dropped."""
+        before = [] if recv is None else [recv]
+        if not m.helper:
+            assert recv is not None
+            return TExpr(_js("first", recv, *args) if args else recv, m.result)
+        if m.arity is None or len(args) <= m.arity:
+            return TExpr(_js(m.helper, *before, *args), m.result)
+        n = ast.Constant(len(before) + m.arity)
+        return TExpr(_js("call_n", _attr("js", m.helper), n, *before, *args), m.result)
 
     # ------------------------------------------------------------------ operators
 

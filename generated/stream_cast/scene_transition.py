@@ -17,7 +17,7 @@ from runtime.errors import AuthRequired, NotFound, insufficient_level, missing_s
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str
-from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, StaticData, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
     id="stream_cast_scene_transition_001",
@@ -27,7 +27,7 @@ WORKFLOW: Final = WorkflowInfo(
     source="workflows/stream_cast/scene_transition.json",
     triggers=(HttpTrigger("POST", "/api/v1/{tenant}/stream_cast/scenes/{channelId}/transition"),),
     settings=Settings("UTC", 3600, True, "all", "all", "throw"),
-    static_data=StaticData(),
+    static_data={},
     checks_user=True,
     writes=True,
     body_inputs=("sceneId",),
@@ -77,6 +77,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     if "stream_cast:scenes:manage" not in user["scopes"]:
         raise missing_scope("stream_cast:scenes:manage")
     # fetch_channel: metabuilder.database (lookup StreamChannel: answered by the update below)
+    ex.step("fetch_channel")
     # update_active_scene: metabuilder.database (update StreamChannel)
     ex.step("update_active_scene")
     row = await ex.fetch_one(

@@ -18,7 +18,7 @@ from runtime.errors import AuthRequired, Conflict, NotFound
 from runtime.execution import Execution
 from runtime.results import Result, StreamResult
 from runtime.values import new_id, require_str
-from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, StaticData, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
     id="stream_cast_subscribe_001",
@@ -28,11 +28,11 @@ WORKFLOW: Final = WorkflowInfo(
     source="workflows/stream_cast/subscribe.json",
     triggers=(HttpTrigger("POST", "/api/v1/{tenant}/stream_cast/subscribe"),),
     settings=Settings("UTC", 3600, True, "all", "all", "throw"),
-    static_data=StaticData(
-        max_subscriptions_per_user=100,
-        reconnect_interval_ms=5000,
-        subscription_timeout_ms=86400000,
-    ),
+    static_data={
+        "maxSubscriptionsPerUser": 100,
+        "reconnectInterval": 5000,
+        "subscriptionTimeout": 86400000,
+    },
     checks_user=True,
     writes=True,
     body_inputs=("channelId",),

@@ -17,7 +17,7 @@ from runtime.errors import AuthRequired, NotFound
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str
-from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, StaticData, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
     id="stream_cast_unsubscribe_001",
@@ -27,7 +27,7 @@ WORKFLOW: Final = WorkflowInfo(
     source="workflows/stream_cast/unsubscribe.json",
     triggers=(HttpTrigger("POST", "/api/v1/{tenant}/stream_cast/unsubscribe"),),
     settings=Settings("UTC", 3600, True, "all", "all", "throw"),
-    static_data=StaticData(),
+    static_data={},
     checks_user=True,
     writes=True,
     body_inputs=("channelId",),

@@ -24,7 +24,6 @@ from runtime.workflow import (
     Query,
     ScheduleTrigger,
     Settings,
-    StaticData,
     WorkflowInfo,
 )
 
@@ -39,7 +38,7 @@ WORKFLOW: Final = WorkflowInfo(
         HttpTrigger("POST", "/api/v1/{tenant}/stream_cast/update-counts"),
     ),
     settings=Settings("UTC", 3600, True, "all", "all", "log"),
-    static_data=StaticData(max_channels=1000, update_interval_ms=5000),
+    static_data={"maxChannels": 1000, "updateInterval": 5000},
     checks_user=False,
     writes=False,
     body_inputs=(),
@@ -87,7 +86,7 @@ async def run(ex: Execution, json: Input) -> Result:
         fetch_active_streams = stream_channel_row(item)
         # update_viewer_counts: metabuilder.operation (2 tasks)
         async with ex.recover("update_viewer_counts.count_viewers") as attempt:
-            # task count_viewers: metabuilder.operation (count StreamSubscription)
+            # update_viewer_counts.count_viewers: metabuilder.operation (count StreamSubscription)
             ex.step("update_viewer_counts.count_viewers")
             row = await ex.fetch_one(
                 SQL_UPDATE_VIEWER_COUNTS_COUNT_VIEWERS,
@@ -96,7 +95,7 @@ async def run(ex: Execution, json: Input) -> Result:
             update_viewer_counts__count_viewers = db_number(row["n"]) if row is not None else 0.0
         if attempt.failed:
             continue
-        # task fetch_channel_stats: metabuilder.operation (lookup StreamChannel: the row `fetch_active_streams` already holds)
+        # update_viewer_counts.fetch_channel_stats: metabuilder.operation (lookup StreamChannel: the row `fetch_active_streams` already holds)
         ex.step("update_viewer_counts.fetch_channel_stats")
         update_viewer_counts__fetch_channel_stats = fetch_active_streams
         # broadcast_counts: metabuilder.action (emit viewer_count_updated)

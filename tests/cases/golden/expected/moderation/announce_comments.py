@@ -18,7 +18,7 @@ from runtime.errors import AuthRequired
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import require_str
-from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, StaticData, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
     id="moderation_announce_comments_001",
@@ -28,7 +28,7 @@ WORKFLOW: Final = WorkflowInfo(
     source="tests/cases/golden/src/moderation/announce_comments.json",
     triggers=(HttpTrigger("POST", "/api/v1/{tenant}/moderation/posts/{postId}/announce"),),
     settings=Settings("UTC", 30, True, "all", "all", "log"),
-    static_data=StaticData(),
+    static_data={},
     checks_user=True,
     writes=False,
     body_inputs=(),

@@ -17,7 +17,7 @@ from runtime.errors import AuthRequired, ValidationFailed
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import check_value, db_number, require_str, require_value
-from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, StaticData, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
     id="moderation_hide_comments_001",
@@ -27,7 +27,7 @@ WORKFLOW: Final = WorkflowInfo(
     source="tests/cases/golden/src/moderation/hide_comments.json",
     triggers=(HttpTrigger("POST", "/api/v1/{tenant}/moderation/posts/{postId}/hide"),),
     settings=Settings("UTC", 30, False, "all", "none", "throw"),
-    static_data=StaticData(),
+    static_data={},
     checks_user=True,
     writes=True,
     body_inputs=("reason",),

@@ -1,0 +1,384 @@
+"""The execution plan: a closed set of statement classes that codegen renders.
+
+Each statement names the workflow node it comes from and declares its nested blocks in
+``blocks``, so a pass is a transformer over :meth:`Stmt.children` and :meth:`Stmt.map_blocks`
+and never needs to know which classes nest. Values are Python ``ast`` expressions until
+codegen decides their spelling; SQL parameters are typed values ``(role, entity field,
+expression)``, as sqlc's ``Parameter{Number, Column}``, so a pass can ask "does this
+statement filter the tenant field on the context tenant" without reading generated text.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from compiler.expressions.types import Type
+
+if TYPE_CHECKING:
+    from compiler.graph import Graph
+    from compiler.model import Entity, Node, Workflow
+
+
+class Role(Enum):
+    """What a SQL parameter binds; its value is the parameter name's prefix."""
+
+    FILTER = "f"
+    DATA = "d"
+    LIMIT = "limit"
+    SKIP = "skip"
+    MAX_ROWS = "max_rows"
+
+
+@dataclass(frozen=True)
+class Param:
+    role: Role
+    field: str | None  # the entity field a filter or data parameter binds
+    column: str | None
+    value: ast.expr
+
+    @property
+    def name(self) -> str:
+        """The SQL parameter's name: ``:f_<column>``, ``:d_<column>``, ``:limit``..."""
+        if self.column is None:
+            return self.role.value
+        return f"{self.role.value}_{self.column}"
+
+
+def context_tenant() -> ast.expr:
+    """``ctx["tenantId"]``: the only value a tenant parameter may bind."""
+    return ast.Subscript(ast.Name("ctx", ast.Load()), ast.Constant("tenantId"), ast.Load())
+
+
+def same(a: ast.expr, b: ast.expr) -> bool:
+    """Structural equality of two Python expressions."""
+    return ast.dump(a) == ast.dump(b)
+
+
+def binds_context_tenant(p: Param) -> bool:
+    return p.field == "tenantId" and same(p.value, context_tenant())
+
+
+@dataclass(frozen=True)
+class SqlText:
+    """A named SQL constant of the generated module and the parameters it is called with."""
+
+    name: str
+    sql: str
+    params: tuple[Param, ...]
+
+
+# ----------------------------------------------------------------------------- statements
+
+
+@dataclass(eq=False)
+class StmtBase:
+    """What every statement class has; :data:`Stmt` is the closed union of them."""
+
+    node: Node
+    blocks: ClassVar[tuple[str, ...]] = ()  # fields holding nested statement lists
+    writes: ClassVar[bool] = False
+
+    def children(self) -> Iterator[Stmt]:
+        for name in self.blocks:
+            yield from getattr(self, name) or ()
+
+    def map_blocks(self, fn: Callable[[list[Stmt]], list[Stmt]]) -> Self:
+        """A copy whose nested blocks are ``fn`` of the originals (None blocks stay None)."""
+        changes: dict[str, Any] = {
+            b: fn(v) for b in self.blocks if (v := getattr(self, b)) is not None
+        }
+        return replace(self, **changes) if changes else self
+
+
+@dataclass(eq=False)
+class Sql(StmtBase):
+    """A statement that runs SQL on an entity's table."""
+
+    entity: Entity
+    query: SqlText
+    task: str | None  # the task of a metabuilder.operation node
+    var: str | None  # the local holding the output; None when nobody reads it
+
+    @property
+    def step(self) -> str:
+        """The name the execution history gives this statement: the node, or node.task."""
+        return f"{self.node.id}.{self.task}" if self.task else self.node.id
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        return self.query.params
+
+    def filters(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.role is Role.FILTER)
+
+
+@dataclass(frozen=True)
+class NotFound:
+    message: str
+    code: str
+
+
+@dataclass(eq=False)
+class Lookup(Sql):
+    """One row by primary or unique key; none is a 404."""
+
+    decoder: str | None  # None: nobody reads the row, the statement selects ``1``
+    not_found: NotFound
+
+
+@dataclass(eq=False)
+class ForEach(Sql):
+    """Rows by a non-unique filter; the body runs once per row (n8n's item semantics)."""
+
+    decoder: str
+    body: list[Stmt] = field(default_factory=list)
+    blocks: ClassVar[tuple[str, ...]] = ("body",)
+
+
+@dataclass(eq=False)
+class Count(Sql):
+    pass
+
+
+@dataclass(eq=False)
+class PerOwnerLimit:
+    """``staticData.maxSubscriptionsPerUser`` on a create: at most ``limit`` rows whose
+    ``owner`` fields hold the same values; creates of one owner are serialized."""
+
+    limit: int
+    owner: tuple[Param, ...]  # the data parameters that identify the owner (tenant, user)
+
+
+@dataclass(eq=False)
+class Insert(Sql):
+    decoder: str
+    existing: SqlText | None  # the row a unique conflict returns instead
+    limit: PerOwnerLimit | None
+    writes: ClassVar[bool] = True
+
+
+@dataclass(eq=False)
+class RowWrite(Sql):
+    """An update or delete. By a unique key: one row, none is a 404, the output is the row
+    (or nothing); by another filter: the output is how many rows it touched."""
+
+    decoder: str | None
+    not_found: NotFound | None
+    release: str | None  # a deleted row's key column: it releases the streams it holds
+    fused: list[Node] = field(default_factory=list)  # lookups this statement answers for
+    writes: ClassVar[bool] = True
+
+
+@dataclass(eq=False)
+class Update(RowWrite):
+    pass
+
+
+@dataclass(eq=False)
+class Delete(RowWrite):
+    pass
+
+
+@dataclass(eq=False)
+class Reuse(StmtBase):
+    """A primary-key lookup of a row an earlier statement of this execution already holds."""
+
+    lookup: Lookup
+    source: str  # the local holding that row
+
+
+@dataclass(eq=False)
+class Parallel(StmtBase):
+    tasks: list[Stmt]
+    blocks: ClassVar[tuple[str, ...]] = ("tasks",)
+
+
+@dataclass(eq=False)
+class Validate(StmtBase):
+    value: ast.expr
+    validator: str
+    message: str
+    field: str | None  # the `$json` field a VALIDATION_FAILED names
+    auth: bool  # a check of `$context.user...`: failing is 401 AUTH_REQUIRED, else 400
+
+
+@dataclass(eq=False)
+class RequireUser(StmtBase):
+    """A validate node on ``$context.user``: binds the local ``user`` (401 when absent)."""
+
+    attribute: str | None  # `$context.user.<attribute>` must also be truthy
+    message: str
+
+
+@dataclass(eq=False)
+class Condition(StmtBase):
+    test: ast.expr
+    then: list[Stmt]
+    otherwise: list[Stmt] | None  # None: a guard; false refuses the request
+    required_level: int | None  # meta.permissions.minimumUserLevel: a 403 with details
+    user_level: ast.expr
+    blocks: ClassVar[tuple[str, ...]] = ("then", "otherwise")
+
+
+@dataclass(eq=False)
+class ScopeCheck(StmtBase):
+    scope: str
+    binds_user: bool  # no earlier node bound the user: check it here (401 first)
+
+
+@dataclass(eq=False)
+class Emit(StmtBase):
+    channel: ast.expr
+    event: str
+    data: ast.expr
+
+
+@dataclass(eq=False)
+class Respond(StmtBase):
+    status: int
+    body: ast.expr
+
+
+@dataclass(eq=False)
+class Stream(StmtBase):
+    channel: ast.expr
+    on_connect: ast.expr
+    retry_ms: int | None
+    timeout_ms: int | None
+    held_by: tuple[str, ast.expr] | None  # (table, key) of the row that holds the stream
+
+
+@dataclass(eq=False)
+class Log(StmtBase):
+    message: ast.expr
+
+
+Stmt = (
+    Validate
+    | RequireUser
+    | Lookup
+    | ForEach
+    | Count
+    | Insert
+    | Update
+    | Delete
+    | Reuse
+    | Parallel
+    | Condition
+    | ScopeCheck
+    | Emit
+    | Respond
+    | Stream
+    | Log
+)
+
+SqlStmt = Lookup | ForEach | Count | Insert | Update | Delete
+
+
+def walk(stmts: list[Stmt]) -> Iterator[Stmt]:
+    """Every statement, nested ones included, in execution order."""
+    for s in stmts:
+        yield s
+        yield from walk(list(s.children()))
+
+
+def transform(stmts: list[Stmt], fn: Callable[[Stmt], Stmt | None]) -> list[Stmt]:
+    """Apply ``fn`` bottom-up; ``None`` drops the statement."""
+    out: list[Stmt] = []
+    for s in stmts:
+        got = fn(s.map_blocks(lambda b: transform(b, fn)))
+        if got is not None:
+            out.append(got)
+    return out
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+@dataclass
+class InputField:
+    name: str
+    type: Type
+    required: bool
+    description: str
+    from_path: bool
+
+
+@dataclass
+class Plan:
+    workflow: Workflow
+    graph: Graph
+    inputs: list[InputField]
+    body: list[Stmt]
+    checks_user: bool
+
+    def sql(self) -> list[SqlText]:
+        """The SQL constants the statements use, sorted by name."""
+        out: dict[str, SqlText] = {}
+        for s in walk(self.body):
+            if isinstance(s, Sql):
+                out[s.query.name] = s.query
+            if isinstance(s, Insert) and s.existing is not None:
+                out[s.existing.name] = s.existing
+        return [out[k] for k in sorted(out)]
+
+    @property
+    def not_found(self) -> NotFound | None:
+        """The first 404 the workflow can answer (what a caller from another tenant sees)."""
+        for s in walk(self.body):
+            if isinstance(s, Lookup | RowWrite) and s.not_found is not None:
+                return s.not_found
+        return None
+
+    @property
+    def writes(self) -> bool:
+        return any(s.writes for s in walk(self.body))
+
+    @property
+    def fan_out(self) -> bool:
+        return any(isinstance(s, ForEach) for s in walk(self.body))
+
+    @property
+    def returns(self) -> str:
+        """ "stream", "json" when every path answers with http_response, else "ok"."""
+        kinds = {type(s) for s in walk(self.body)}
+        if Stream in kinds:
+            return "stream"
+        return "json" if Respond in kinds else "ok"
+
+    @property
+    def schedule_tenants(self) -> tuple[str, dict[str, object]] | None:
+        """For a scheduled workflow that starts by reading rows with a constant filter, the
+        query of the tenants that have such rows: a scheduled run is for each of them."""
+        first = next((s for s in self.body if isinstance(s, Sql)), None)
+        if not isinstance(first, ForEach) or "tenantId" not in first.entity.fields:
+            return None
+        from compiler import sql
+
+        params: dict[str, object] = {}
+        for p in first.filters():
+            if binds_context_tenant(p):
+                continue
+            try:
+                params[p.name] = ast.literal_eval(p.value)
+            except ValueError:
+                return None
+        return (
+            sql.tenants_with_rows(first.entity, [p for p in first.filters() if p.name in params]),
+            params,
+        )
+
+    def tenant_nodes(self) -> set[str]:
+        """The nodes whose statements bind the context tenant (the Mermaid picture marks
+        them), a lookup fused into the update that answers for it included."""
+        out: set[str] = set()
+        for s in walk(self.body):
+            if isinstance(s, Sql) and any(binds_context_tenant(p) for p in s.params):
+                out.add(s.node.id)
+                if isinstance(s, RowWrite):
+                    out.update(f.id for f in s.fused)
+        return out

@@ -1,0 +1,280 @@
+"""What a node kind and a database operation are: the contract every module under
+``compiler/nodes/`` fulfils.
+
+A node kind (:class:`NodeKind`) describes itself (type, versions, output branches, parameters
+for the documentation) and parses a node's parameters into a typed spec. The spec
+(:class:`NodeSpec`) reports the expressions it reads (so ``$json`` inference cannot miss one),
+the database operations it runs (so the one tenant check sees every one), its lowering into
+plan statements and its label for the Mermaid picture. Every method is abstract: a kind that
+forgets one cannot be instantiated, and mypy says so.
+
+A database operation (:class:`Operation`) declares whether it writes, needs a filter, accepts
+or requires data, and how it binds the tenant. An operation that declares no tenant binding
+does not compile: the tenant check refuses it as an internal error naming the node.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from compiler import codes, messages
+from compiler.diagnostics import Diagnostics, Span
+from compiler.expressions.types import Type
+from compiler.load import JArray, JNumber, JObject, JString, JValue
+from compiler.suggest import did_you_mean, or_else
+
+if TYPE_CHECKING:
+    from compiler.ir import Stmt
+    from compiler.model import Node
+    from compiler.plan.lower import Lowered, Lowering
+
+
+# ----------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class ParamDoc:
+    """A parameter as the documentation lists it."""
+
+    name: str
+    required: bool
+    description: str
+
+
+class ParamReader:
+    """Reads one node's parameters, reporting each problem at the parameter's location."""
+
+    def __init__(self, node_id: str, params: JObject, span: Span, diags: Diagnostics) -> None:
+        self.node = node_id
+        self.params = params
+        self.span = span
+        self.diags = diags
+
+    def require(self, key: str, what: str, obj: JObject | None = None) -> JValue | None:
+        obj = obj if obj is not None else self.params
+        v = obj.get(key)
+        if v is None:
+            self.diags.add(
+                codes.MISSING_PARAMETER,
+                messages.MISSING_PARAMETER__NODE_NEEDS_THE_PARAMETER.format(self.node, key, what),
+                Span(obj.span.path, obj.span.start, obj.span.start),
+                node_id=self.node,
+                hint=messages.HINT__ADD_TO_ITS_PARAMETERS.format(key),
+            )
+        return v
+
+    def string(
+        self, key: str, what: str, required: bool = True, obj: JObject | None = None
+    ) -> tuple[str, Span] | None:
+        obj = obj if obj is not None else self.params
+        v = self.require(key, what, obj) if required else obj.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, JString):
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST.format(key, self.node),
+                v.span,
+                node_id=self.node,
+                hint=messages.HINT__WRITE_AS_A_STRING.format(what),
+            )
+            return None
+        return v.value, v.span
+
+    def choice(
+        self, key: str, options: tuple[str, ...], obj: JObject | None = None
+    ) -> tuple[str, Span] | None:
+        got = self.string(key, "one of " + ", ".join(options), obj=obj)
+        if got is None:
+            return None
+        if got[0] not in options:
+            s = did_you_mean(got[0], options)
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__IS_NOT_A_VALID.format(got[0], key, self.node),
+                got[1],
+                node_id=self.node,
+                hint=(or_else(s, messages.HINT__USE_ONE_OF_2.format(", ".join(options)))),
+            )
+            return None
+        return got
+
+    def entries(self, key: str, obj: JObject) -> tuple[list[Entry], Span | None]:
+        v = obj.get(key)
+        if v is None:
+            return [], None
+        if not isinstance(v, JObject):
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE.format(key, self.node),
+                v.span,
+                node_id=self.node,
+                hint=messages.HINT__WRITE_AS_FIELD_VALUE.format(key),
+            )
+            return [], v.span
+        return [Entry(k.value, k.span, val) for k, val in v.entries], v.span
+
+    def count(self, key: str, obj: JObject) -> int | None:
+        v = obj.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value < 0:
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE_A.format(key, self.node),
+                v.span,
+                node_id=self.node,
+                hint=messages.HINT__WRITE_E_G_100.format(key),
+            )
+            return None
+        return v.value
+
+    def status(self, key: str) -> int | None:
+        """An HTTP status code parameter (200-599); None when absent or invalid."""
+        v = self.params.get(key)
+        if v is None:
+            return None
+        if not isinstance(v, JNumber) or not isinstance(v.value, int) or not 200 <= v.value <= 599:
+            self.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__STATUS_OF_NODE_MUST.format(self.node),
+                v.span,
+                node_id=self.node,
+                hint=messages.HINT__WRITE_E_G_STATUS,
+            )
+            return None
+        return v.value
+
+    def array(self, key: str) -> JArray | None:
+        v = self.params.get(key)
+        return v if isinstance(v, JArray) else None
+
+    def unknown_keys(self, obj: JObject, allowed: tuple[str, ...], what: str) -> None:
+        for k, _ in obj.entries:
+            if k.value not in allowed:
+                s = did_you_mean(k.value, allowed)
+                self.diags.add(
+                    codes.INVALID_PARAMETER,
+                    messages.INVALID_PARAMETER__OF_NODE_HAS_NO.format(what, self.node, k.value),
+                    k.span,
+                    node_id=self.node,
+                    hint=(or_else(s, messages.HINT__IT_TAKES.format(", ".join(allowed)))),
+                )
+
+
+# ----------------------------------------------------------------------------- database
+
+
+class TenantBinding(Enum):
+    """How an operation binds the tenant, checked by :mod:`compiler.plan.tenancy`."""
+
+    FILTER = "filter"  # filter.tenantId is the context tenant; data may not move rows
+    DATA = "data"  # data.tenantId is the context tenant (a create)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A database operation (``database_read``...): one module each under ``nodes/db/``."""
+
+    name: str
+    summary: str
+    writes: bool
+    needs_filter: bool
+    accepts_data: bool
+    requires_data: bool
+    lower: Callable[[Lowering, DbUse], Lowered | None]
+    tenant: TenantBinding | None = None  # None: undeclared, and refused by the tenant check
+
+    @property
+    def verb(self) -> str:
+        return self.name.removeprefix("database_")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A key/value pair of a filter or data object."""
+
+    key: str
+    key_span: Span
+    value: JValue
+
+
+@dataclass
+class DbOp:
+    operation: Operation
+    operation_span: Span
+    entity: str
+    entity_span: Span
+    filter: list[Entry]
+    filter_span: Span | None
+    data: list[Entry]
+    data_span: Span | None
+    limit: int | None
+    skip: int | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class DbUse:
+    """A database operation a node runs: for the tenant check and for lowering."""
+
+    node: Node
+    op: DbOp
+    where: str  # "node `x`" or "task `t` of node `x`", for messages
+    task: str | None
+    var: str  # the local that holds its output
+
+
+# ----------------------------------------------------------------------------- node kinds
+
+
+@dataclass(frozen=True)
+class ExprUse:
+    """A parameter value a node reads, with the type its use expects (a column's type)."""
+
+    value: JValue
+    expected: Type | None = None
+
+
+class NodeSpec(ABC):
+    """A node's parsed parameters and everything the compiler needs to know about them."""
+
+    @abstractmethod
+    def expressions(self) -> Iterator[ExprUse]:
+        """Every parameter value that may hold ``{{ }}`` expressions."""
+
+    @abstractmethod
+    def operations(self, node: Node) -> Iterator[DbUse]:
+        """Every database operation the node runs (none for most kinds)."""
+
+    @abstractmethod
+    def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        """The node's plan statements. A kind with several outputs lowers its branches
+        itself (``lw.branch``); for the others the lowering appends what follows."""
+
+    @abstractmethod
+    def label(self) -> str:
+        """What the node does, for the Mermaid picture (``read StreamChannel``)."""
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """A node type: its description and its parser."""
+
+    type: str
+    versions: tuple[int, ...]
+    summary: str
+    parameters: tuple[ParamDoc, ...]
+    parse: Callable[[ParamReader], NodeSpec | None]
+    outputs: tuple[str, ...] = ("main",)  # a condition: ("true", "false")
+
+    @property
+    def short(self) -> str:
+        return self.type.removeprefix("metabuilder.")
+
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)

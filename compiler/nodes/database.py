@@ -1,0 +1,62 @@
+"""``metabuilder.database``: one database operation (``database_read``, ``_create``...; see
+``compiler/nodes/db/``) on an entity, filtered by the context tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from compiler.ir import Stmt
+from compiler.model import Node
+from compiler.names import local_name
+from compiler.nodes.base import DbOp, DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
+from compiler.nodes.db import OPERATIONS, parse_op
+
+if TYPE_CHECKING:
+    from compiler.plan.lower import Lowering
+
+
+@dataclass
+class DatabaseSpec(NodeSpec):
+    op: DbOp
+
+    def expressions(self) -> Iterator[ExprUse]:
+        return iter(())  # filter and data values are reported with their operation
+
+    def operations(self, node: Node) -> Iterator[DbUse]:
+        yield DbUse(node, self.op, f"node `{node.id}`", None, local_name(node.id))
+
+    def label(self) -> str:
+        return f"{self.op.operation.verb} {self.op.entity}"
+
+    def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        use = next(self.operations(node))
+        built = lw.operation(use)
+        if built is None:
+            return []
+        stmt, output = built
+        if output is not None:
+            lw.bind.set_output(node, output)
+        return [stmt]
+
+
+def parse(r: ParamReader) -> DatabaseSpec | None:
+    op = parse_op(r, r.params, r.params, "operation", r.span)
+    return DatabaseSpec(op) if op else None
+
+
+KIND = NodeKind(
+    type="metabuilder.database",
+    versions=(1,),
+    summary="one database operation on an entity, always filtered by the context tenant",
+    parameters=(
+        ParamDoc("operation", True, "one of " + ", ".join(OPERATIONS)),
+        ParamDoc("entity", True, "an entity of the package"),
+        ParamDoc("filter", False, "field: value pairs; `tenantId` is required"),
+        ParamDoc("data", False, "field: value pairs written by a create or update"),
+        ParamDoc("limit", False, "largest number of rows a read returns"),
+        ParamDoc("skip", False, "rows a read skips"),
+    ),
+    parse=parse,
+)

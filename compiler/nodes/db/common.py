@@ -1,0 +1,59 @@
+"""What every database operation does first: resolve the entity and bind the values."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from compiler.expressions.translate import TExpr
+from compiler.ir import NotFound, Param, Role
+from compiler.model import Entity, snake_case
+from compiler.nodes.base import DbUse
+from compiler.plan.binding import row_type
+
+if TYPE_CHECKING:
+    from compiler.plan.lower import Lowering
+
+
+@dataclass
+class Bound:
+    """One use of an operation with its entity resolved and its values bound."""
+
+    entity: Entity
+    filters: list[Param]
+    data: list[Param]
+    read: bool  # a later node reads the output
+    unique: bool  # the filter covers the primary key or a unique key
+    decoder: str
+    not_found: NotFound
+    row: TExpr
+
+    @property
+    def filter_keys(self) -> list[str]:
+        return [p.field for p in self.filters if p.field is not None]
+
+    @property
+    def data_keys(self) -> list[str]:
+        return [p.field for p in self.data if p.field is not None]
+
+
+def bind(lw: Lowering, use: DbUse) -> Bound | None:
+    ent = lw.entity(use)
+    if ent is None:
+        return None
+    filters = lw.params(use.op.filter, Role.FILTER, ent, use.node)
+    data = lw.params(use.op.data, Role.DATA, ent, use.node)
+    if filters is None or data is None:
+        return None
+    keys = {p.field for p in filters}
+    return Bound(
+        ent,
+        filters,
+        data,
+        lw.is_read(use),
+        any(set(k) <= keys for k in ent.unique_keys()),
+        f"{snake_case(ent.name)}_row",
+        NotFound(f"{ent.label} not found", ent.not_found_code),
+        TExpr(ast.Name(use.var, ast.Load()), row_type(ent)),
+    )

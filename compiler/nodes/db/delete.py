@@ -1,0 +1,51 @@
+"""``database_delete``: by a unique key, one row (none is 404), and the streams that row
+holds close after the commit; by another filter, every match (the output is how many)."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from compiler import sql
+from compiler.expressions.translate import TExpr
+from compiler.expressions.types import NUM
+from compiler.ir import Delete
+from compiler.nodes.base import DbUse, Operation, TenantBinding
+from compiler.nodes.db.common import bind
+
+if TYPE_CHECKING:
+    from compiler.plan.lower import Lowered, Lowering
+
+
+def lower(lw: Lowering, use: DbUse) -> Lowered | None:
+    b = bind(lw, use)
+    if b is None:
+        return None
+    returning = ("row" if b.read else "key") if b.unique else "count"
+    text = sql.delete(b.entity, b.filter_keys, returning)
+    pk = b.entity.fields[b.entity.primary_key].column
+    stmt = Delete(
+        use.node,
+        b.entity,
+        lw.sql(use, text, b.filters),
+        use.task,
+        use.var if b.read or not b.unique else None,
+        b.decoder if b.unique and b.read else None,
+        b.not_found if b.unique else None,
+        (pk if b.read else "key") if b.unique else None,
+    )
+    if not b.unique:
+        return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
+    return stmt, b.row if b.read else None
+
+
+OPERATION = Operation(
+    name="database_delete",
+    summary="deletes one row by a unique key (404 when missing), or every row that matches",
+    writes=True,
+    needs_filter=True,
+    accepts_data=False,
+    requires_data=False,
+    lower=lower,
+    tenant=TenantBinding.FILTER,
+)

@@ -1,0 +1,51 @@
+"""``database_update``: by a unique key, one row (none is 404; the output is the updated row
+when a later node reads it); by another filter, every match (the output is how many)."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from compiler import sql
+from compiler.expressions.translate import TExpr
+from compiler.expressions.types import NUM
+from compiler.ir import Update
+from compiler.nodes.base import DbUse, Operation, TenantBinding
+from compiler.nodes.db.common import bind
+
+if TYPE_CHECKING:
+    from compiler.plan.lower import Lowered, Lowering
+
+
+def lower(lw: Lowering, use: DbUse) -> Lowered | None:
+    b = bind(lw, use)
+    if b is None:
+        return None
+    returning = ("row" if b.read else "found") if b.unique else "count"
+    data = [b.entity.fields[k] for k in b.data_keys]
+    text = sql.update(b.entity, b.filter_keys, data, returning)
+    stmt = Update(
+        use.node,
+        b.entity,
+        lw.sql(use, text, [*b.filters, *b.data]),
+        use.task,
+        use.var if b.read or not b.unique else None,
+        b.decoder if b.unique and b.read else None,
+        b.not_found if b.unique else None,
+        None,
+    )
+    if not b.unique:
+        return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
+    return stmt, b.row if b.read else None
+
+
+OPERATION = Operation(
+    name="database_update",
+    summary="updates one row by a unique key (404 when missing), or every row that matches",
+    writes=True,
+    needs_filter=True,
+    accepts_data=True,
+    requires_data=True,
+    lower=lower,
+    tenant=TenantBinding.FILTER,
+)

@@ -1,0 +1,121 @@
+"""``metabuilder.operation``: several database operations (``tasks``) run on the execution's
+connection, one after the other; ``$steps.<node>.tasks.<id>`` reads each one's output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from compiler import codes, messages
+from compiler.diagnostics import Span
+from compiler.expressions.translate import TExpr
+from compiler.ir import Parallel, Stmt
+from compiler.load import JObject
+from compiler.model import Node
+from compiler.names import local_name
+from compiler.nodes.base import DbOp, DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
+
+if TYPE_CHECKING:
+    from compiler.plan.lower import Lowering
+
+MODES = ("parallel", "sequential")
+
+
+@dataclass
+class Task:
+    id: str
+    id_span: Span
+    op: DbOp
+
+
+@dataclass
+class OperationSpec(NodeSpec):
+    mode: str
+    tasks: list[Task]
+
+    def expressions(self) -> Iterator[ExprUse]:
+        return iter(())  # filter and data values are reported with their operation
+
+    def operations(self, node: Node) -> Iterator[DbUse]:
+        for t in self.tasks:
+            where = f"task `{t.id}` of node `{node.id}`"
+            yield DbUse(node, t.op, where, t.id, local_name(f"{node.id}__{t.id}"))
+
+    def label(self) -> str:
+        return f"{len(self.tasks)} tasks"
+
+    def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        tasks: list[Stmt] = []
+        outputs: dict[str, TExpr] = {}
+        for use in self.operations(node):
+            built = lw.operation(use)
+            if built is None:
+                continue
+            tasks.append(built[0])
+            if built[1] is not None and use.task is not None:
+                outputs[use.task] = built[1]
+        lw.bind.set_output(node, None, outputs)
+        return [Parallel(node, tasks)]
+
+
+def parse(r: ParamReader) -> OperationSpec | None:
+    from compiler.nodes.db import parse_op
+
+    mode = r.choice("operation", MODES)
+    tasks_v = r.require("tasks", "the list of tasks")
+    if mode is None or tasks_v is None:
+        return None
+    items = r.array("tasks")
+    if items is None or not items.items:
+        r.diags.add(
+            codes.INVALID_PARAMETER,
+            messages.INVALID_PARAMETER__TASKS_OF_NODE_MUST.format(r.node),
+            tasks_v.span,
+            node_id=r.node,
+            hint=messages.HINT__LIST_THE_TASKS_AS,
+        )
+        return None
+    tasks: list[Task] = []
+    seen: set[str] = set()
+    for t in items.items:
+        if not isinstance(t, JObject):
+            r.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__EACH_TASK_OF_NODE.format(r.node),
+                t.span,
+                node_id=r.node,
+                hint=messages.HINT__WRITE_ID_OP_ENTITY.format(),
+            )
+            continue
+        tid = r.string("id", "the task id", obj=t)
+        params_v = t.get("params")
+        params = params_v if isinstance(params_v, JObject) else JObject((), t.span)
+        op = parse_op(r, t, params, "op", t.span)
+        if tid is None or op is None:
+            continue
+        if tid[0] in seen:
+            r.diags.add(
+                codes.INVALID_PARAMETER,
+                messages.INVALID_PARAMETER__NODE_HAS_TWO_TASKS.format(r.node, tid[0]),
+                tid[1],
+                node_id=r.node,
+                hint=messages.HINT__GIVE_EACH_TASK_ITS,
+            )
+        seen.add(tid[0])
+        tasks.append(Task(tid[0], tid[1], op))
+    return OperationSpec(mode[0], tasks)
+
+
+KIND = NodeKind(
+    type="metabuilder.operation",
+    versions=(1,),
+    summary="several database operations (tasks) on the execution's connection",
+    parameters=(
+        ParamDoc(
+            "operation", True, "parallel or sequential (both run in order, on one connection)"
+        ),
+        ParamDoc("tasks", True, "a list of {id, op, entity, params: {filter, data, limit, skip}}"),
+    ),
+    parse=parse,
+)

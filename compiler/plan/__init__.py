@@ -1,0 +1,66 @@
+"""Stages 5-7: bind expressions, check the workflow, lower it into a plan, run the passes.
+
+- :mod:`compiler.plan.binding`: parse ``{{ }}`` strings once, infer ``$json``, translate.
+- :mod:`compiler.plan.tenancy`: the one tenant check over every database operation.
+- :mod:`compiler.plan.lower`: walk the graph; each node kind lowers itself.
+- :mod:`compiler.plan.passes`: rewrites that save round trips (row reuse, lookup fusion).
+"""
+
+from __future__ import annotations
+
+from compiler import codes, messages
+from compiler.diagnostics import Diagnostics
+from compiler.graph import Graph
+from compiler.ir import Plan, ScopeCheck, Stmt
+from compiler.model import Entity, Workflow
+from compiler.plan.binding import Binder
+from compiler.plan.lower import Lowering
+from compiler.plan.passes import fuse_lookups, reuse_rows
+from compiler.plan.tenancy import check_tenancy
+
+
+def plan_workflow(
+    wf: Workflow, graph: Graph, entities: dict[str, Entity], diags: Diagnostics
+) -> Plan | None:
+    from compiler.nodes.condition import ConditionSpec
+    from compiler.nodes.validate import ValidateSpec
+
+    nodes = [n for n in (wf.node(i) for i in graph.reachable) if n is not None]
+    if any(n.spec is None for n in nodes) or graph.root is None:
+        return None
+    bind = Binder(wf, graph, entities, diags)
+    bind.first_pass(nodes)
+    check_tenancy(nodes, bind, diags)
+    if wf.tenant_id is not None and not bind.is_context_tenant(wf.tenant_id):
+        diags.add(
+            codes.WORKFLOW_TENANT,
+            messages.WORKFLOW_TENANT__THE_WORKFLOW_S_TENANTID.format(),
+            wf.tenant_id.span,
+            hint=messages.HINT__WRITE_TENANTID_CONTEXT_TENANTID.format(),
+        )
+    lw = Lowering(wf, graph, entities, diags, bind)
+    body: list[Stmt] = []
+    if wf.permissions_required:
+        # Checked after the first condition (so a too-low level answers AUTH_INSUFFICIENT_LEVEL
+        # first, as the spec shows), else after the user is validated, else at the start.
+        anchor = next((n for n in nodes if isinstance(n.spec, ConditionSpec)), None) or next(
+            (n for n in nodes if isinstance(n.spec, ValidateSpec) and n.spec.on_user(lw)), None
+        )
+        lw.scope_anchor = anchor.id if anchor else None
+        if anchor is None:
+            body.append(ScopeCheck(nodes[0], wf.permissions_required, binds_user=True))
+    body += lw.chain(graph.root)
+    for name, (_, span) in wf.inputs.items():
+        if name not in bind.json_fields:
+            diags.add(
+                codes.UNUSED_INPUT,
+                messages.UNUSED_INPUT__META_INPUTS_NAMES_WHICH.format(name),
+                span,
+                hint=(
+                    messages.HINT__REMOVE_IT_OR_READ.format(name)
+                    if name.isidentifier()
+                    else messages.HINT__META_INPUTS_LISTS_INPUT
+                ),
+            )
+    body = reuse_rows(fuse_lookups(body))
+    return Plan(wf, graph, bind.inputs(), body, bind.user_bound_by is not None)

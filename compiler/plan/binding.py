@@ -1,0 +1,311 @@
+"""Binding: parse every ``{{ }}`` string once, infer ``$json`` from its uses, and translate
+parameter values in the scope of the node that reads them.
+
+``$json`` is typed by use: a field read without ``?.`` is required, and a field written into
+a column takes the column's type. The first pass asks every node's spec for the values it
+reads (:meth:`NodeSpec.expressions`), so no kind can hide an input from the inference.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from compiler.diagnostics import Diagnostics
+from compiler.expressions import ast as jsast
+from compiler.expressions.parser import ExpressionError, Parser, error_code
+from compiler.expressions.template import split_template
+from compiler.expressions.translate import Scope, StepInfo, TExpr, Translator
+from compiler.expressions.types import (
+    ANY,
+    BOOL,
+    CONTEXT,
+    NULL,
+    NUM,
+    STR,
+    USER,
+    Field,
+    Record,
+    Type,
+    union,
+)  # fmt: skip
+from compiler.graph import Graph
+from compiler.ir import InputField
+from compiler.load import JArray, JBool, JNumber, JObject, JString, JValue, string_span
+from compiler.model import Entity, HttpTrigger, Node, Workflow
+
+Parts = list[str | jsast.Expr]  # literal text and parsed expressions of one string
+
+
+def column_type(ent: Entity, name: str) -> Type:
+    return {"string": STR, "datetime": STR, "boolean": BOOL, "integer": NUM, "number": NUM}[
+        ent.fields[name].type
+    ]
+
+
+def row_type(ent: Entity) -> Record:
+    fields = []
+    for f in ent.fields.values():
+        t = column_type(ent, f.name)
+        fields.append(Field(f.name, union(t, NULL) if f.nullable else t))
+    return Record(ent.name, ent.label, tuple(fields))
+
+
+def is_path(e: jsast.Expr | None, *names: str) -> bool:
+    """Whether ``e`` is exactly ``names[0].names[1]...`` without optional chaining."""
+    if e is None:
+        return False
+    if len(names) == 1:
+        return isinstance(e, jsast.Ident) and e.name == names[0]
+    return (
+        isinstance(e, jsast.Member)
+        and e.name == names[-1]
+        and not e.optional
+        and is_path(e.obj, *names[:-1])
+    )
+
+
+def _children(e: jsast.Expr) -> list[jsast.Expr]:
+    out: list[jsast.Expr] = []
+    for v in vars(e).values():
+        items = v if isinstance(v, tuple) else (v,)
+        for x in items:
+            if isinstance(x, tuple):  # object literal properties: (key, value)
+                out.extend(y for y in x if not isinstance(y, str))
+            elif hasattr(x, "start") and hasattr(x, "end"):
+                out.append(x)
+    return out
+
+
+@dataclass
+class Binder:
+    wf: Workflow
+    graph: Graph
+    entities: dict[str, Entity]
+    diags: Diagnostics
+    json_fields: dict[str, InputField] = field(default_factory=dict)
+    step_reads: set[str] = field(default_factory=set)  # "node", "node.tasks.task"
+    steps: dict[str, StepInfo] = field(default_factory=dict)
+    user_bound_by: str | None = None  # the validate node that bound the local `user`
+    parsed: dict[int, Parts | None] = field(default_factory=dict)
+    _translator: Translator | None = None
+
+    # ------------------------------------------------------------------ parsing (once per string)
+
+    def parts(self, s: JString, node: Node | None) -> Parts | None:
+        """The text and expressions of a parameter string; errors are reported once."""
+        key = id(s)
+        if key not in self.parsed:
+            self.parsed[key] = self._parse(s, node)
+        return self.parsed[key]
+
+    def _parse(self, s: JString, node: Node | None) -> Parts | None:
+        try:
+            pieces = split_template(s.value)
+            if pieces is None:
+                return [s.value]
+            out: Parts = []
+            for p in pieces:
+                if p.is_expr:
+                    out.append(Parser(s.value[: p.offset + len(p.text)], p.offset).parse())
+                elif p.text:
+                    out.append(p.text)
+            return out
+        except ExpressionError as err:
+            self.report(err, s, node)
+            return None
+
+    def report(self, err: ExpressionError, s: JString, node: Node | None) -> None:
+        span = string_span(self.wf.source, s, err.start, err.end)
+        self.diags.add(
+            error_code(err), err.message, span, hint=err.hint, node_id=node.id if node else None
+        )
+
+    def whole_expression(self, s: JValue) -> jsast.Expr | None:
+        """The expression when the string is exactly ``{{ expr }}`` (blank text aside)."""
+        if not isinstance(s, JString):
+            return None
+        parts = self.parts(s, None)
+        if parts is None:
+            return None
+        exprs = [p for p in parts if not isinstance(p, str)]
+        if len(exprs) == 1 and all(not p.strip() for p in parts if isinstance(p, str)):
+            return exprs[0]
+        return None
+
+    def is_context_tenant(self, value: JValue) -> bool:
+        return is_path(self.whole_expression(value), "$context", "tenantId")
+
+    def is_context_user_id(self, value: JValue) -> bool:
+        return is_path(self.whole_expression(value), "$context", "user", "id")
+
+    # ------------------------------------------------------------------ first pass
+
+    def first_pass(self, nodes: list[Node]) -> None:
+        """Which ``$json`` fields and ``$steps`` every node reads, before anything lowers."""
+        for node in nodes:
+            assert node.spec is not None
+            for use in node.spec.expressions():
+                self.collect(use.value, node, use.expected)
+            for db in node.spec.operations(node):
+                ent = self.entities.get(db.op.entity)
+                for e in (*db.op.filter, *db.op.data):
+                    ct = column_type(ent, e.key) if ent and e.key in ent.fields else None
+                    self.collect(e.value, node, ct)
+        for trig in self.wf.triggers:
+            if isinstance(trig, HttpTrigger):
+                for p in trig.params:
+                    desc = self.wf.inputs.get(p, ("", None))[0]
+                    self.json_fields[p] = InputField(p, STR, True, desc, True)
+
+    def collect(self, value: JValue, node: Node, column: Type | None = None) -> None:
+        if isinstance(value, JString):
+            whole = self.whole_expression(value)
+            for p in self.parts(value, node) or []:
+                if not isinstance(p, str):
+                    self._walk(p, column if p is whole else None)
+        elif isinstance(value, JObject):
+            for _, v in value.entries:
+                self.collect(v, node)
+        elif isinstance(value, JArray):
+            for v in value.items:
+                self.collect(v, node)
+
+    def _walk(self, e: jsast.Expr, expected: Type | None) -> None:
+        if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):
+            key = (
+                e.name
+                if e.name is not None
+                else (e.computed.value if isinstance(e.computed, jsast.Str) else None)
+            )
+            if e.obj.name == "$json" and key is not None:
+                self.note_json(key, not e.optional, expected)
+                return
+            if e.obj.name == "$steps" and key is not None:
+                self.step_reads.add(key)
+        if (
+            isinstance(e, jsast.Member)
+            and e.name is not None
+            and isinstance(e.obj, jsast.Member)
+            and e.obj.name == "tasks"
+            and isinstance(e.obj.obj, jsast.Member)
+            and isinstance(e.obj.obj.obj, jsast.Ident)
+            and e.obj.obj.obj.name == "$steps"
+        ):
+            self.step_reads.add(f"{e.obj.obj.name}.tasks.{e.name}")
+        for child in _children(e):
+            self._walk(child, None)
+
+    def note_json(self, name: str, required: bool, expected: Type | None) -> None:
+        cur = self.json_fields.get(name)
+        if cur is None:
+            desc = self.wf.inputs.get(name, ("", None))[0]
+            self.json_fields[name] = InputField(name, expected or ANY, required, desc, False)
+            return
+        cur.required = cur.required or required
+        if cur.type == ANY and expected is not None:
+            cur.type = expected
+
+    def inputs(self) -> list[InputField]:
+        return sorted(self.json_fields.values(), key=lambda f: (not f.from_path, f.name))
+
+    # ------------------------------------------------------------------ translation
+
+    def scope(self, node: Node) -> Scope:
+        upstream = self.graph.upstream(node.id)
+        narrowed: dict[tuple[str, ...], TExpr] = {}
+        if self.user_bound_by in upstream:
+            narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
+        return Scope(
+            json=TExpr(
+                ast.Name("json", ast.Load()),
+                Record(
+                    "Input",
+                    "$json",
+                    tuple(Field(f.name, f.type, f.required) for f in self.inputs()),
+                ),
+            ),
+            context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
+            steps={nid: self.steps[nid] for nid in upstream if nid in self.steps},
+            all_node_ids=frozenset(n.id for n in self.wf.nodes),
+            current_node=node.id,
+            narrowed=narrowed,
+        )
+
+    def translator_for(self, node: Node) -> Translator:
+        scope = self.scope(node)
+        if self._translator is None:
+            self._translator = Translator(scope)
+        self._translator.scope = scope
+        return self._translator
+
+    def value(self, value: JValue, node: Node) -> TExpr | None:
+        """Translate a parameter value (a JSON tree whose strings may hold expressions)."""
+        tr = self.translator_for(node)
+        if isinstance(value, JString):
+            parts = self.parts(value, node)
+            if parts is None:
+                return None
+            whole = self.whole_expression(value)
+            pieces: list[ast.expr] = []
+            for p in parts:
+                if isinstance(p, str):
+                    pieces.append(ast.Constant(p))
+                    continue
+                try:
+                    t = tr.translate(p)
+                except ExpressionError as err:
+                    self.report(err, value, node)
+                    return None
+                if p is whole:
+                    return t
+                pieces.append(tr.to_str(t))
+            out = pieces[0] if pieces else ast.Constant("")
+            for n in pieces[1:]:
+                out = ast.BinOp(out, ast.Add(), n)
+            return TExpr(out, STR)
+        if isinstance(value, JObject):
+            keys: list[ast.expr | None] = []
+            vals: list[ast.expr] = []
+            for k, v in value.entries:
+                item = self.value(v, node)
+                if item is None:
+                    return None
+                keys.append(ast.Constant(k.value))
+                vals.append(tr.box(item))
+            return TExpr(ast.Dict(keys, vals), ANY)
+        if isinstance(value, JArray):
+            items: list[ast.expr] = []
+            for v in value.items:
+                item = self.value(v, node)
+                if item is None:
+                    return None
+                items.append(tr.box(item))
+            return TExpr(ast.List(items, ast.Load()), ANY)
+        if isinstance(value, JNumber):
+            return TExpr(ast.Constant(float(value.value)), NUM)
+        if isinstance(value, JBool):
+            return TExpr(ast.Constant(value.value), BOOL)
+        return TExpr(ast.Constant(None), ANY)
+
+    def boxed(self, value: JValue | None, node: Node) -> ast.expr:
+        """A parameter value as a JSON-ready Python value (``{}`` when absent)."""
+        if value is None:
+            return ast.Dict([], [])
+        t = self.value(value, node)
+        return self.translator_for(node).box(t) if t is not None else ast.Constant(None)
+
+    def text(self, value: JValue, node: Node) -> ast.expr:
+        """A parameter value as a string (JavaScript's String())."""
+        t = self.value(value, node)
+        return self.translator_for(node).to_str(t) if t is not None else ast.Constant("")
+
+    def truthy(self, value: JValue, node: Node) -> ast.expr:
+        t = self.value(value, node)
+        return self.translator_for(node).truthy(t) if t is not None else ast.Constant(False)
+
+    def set_output(
+        self, node: Node, output: TExpr | None, tasks: dict[str, TExpr] | None = None
+    ) -> None:
+        """What ``$steps.<node>`` means downstream of ``node``."""
+        self.steps[node.id] = StepInfo(node.id, output, dict(tasks or {}))

@@ -1,0 +1,185 @@
+"""Lowering: walk the checked graph and ask each node's kind for its statements.
+
+The lowering knows nothing of any particular kind: a node's spec lowers itself
+(:meth:`NodeSpec.lower`), a database operation lowers through its module's ``lower``, and
+what follows a node is appended here (inside a fan-out's body, n8n's item semantics) unless
+the kind routes its own branches (a condition).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from compiler import codes, messages
+from compiler.diagnostics import Diagnostics
+from compiler.expressions.translate import TExpr
+from compiler.expressions.types import ANY, BOOL, DATE, NULL, NUM, STR, Type, UnionT, members
+from compiler.graph import Graph
+from compiler.ir import ForEach, Param, Role, ScopeCheck, SqlText, Stmt
+from compiler.model import Entity, Node, Workflow
+from compiler.nodes.base import DbUse, Entry
+from compiler.plan.binding import Binder, column_type
+from compiler.suggest import did_you_mean, or_else
+
+Lowered = tuple[Stmt, TExpr | None]  # a statement and the output later nodes may read
+
+
+@dataclass
+class Lowering:
+    wf: Workflow
+    graph: Graph
+    entities: dict[str, Entity]
+    diags: Diagnostics
+    bind: Binder
+    scope_anchor: str | None = None  # the node after which meta.permissions is checked
+    created: list[tuple[Entity, str]] = field(default_factory=list)  # (entity, local)
+    _const_names: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ graph
+
+    def chain(self, node_id: str) -> list[Stmt]:
+        """The statements of ``node_id`` followed by everything downstream of it."""
+        node = self.wf.node(node_id)
+        assert node is not None and node.spec is not None and node.kind is not None
+        stmts = node.spec.lower(node, self)
+        if len(node.kind.outputs) > 1:
+            return stmts  # the kind lowered its branches itself
+        if node.id == self.scope_anchor and self.wf.permissions_required:
+            stmts.append(self.scope_check(node))
+        downstream = self.branch(node, 0)
+        if stmts and isinstance(stmts[-1], ForEach):
+            stmts[-1].body.extend(downstream)  # n8n runs downstream nodes once per item
+            return stmts
+        return stmts + downstream
+
+    def branch(self, node: Node, index: int) -> list[Stmt]:
+        """The statements of the nodes on output ``index`` of ``node``."""
+        outputs = self.graph.outputs.get(node.id, [])
+        targets = outputs[index] if index < len(outputs) else []
+        return [s for t in targets for s in self.chain(t)]
+
+    def has_branch(self, node: Node, index: int) -> bool:
+        outputs = self.graph.outputs.get(node.id, [])
+        return index < len(outputs) and bool(outputs[index])
+
+    def user_bound_at(self, node: Node) -> bool:
+        """Whether the local ``user`` is bound once ``node`` has run."""
+        by = self.bind.user_bound_by
+        return by is not None and (by == node.id or by in self.graph.upstream(node.id))
+
+    def scope_check(self, node: Node) -> ScopeCheck:
+        """``meta.permissions.required`` checked once ``node`` has run."""
+        assert self.wf.permissions_required is not None
+        return ScopeCheck(node, self.wf.permissions_required, not self.user_bound_at(node))
+
+    # ------------------------------------------------------------------ database
+
+    def operation(self, use: DbUse) -> Lowered | None:
+        """The statement of one database operation, through its module."""
+        return use.op.operation.lower(self, use)
+
+    def entity(self, use: DbUse) -> Entity | None:
+        """The operation's entity, with every filter and data key checked against it."""
+        op, node = use.op, use.node
+        ent = self.entities.get(op.entity)
+        if ent is None:
+            s = did_you_mean(op.entity, self.entities)
+            self.diags.add(
+                codes.UNKNOWN_ENTITY,
+                messages.UNKNOWN_ENTITY__ENTITY_IS_NOT_DECLARED.format(op.entity),
+                op.entity_span,
+                node_id=node.id,
+                hint=(
+                    or_else(s, messages.HINT__DECLARED.format(", ".join(sorted(self.entities))))
+                ),
+            )
+            return None
+        ok = True
+        for e in (*op.filter, *op.data):
+            if e.key not in ent.fields:
+                s = did_you_mean(e.key, ent.fields)
+                self.diags.add(
+                    codes.UNKNOWN_FIELD,
+                    messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(ent.name, e.key),
+                    e.key_span,
+                    node_id=node.id,
+                    hint=(or_else(s, messages.HINT__FIELDS.format(", ".join(ent.fields)))),
+                )
+                ok = False
+        return ent if ok else None
+
+    def params(
+        self, entries: list[Entry], role: Role, ent: Entity, node: Node
+    ) -> list[Param] | None:
+        """Filter or data values as typed SQL parameters; None after an error."""
+        tr = self.bind.translator_for(node)
+        out: list[Param] = []
+        ok = True
+        for e in entries:
+            t = self.bind.value(e.value, node)
+            if t is None:
+                ok = False
+                continue
+            col = ent.fields[e.key]
+            want = column_type(ent, e.key)
+            if not _fits(t.type, want, col.nullable):
+                self.diags.add(
+                    codes.EXPRESSION_TYPE,
+                    messages.EXPRESSION_TYPE__IS_A_FIELD_BUT.format(
+                        ent.name, e.key, col.type, t.type
+                    ),
+                    e.value.span,
+                    node_id=node.id,
+                    hint=messages.HINT__GIVE_A_VALUE.format(
+                        col.type,
+                        " (write the literal without quotes)" if want in (BOOL, NUM) else "",
+                    ),
+                )
+                ok = False
+                continue
+            out.append(Param(role, e.key, col.column, _param_value(t, want, tr.box(t))))
+        return out if ok else None
+
+    def sql_name(self, use: DbUse) -> str:
+        """The SQL constant's name for one operation: ``SQL_<NODE>`` or ``SQL_<NODE>_<TASK>``."""
+        return self.const_name(use.node.id if use.task is None else f"{use.node.id}_{use.task}")
+
+    def sql(self, use: DbUse, text: str, params: list[Param]) -> SqlText:
+        return SqlText(self.sql_name(use), text, tuple(params))
+
+    def const_name(self, key: str) -> str:
+        """``SQL_<KEY>``, unique even when two node ids differ only in case."""
+        base = "SQL_" + key.upper()
+        name, n = base, 1
+        while name in self._const_names and self._const_names[name] != key:
+            n += 1
+            name = f"{base}_{n}"
+        self._const_names[name] = key
+        return name
+
+    def is_read(self, use: DbUse) -> bool:
+        """Whether a later node reads this operation's output through ``$steps``."""
+        key = f"{use.node.id}.tasks.{use.task}" if use.task else use.node.id
+        return key in self.bind.step_reads
+
+
+def _fits(t: Type, want: Type, nullable: bool) -> bool:
+    """Whether a value of type ``t`` may be stored in a column of type ``want``."""
+    if t == ANY:
+        return True
+    return all(
+        m == want or (m == DATE and want == STR) or (m == NULL and nullable) for m in members(t)
+    )
+
+
+def _param_value(t: TExpr, want: Type, boxed: ast.expr) -> ast.expr:
+    """The Python value bound to a SQL parameter."""
+    if t.type == DATE:
+        return ast.Call(
+            ast.Attribute(ast.Name("js", ast.Load()), "iso_string", ast.Load()), [t.node], []
+        )
+    if t.type == ANY or isinstance(t.type, UnionT):
+        fn = "sql_bool" if want == BOOL else "sql_number" if want == NUM else "sql_text"
+        return ast.Call(ast.Name(fn, ast.Load()), [boxed], [])
+    return t.node
