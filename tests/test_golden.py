@@ -1,12 +1,15 @@
-"""Golden files: a second package of workflows (``cases/golden/src/moderation``) exercising
-shapes the spec's four do not (a condition with both branches answering, a validate node on
-the input, updates and counts by a non-unique filter, a paged fan-out, log actions, custom
-status codes, ``errorHandler: log``) compiles to exactly the committed files under
-``cases/golden/expected``, which pass ``mypy --strict`` and run against SQLite.
+"""Golden cases: one folder per node kind, action and database operation (and a few
+packages that combine them) under ``cases/golden/<case>/``:
 
-``make golden`` (``UPDATE_GOLDEN=1``) rewrites the expected files after an intended change;
-review their diff like any other. The four spec workflows' golden files are ``generated/``
-itself: ``python -m compiler check`` fails when it differs from a fresh compile.
+- ``src/``: the package's workflows and ``entities.json`` (the package is named after the case);
+- ``expected/``: the files the compiler writes for it, compared byte for byte;
+- ``run.py``: ``async def check(h)``, run on SQLite against the compiled output.
+
+All cases compile together into one output (one registry, one ``mypy --strict`` run, one
+database). ``make golden`` (``UPDATE_GOLDEN=1``) rewrites ``expected/`` after an intended
+change; review the diff like any other. The four spec workflows' golden files are
+``generated/`` itself: ``python -m compiler check`` fails when it differs from a fresh compile.
+A new node kind, action or operation ships with its folder: a test below says so.
 """
 
 from __future__ import annotations
@@ -16,19 +19,18 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
+import pytest
+
+from compiler.nodes import KINDS
+from compiler.nodes.actions import ACTIONS
+from compiler.nodes.db import OPERATIONS
+from compiler.sourcemap import origin
 from tests.conftest import ROOT
 
 GOLDEN = ROOT / "tests" / "cases" / "golden"
-
-
-def compile_to(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", str(GOLDEN / "src"), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+CASES = sorted(p for p in GOLDEN.iterdir() if (p / "src").is_dir())
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -39,102 +41,86 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
-def test_golden_package_compiles_to_the_expected_files(tmp_path: Path) -> None:
-    out = tmp_path / "generated"
-    proc = compile_to(out)
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("golden")
+    for case in CASES:
+        shutil.copytree(case / "src", root / "src" / case.name)
+    out = root / "generated"
+    proc = subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", "src", "--out", "generated"],
+        capture_output=True, text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    assert "internal-error" not in proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_compiles_to_the_expected_files(case: Path, compiled: Path) -> None:
+    got_dir = compiled / case.name
     if os.environ.get("UPDATE_GOLDEN") == "1":
-        shutil.rmtree(GOLDEN / "expected", ignore_errors=True)
-        shutil.copytree(out, GOLDEN / "expected", ignore=shutil.ignore_patterns("__pycache__"))
-    got, want = files(out), files(GOLDEN / "expected")
+        shutil.rmtree(case / "expected", ignore_errors=True)
+        shutil.copytree(got_dir, case / "expected", ignore=shutil.ignore_patterns("__pycache__"))
+    got, want = files(got_dir), files(case / "expected")
     assert sorted(got) == sorted(want)
     for name in got:
-        assert got[name] == want[name], f"{name} differs from the golden file (make golden)"
+        assert got[name] == want[name], f"{case.name}/{name} differs from the golden file"
 
 
-def test_golden_output_type_checks_and_runs(tmp_path: Path) -> None:
-    out = tmp_path / "generated"
-    assert compile_to(out).returncode == 0
-    env = {**os.environ, "MYPYPATH": str(ROOT)}
+def test_golden_output_type_checks(compiled: Path) -> None:
+    """mypy --strict over every case's output; an error is shown at its workflow node."""
     mypy = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "generated"],
-        capture_output=True, text=True, cwd=tmp_path, env=env,
+        capture_output=True, text=True, cwd=compiled.parent,
+        env={**os.environ, "MYPYPATH": str(ROOT)},
     )  # fmt: skip
-    assert mypy.returncode == 0, mypy.stdout
-    script = textwrap.dedent(f"""
-        import asyncio, json, sys
-        sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]
-        from generated import registry
-        from generated.moderation import announce_comments, hide_comments
-        from runtime.config import Config
-        from runtime.database import Store, migrate
-        from runtime.engine import Engine
-        from runtime.errors import WorkflowError
-        from runtime.events import LocalBus
+    traced = []
+    for line in mypy.stdout.splitlines():
+        path, _, rest = line.partition(":")
+        number = rest.split(":", 1)[0]
+        if path.endswith(".py") and number.isdigit():
+            where = origin((compiled.parent / path).read_text(), int(number))
+            traced.append(f"{line}\n    from {where}")
+    assert mypy.returncode == 0, "\n".join(traced) or mypy.stdout
 
-        def ctx(level):
-            user = {{"id": "mod", "name": "Mo", "level": float(level), "email": "",
-                     "roles": [], "scopes": []}}
-            return {{"tenantId": "acme", "request": {{"method": "POST", "path": "/",
-                     "headers": {{}}}}, "user": user}}
 
-        async def main():
-            store = Store(Config(database_url="sqlite:///{tmp_path / 'g.db'}"))
-            await store.start()
-            await migrate(store, registry.DDL_SQLITE)
-            async with store.writer() as conn:
-                for i, (tenant, hidden) in enumerate(
-                    [("acme", False), ("acme", False), ("acme", True), ("globex", False)]
-                ):
-                    await conn.execute(
-                        "INSERT INTO moderation_comment (id, tenant_id, post_id, author_id, "
-                        "body, hidden, score, created_at) VALUES (:i, :t, 'p1', 'a', :b, :h, "
-                        ":s, '2026-01-22T00:00:00.000Z')",
-                        {{"i": f"c{{i}}", "t": tenant, "b": f"comment number {{i}}",
-                          "h": hidden, "s": i}},
-                    )
-            bus = LocalBus()
-            sub = await bus.subscribe("acme", "post:p1", None)
-            engine = Engine(store, bus, None)
-            out = {{}}
-            done = await engine.run(announce_comments.COMPILED, ctx(1), {{"postId": "p1"}})
-            out["announce"] = done.result.items
-            events = []
-            while not sub.queue.empty():
-                events.append(json.loads(sub.queue.get_nowait().data))
-            out["events"] = events
-            done = await engine.run(hide_comments.COMPILED, ctx(1),
-                                    {{"postId": "p1", "reason": "spam"}})
-            out["denied"] = [done.result.status, done.result.body]
-            try:
-                await engine.run(hide_comments.COMPILED, ctx(3), {{"postId": "p1", "reason": ""}})
-            except WorkflowError as err:
-                out["empty_reason"] = err.body()
-            done = await engine.run(hide_comments.COMPILED, ctx(3),
-                                    {{"postId": "p1", "reason": "spam"}})
-            out["hidden"] = [done.result.status, done.result.body]
-            await store.stop()
-            print(json.dumps(out))
-
-        asyncio.run(main())
-        """)
+def test_golden_cases_run_on_sqlite(compiled: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path
-    )
+        [sys.executable, str(ROOT / "tests" / "golden_harness.py"), str(compiled),
+         *map(str, CASES)],
+        capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(compiled.parent), str(ROOT)])},
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr
-    out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["announce"] == 2  # the hidden comment and the other tenant's are not read
-    assert out["events"] == [
-        {"id": "c0", "preview": "comment number 0", "score": 0},
-        {"id": "c1", "preview": "comment number 1", "score": 2},
-    ]
-    assert out["denied"] == [
-        403,
-        {"error": "Moderators only", "code": "MODERATORS_ONLY", "level": 1},
-    ]
-    assert out["empty_reason"] == {
-        "error": "Say why the comments are hidden",
-        "code": "VALIDATION_FAILED",
-        "field": "reason",
-    }
-    assert out["hidden"] == [200, {"hidden": 3, "visible": 0, "by": "Mo"}]  # every row of p1
+    failures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert failures == {}, "\n".join(f"{k}:\n{v}" for k, v in failures.items())
+
+
+def _uses() -> set[str]:
+    """Every node type, action and operation the golden cases' workflows use."""
+    used: set[str] = set()
+    for case in CASES:
+        for path in (case / "src").glob("*.json"):
+            doc = json.loads(path.read_text())
+            for node in doc.get("nodes", []):
+                used.add(node["type"])
+                params = node["parameters"]
+                used.add(str(params.get("action", "")))
+                used.add(str(params.get("operation", "")))
+                used.update(str(t.get("op", "")) for t in params.get("tasks", []))
+    return used
+
+
+def test_every_kind_action_and_operation_has_a_golden_case() -> None:
+    used = _uses()
+    assert set(KINDS) <= used, set(KINDS) - used
+    assert set(ACTIONS) <= used, set(ACTIONS) - used
+    assert set(OPERATIONS) <= used, set(OPERATIONS) - used
+    names = {c.name for c in CASES}
+    for kind in KINDS.values():  # metabuilder.action: one folder per action instead
+        assert kind.short == "action" or f"node_{kind.short}" in names, kind.type
+    for action in ACTIONS:
+        assert f"action_{action}" in names, f"no golden folder action_{action}"
+    for op in OPERATIONS.values():
+        assert f"op_{op.verb}" in names, f"no golden folder op_{op.verb}"

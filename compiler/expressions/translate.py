@@ -803,24 +803,24 @@ class Translator:
         if isinstance(t, ArrayOf):
             return self.array_method(recv.node, name, args, boxed, e)
         if t == DATE:
-            if name == "toISOString" and not args:
-                if isinstance(recv.node, ast.Call) and _is_js_call(recv.node, "now_ms"):
-                    # The current time is always valid: format it with the standard library.
-                    self.imports.add("datetime")
-                    now = _call(_attr("datetime", "now"), _name("UTC"))
-                    iso = ast.Call(
-                        ast.Attribute(now, "isoformat", ast.Load()),
+            is_now = isinstance(recv.node, ast.Call) and _is_js_call(recv.node, "now_ms")
+            if name == "toISOString" and not args and is_now:
+                # The current time is always valid: format it with the standard library.
+                self.imports.add("datetime")
+                now = _call(_attr("datetime", "now"), _name("UTC"))
+                iso = ast.Call(
+                    ast.Attribute(now, "isoformat", ast.Load()),
+                    [],
+                    [ast.keyword("timespec", ast.Constant("milliseconds"))],
+                )
+                return TExpr(
+                    ast.Call(
+                        ast.Attribute(iso, "replace", ast.Load()),
+                        [ast.Constant("+00:00"), ast.Constant("Z")],
                         [],
-                        [ast.keyword("timespec", ast.Constant("milliseconds"))],
-                    )
-                    return TExpr(
-                        ast.Call(
-                            ast.Attribute(iso, "replace", ast.Load()),
-                            [ast.Constant("+00:00"), ast.Constant("Z")],
-                            [],
-                        ),
-                        STR,
-                    )
+                    ),
+                    STR,
+                )
             m = methods.lookup("Date", name)
             if m is None:
                 self.unknown_method(name, methods.names("Date"), "Date", e)

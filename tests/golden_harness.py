@@ -1,0 +1,127 @@
+"""Runs the golden cases' ``run.py`` scripts against their compiled output on SQLite.
+
+Started by ``tests/test_golden.py`` as ``python tests/golden_harness.py OUT CASES...`` with
+OUT's parent first on ``sys.path`` (the compiled packages import as ``generated``). Each
+case's ``run.py`` defines ``async def check(h: Harness) -> None`` and asserts what its
+workflows do; this script prints one JSON line: the failures by case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import json
+import sys
+import tempfile
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from runtime.config import Config
+from runtime.context import Context
+from runtime.database import Store, migrate
+from runtime.engine import Engine
+from runtime.errors import WorkflowError
+from runtime.events import LocalBus, Subscriber
+from runtime.results import JsonResult, OkResult, StreamResult
+from runtime.workflow import CompiledWorkflow
+
+
+class Harness:
+    """What a case's ``check`` may do: seed rows, run workflows, read events."""
+
+    def __init__(self, package: str, store: Store, bus: LocalBus) -> None:
+        self.package = package
+        self.store = store
+        self.bus = bus
+        self.engine = Engine(store, bus, None)
+
+    def workflow(self, module: str) -> CompiledWorkflow:
+        mod = importlib.import_module(f"generated.{self.package}.{module}")
+        compiled: CompiledWorkflow = mod.COMPILED
+        return compiled
+
+    async def sql(self, statement: str, params: Mapping[str, object] | None = None) -> None:
+        async with self.store.writer() as conn:
+            await conn.execute(statement, dict(params or {}))
+
+    async def rows(
+        self, query: str, params: Mapping[str, object] | None = None
+    ) -> list[dict[str, object]]:
+        async with self.store.transaction(writes=False) as conn:
+            return [dict(r._mapping) for r in await conn.fetch_all(query, dict(params or {}))]
+
+    @staticmethod
+    def ctx(
+        tenant: str = "acme",
+        user: str | None = "u1",
+        level: int = 1,
+        scopes: tuple[str, ...] = (),
+        roles: tuple[str, ...] = (),
+    ) -> Context:
+        ctx: dict[str, Any] = {
+            "tenantId": tenant,
+            "request": {"method": "POST", "path": "/", "headers": {}},
+        }
+        if user is not None:
+            ctx["user"] = {"id": user, "name": user.title(), "level": float(level),
+                           "email": f"{user}@example.com", "roles": list(roles),
+                           "scopes": list(scopes)}  # fmt: skip
+        return ctx  # type: ignore[return-value]
+
+    async def run(
+        self, module: str, raw: Mapping[str, object], ctx: Context | None = None
+    ) -> tuple[object, object]:
+        """(status, body) of one execution: a JSON answer, an error's answer, or for a stream
+        ``("stream", (channel, on_connect, retry, timeout))``."""
+        try:
+            done = await self.engine.run(self.workflow(module), ctx or self.ctx(), raw)
+        except WorkflowError as err:
+            return err.status, err.body()
+        result = done.result
+        if isinstance(result, JsonResult):
+            return result.status, result.body
+        if isinstance(result, OkResult):
+            return 200, {"ok": True, "items": result.items}
+        assert isinstance(result, StreamResult)
+        return "stream", (result.channel, result.on_connect, result.retry_ms, result.timeout_ms)
+
+    async def subscribe(self, channel: str, tenant: str = "acme") -> Subscriber:
+        return await self.bus.subscribe(tenant, channel, None)
+
+    @staticmethod
+    def events(sub: Subscriber) -> list[tuple[str, object]]:
+        out = []
+        while not sub.queue.empty():
+            e = sub.queue.get_nowait()
+            assert e is not None
+            out.append((e.name, json.loads(e.data)))
+        return out
+
+
+async def main(out: Path, cases: list[Path]) -> dict[str, str]:
+    from generated import registry
+
+    failures: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Config(database_url=f"sqlite:///{Path(tmp) / 'golden.db'}"))
+        await store.start()
+        await migrate(store, registry.DDL_SQLITE)
+        for case in cases:
+            spec = importlib.util.spec_from_file_location(f"golden_{case.name}", case / "run.py")
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            try:
+                await module.check(Harness(case.name, store, LocalBus()))
+            except Exception:  # a failing case is reported, the others still run
+                failures[case.name] = traceback.format_exc()
+        await store.stop()
+    return failures
+
+
+if __name__ == "__main__":
+    result = asyncio.run(main(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]))
+    print(json.dumps(result))
