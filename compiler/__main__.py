@@ -86,7 +86,7 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
 
 def _expr(args: argparse.Namespace) -> int:
     from compiler.expressions.evaluate import Translation, evaluate, run_line, translate_expression
-    from compiler.expressions.parser import ExpressionError, error_code
+    from compiler.expressions.parser import ExpressionError
 
     if args.jsonl:
         cache: dict[str, Translation | ExpressionError] = {}
@@ -121,7 +121,7 @@ def _expr(args: argparse.Namespace) -> int:
         tr = translate_expression(args.expression)
     except ExpressionError as err:
         print(
-            f"<expression>:1:{err.start + 1}: error[{error_code(err).name}]: " f"{err.message}",
+            f"<expression>:1:{err.start + 1}: error[{err.code.name}]: " f"{err.message}",
             file=sys.stderr,
         )
         print(f"  | {args.expression}", file=sys.stderr)

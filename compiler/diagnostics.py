@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.codes import Code, Severity
+from compiler.messages import Message, Text
 
 
 @dataclass(frozen=True, order=True)
@@ -40,12 +41,21 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Related:
+    """A secondary location of a diagnostic, with what it is (rustc's labels)."""
+
+    span: Span
+    label: str
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: Code
     message: str
     span: Span | None
     hint: str | None = None
     node_id: str | None = None
+    related: tuple[Related, ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -66,16 +76,20 @@ class Diagnostics:
 
     def add(
         self,
-        code: Code,
-        message: str,
+        message: Message | Text,
         span: Span | None,
         *,
         hint: str | None = None,
         node_id: str | None = None,
+        related: tuple[Related, ...] = (),
     ) -> None:
+        """Report ``message`` (a :class:`~compiler.messages.Message` or its filled-in
+        :class:`~compiler.messages.Text`: the wording carries its code) at ``span``;
+        ``related`` points at other places that take part (the first of two duplicates)."""
+        text = message.format() if isinstance(message, Message) else message
         # Every diagnostic says what to do next; the long explanation is the fallback.
-        hint = hint or f"see `python -m compiler explain {code.name}` for the rule and a fix"
-        self.items.append(Diagnostic(code, message, span, hint, node_id))
+        hint = hint or f"see `python -m compiler explain {text.code.name}` for the rule and a fix"
+        self.items.append(Diagnostic(text.code, text.text, span, hint, node_id, related))
 
     def extend(self, other: Iterable[Diagnostic]) -> None:
         self.items.extend(other)
@@ -140,20 +154,30 @@ def render_human(diag: Diagnostic, sources: SourceCache) -> str:
     node = f" (node `{diag.node_id}`)" if diag.node_id and diag.node_id not in diag.message else ""
     lines = [f"{where}{sev}[{diag.code.name}]: {diag.message}{node}"]
     if diag.span is not None and diag.span.has_line:
-        src = sources.line(diag.span.path, diag.span.start.line)
-        if src is not None:
-            s, e = diag.span.start, diag.span.end
-            width = e.column - s.column if e.line == s.line and e.column > s.column else 1
-            width = max(1, min(width, max(1, len(src) - s.column + 1)))
-            gutter = str(s.line)
-            pad = " " * len(gutter)
-            prefix = src[: s.column - 1].expandtabs(1)
-            lines.append(f"{pad} |")
-            lines.append(f"{gutter} | {src}")
-            lines.append(f"{pad} | {' ' * len(prefix)}{'^' * width}")
+        lines += _excerpt(diag.span, sources, "^")
+    for rel in diag.related:
+        s = rel.span.start
+        where = f"{rel.span.path}:{s.line}:{s.column}" if rel.span.has_line else rel.span.path
+        lines.append(f"  ::: {where}: {rel.label}")
+        if rel.span.has_line:
+            lines += _excerpt(rel.span, sources, "-")
     if diag.hint:
         lines.append(f"  = help: {diag.hint}")
     return "\n".join(lines)
+
+
+def _excerpt(span: Span, sources: SourceCache, mark: str) -> list[str]:
+    """The source line of ``span`` with ``mark`` under the span, rustc style."""
+    src = sources.line(span.path, span.start.line)
+    if src is None:
+        return []
+    s, e = span.start, span.end
+    width = e.column - s.column if e.line == s.line and e.column > s.column else 1
+    width = max(1, min(width, max(1, len(src) - s.column + 1)))
+    gutter = str(s.line)
+    pad = " " * len(gutter)
+    prefix = src[: s.column - 1].expandtabs(1)
+    return [f"{pad} |", f"{gutter} | {src}", f"{pad} | {' ' * len(prefix)}{mark * width}"]
 
 
 def to_json(diag: Diagnostic) -> dict[str, object]:
@@ -168,6 +192,15 @@ def to_json(diag: Diagnostic) -> dict[str, object]:
         "column": None,
         "endLine": None,
         "endColumn": None,
+        "related": [
+            {
+                "file": r.span.path,
+                "line": r.span.start.line if r.span.has_line else None,
+                "column": r.span.start.column if r.span.has_line else None,
+                "message": r.label,
+            }
+            for r in diag.related
+        ],
     }
     if diag.span is not None and not diag.span.has_line:
         out.update(file=diag.span.path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JNumber, JObject, JString
 from compiler.model import Workflow
@@ -54,8 +54,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     incoming: dict[str, list[tuple[str, Span]]] = {i: [] for i in ids}
     if not wf.nodes:
         diags.add(
-            codes.NO_NODES,
-            messages.NO_NODES__WORKFLOW_HAS_NO_NODES.format(wf.id),
+            messages.WORKFLOW_EMPTY.format(wf.id),
             wf.span,
             hint=messages.HINT__ADD_AT_LEAST_ONE,
         )
@@ -65,8 +64,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         if src not in known:
             s = did_you_mean(src, ids)
             diags.add(
-                codes.UNKNOWN_CONNECTION_SOURCE,
-                messages.UNKNOWN_CONNECTION_SOURCE__CONNECTIONS_NAMES_WHICH_IS.format(src),
+                messages.CONNECTION_FROM_UNKNOWN_NODE.format(src),
                 src_key.span,
                 node_id=src,
                 hint=(or_else(s, messages.HINT__NODE_IDS.format(", ".join(ids)))),
@@ -90,8 +88,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                     else messages.HINT__HAS_ONE_OUTPUT_MAIN.format(node.type or "this node")
                 )
                 diags.add(
-                    codes.INVALID_BRANCH,
-                    messages.INVALID_BRANCH__NODE_HAS_NO_OUTPUT.format(src, bi),
+                    messages.OUTPUT_NOT_PRODUCED.format(src, bi),
                     branch.span,
                     node_id=src,
                     hint=what,
@@ -106,8 +103,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 if target not in known:
                     s = did_you_mean(target, ids)
                     diags.add(
-                        codes.DANGLING_CONNECTION,
-                        messages.DANGLING_CONNECTION__NODE_CONNECTS_TO_WHICH.format(src, target),
+                        messages.CONNECTION_TO_UNKNOWN_NODE.format(src, target),
                         target_v.span,
                         node_id=src,
                         hint=(or_else(s, messages.HINT__CONNECT_TO_ONE_OF.format(", ".join(ids)))),
@@ -116,8 +112,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                 index_v = conn.get("index")
                 if isinstance(index_v, JNumber) and index_v.value != 0:
                     diags.add(
-                        codes.INVALID_BRANCH,
-                        messages.INVALID_BRANCH__NODE_HAS_ONE_INPUT.format(target, index_v.value),
+                        messages.INPUT_INDEX_NOT_ZERO.format(target, index_v.value),
                         index_v.span,
                         node_id=src,
                         hint=messages.HINT__USE_INDEX_0,
@@ -143,8 +138,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
                     cyclic.update(cycle)
                     span = next(sp for s, sp in incoming[t] if s == n)
                     diags.add(
-                        codes.CYCLE,
-                        messages.CYCLE__CONNECTIONS_FORM_A_CYCLE.format(" -> ".join(cycle)),
+                        messages.CONNECTIONS_FORM_CYCLE.format(" -> ".join(cycle)),
                         span,
                         node_id=n,
                         hint=messages.HINT__REMOVE_THE_CONNECTION_FROM.format(n, t),
@@ -162,8 +156,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     if not roots:
         if not cyclic:
             diags.add(
-                codes.CYCLE,
-                messages.CYCLE__EVERY_NODE_HAS_AN,
+                messages.NO_ENTRY_NODE,
                 wf.connections.span,
                 hint=messages.HINT__THE_FIRST_NODE_MUST,
             )
@@ -174,8 +167,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             node = wf.node(extra)
             assert node is not None
             diags.add(
-                codes.SEVERAL_ROOTS,
-                messages.SEVERAL_ROOTS__NODE_HAS_NO_INCOMING.format(extra, roots[0]),
+                messages.SECOND_ENTRY_NODE.format(extra, roots[0]),
                 node.id_span,
                 node_id=extra,
                 hint=messages.HINT__CONNECT_FROM_THE_NODE.format(extra),
@@ -184,8 +176,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
         if len(sources) > 1 and target not in cyclic:
             names = ", ".join(f"`{s}`" for s, _ in sources)
             diags.add(
-                codes.FAN_IN,
-                messages.FAN_IN__NODE_IS_REACHED_FROM.format(target, names),
+                messages.NODE_REACHED_TWICE.format(target, names),
                 sources[1][1],
                 node_id=sources[1][0],
                 hint=messages.HINT__A_NODE_RUNS_AFTER,
@@ -211,8 +202,7 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
             node = wf.node(i)
             assert node is not None
             diags.add(
-                codes.UNREACHABLE_NODE,
-                messages.UNREACHABLE_NODE__NODE_CAN_NEVER_RUN.format(i, graph.root),
+                messages.NODE_NEVER_RUNS.format(i, graph.root),
                 node.id_span,
                 node_id=i,
                 hint=messages.HINT__CONNECT_IT_FROM_A.format(graph.root),

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import NoReturn
 
-from compiler import codes, messages
-from compiler.diagnostics import Diagnostics, Position, Span
+from compiler import messages
+from compiler.diagnostics import Diagnostics, Position, Related, Span
+from compiler.messages import Message, Text
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ def string_span(source: SourceFile, s: JString, start: int, end: int) -> Span:
 
 
 class JsonSyntaxError(Exception):
-    def __init__(self, message: str, offset: int, hint: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: Text, offset: int, hint: str | None = None) -> None:
+        super().__init__(message.text)
         self.message = message
         self.offset = offset
         self.hint = hint
@@ -136,8 +138,11 @@ class _Parser:
         self.diags = diags
         self.depth = 0
 
-    def fail(self, message: str, offset: int | None = None, hint: str | None = None) -> None:
-        raise JsonSyntaxError(message, self.pos if offset is None else offset, hint)
+    def fail(
+        self, message: Message | Text, offset: int | None = None, hint: str | None = None
+    ) -> NoReturn:
+        text = message.format() if isinstance(message, Message) else message
+        raise JsonSyntaxError(text, self.pos if offset is None else offset, hint)
 
     def skip_ws(self) -> None:
         text, n = self.text, len(self.text)
@@ -153,7 +158,7 @@ class _Parser:
     def value(self) -> JValue:
         self.skip_ws()
         if self.pos >= len(self.text):
-            self.fail(messages.JSON__UNEXPECTED_END_OF_FILE)
+            self.fail(messages.JSON_ENDS_EARLY)
         ch = self.text[self.pos]
         if ch == "{":
             return self.obj()
@@ -170,21 +175,19 @@ class _Parser:
                 span = self.src.span(start, self.pos)
                 return JNull(span) if make is None else JBool(make, span)
         if ch == "'":
-            self.fail(
-                messages.JSON__STRINGS_MUST_USE_DOUBLE, hint=messages.HINT__WRITE_TEXT_NOT_TEXT
-            )
+            self.fail(messages.JSON_SINGLE_QUOTES, hint=messages.HINT__WRITE_TEXT_NOT_TEXT)
         if ch in "}]":
             self.fail(
-                messages.JSON__UNEXPECTED_EXPECTED_A_VALUE.format(ch),
+                messages.JSON_VALUE_EXPECTED_NOT_TOKEN.format(ch),
                 hint=messages.HINT__REMOVE_THE_TRAILING_COMMA,
             )
-        self.fail(messages.JSON__UNEXPECTED_EXPECTED_A_VALUE_2.format(self.describe()))
+        self.fail(messages.JSON_VALUE_EXPECTED.format(self.describe()))
         raise AssertionError("unreachable")
 
     def enter(self) -> None:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            self.fail(messages.JSON__VALUES_ARE_NESTED_MORE.format(_MAX_DEPTH))
+            self.fail(messages.JSON_NESTED_TOO_DEEP.format(_MAX_DEPTH))
 
     def obj(self) -> JObject:
         start = self.pos
@@ -202,27 +205,27 @@ class _Parser:
             if not self.text.startswith('"', self.pos):
                 if self.text.startswith("}", self.pos):
                     self.fail(
-                        messages.JSON__TRAILING_COMMA_BEFORE.format(),
+                        messages.JSON_TRAILING_COMMA_IN_OBJECT.format(),
                         hint=messages.HINT__REMOVE_THE_COMMA,
                     )
                 self.fail(
-                    messages.JSON__UNEXPECTED_EXPECTED_A_KEY.format(self.describe()),
+                    messages.JSON_KEY_EXPECTED.format(self.describe()),
                     hint=messages.HINT__OBJECT_KEYS_ARE_STRINGS,
                 )
             key = self.string()
             if key.value in seen:
                 self.diags.add(
-                    codes.DUPLICATE_KEY,
-                    messages.DUPLICATE_KEY__DUPLICATE_KEY_IN_OBJECT.format(key.value),
+                    messages.KEY_REPEATED.format(key.value),
                     key.span,
-                    hint=messages.HINT__THE_FIRST_IS_AT.format(
-                        key.value, seen[key.value].span.start.line
+                    hint=messages.HINT__KEEP_ONE_OF_THE_KEYS.format(key.value),
+                    related=(
+                        Related(seen[key.value].span, messages.LABEL__FIRST.format(key.value)),
                     ),
                 )
             seen[key.value] = key
             self.skip_ws()
             if not self.text.startswith(":", self.pos):
-                self.fail(messages.JSON__UNEXPECTED_EXPECTED_AFTER_THE.format(self.describe()))
+                self.fail(messages.JSON_COLON_EXPECTED.format(self.describe()))
             self.pos += 1
             entries.append((key, self.value()))
             self.skip_ws()
@@ -233,7 +236,7 @@ class _Parser:
                 self.pos += 1
                 break
             self.fail(
-                messages.JSON__UNEXPECTED_EXPECTED_OR.format(self.describe()),
+                messages.JSON_OBJECT_NOT_CLOSED.format(self.describe()),
                 hint=messages.HINT__SEPARATE_MEMBERS_WITH_COMMAS,
             )
         self.depth -= 1
@@ -257,7 +260,7 @@ class _Parser:
                 self.skip_ws()
                 if self.text.startswith("]", self.pos):
                     self.fail(
-                        messages.JSON__TRAILING_COMMA_BEFORE_2,
+                        messages.JSON_TRAILING_COMMA_IN_ARRAY,
                         hint=messages.HINT__REMOVE_THE_COMMA,
                     )
                 continue
@@ -265,7 +268,7 @@ class _Parser:
                 self.pos += 1
                 break
             self.fail(
-                messages.JSON__UNEXPECTED_EXPECTED_OR_2.format(self.describe()),
+                messages.JSON_ARRAY_NOT_CLOSED.format(self.describe()),
                 hint=messages.HINT__SEPARATE_ITEMS_WITH_COMMAS,
             )
         self.depth -= 1
@@ -281,7 +284,7 @@ class _Parser:
         while True:
             if self.pos >= n:
                 self.fail(
-                    messages.JSON__UNTERMINATED_STRING,
+                    messages.JSON_STRING_NOT_CLOSED,
                     start,
                     hint=messages.HINT__CLOSE_THE_STRING_WITH,
                 )
@@ -294,7 +297,7 @@ class _Parser:
                 esc_start = self.pos
                 self.pos += 1
                 if self.pos >= n:
-                    self.fail(messages.JSON__UNTERMINATED_STRING, start)
+                    self.fail(messages.JSON_STRING_NOT_CLOSED, start)
                 e = text[self.pos]
                 if e in _ESCAPES:
                     chars.append(_ESCAPES[e])
@@ -302,12 +305,12 @@ class _Parser:
                 elif e == "u":
                     hexits = text[self.pos + 1 : self.pos + 5]
                     if len(hexits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in hexits):
-                        self.fail(messages.JSON__INVALID_U_ESCAPE_EXPECTED, esc_start)
+                        self.fail(messages.JSON_BAD_UNICODE_ESCAPE, esc_start)
                     chars.append(chr(int(hexits, 16)))
                     self.pos += 5
                 else:
                     self.fail(
-                        messages.JSON__INVALID_ESCAPE_IN_STRING.format(e),
+                        messages.JSON_BAD_ESCAPE.format(e),
                         esc_start,
                         hint=messages.HINT__VALID_ESCAPES_ARE_B,
                     )
@@ -315,7 +318,7 @@ class _Parser:
                 continue
             if ord(ch) < 0x20:
                 self.fail(
-                    messages.JSON__CONTROL_CHARACTER_IN_STRING,
+                    messages.JSON_CONTROL_CHARACTER,
                     self.pos,
                     hint=messages.HINT__WRITE_A_NEWLINE_AS,
                 )
@@ -351,19 +354,19 @@ class _Parser:
     def number(self) -> JNumber:
         m = _NUMBER.match(self.text, self.pos)
         if not m or m.end() == self.pos:
-            self.fail(messages.JSON__INVALID_NUMBER_STARTING_WITH.format(self.describe()))
+            self.fail(messages.JSON_BAD_NUMBER_START.format(self.describe()))
         assert m is not None
         raw = m.group()
         nxt = self.text[m.end() : m.end() + 1]
         if nxt and (nxt.isalnum() or nxt in "._"):
-            self.fail(messages.JSON__INVALID_NUMBER.format(raw, nxt), self.pos)
+            self.fail(messages.JSON_BAD_NUMBER.format(raw, nxt), self.pos)
         start = self.pos
         self.pos = m.end()
         value: int | float
         if any(c in raw for c in ".eE"):
             value = float(raw)
             if math.isinf(value):
-                self.fail(messages.JSON__NUMBER_IS_OUT_OF.format(raw), start)
+                self.fail(messages.JSON_NUMBER_OUT_OF_RANGE.format(raw), start)
         else:
             value = int(raw)
         return JNumber(value, self.src.span(start, self.pos))
@@ -379,16 +382,15 @@ def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:
         parser.skip_ws()
         if parser.pos < len(source.text):
             parser.fail(
-                messages.JSON__UNEXPECTED_AFTER_THE_END.format(parser.describe()),
+                messages.JSON_TEXT_AFTER_VALUE.format(parser.describe()),
                 hint=messages.HINT__A_FILE_HOLDS_EXACTLY,
             )
         return value
     except JsonSyntaxError as err:
         diags.add(
-            codes.INVALID_JSON,
             err.message,
             source.span(err.offset, min(err.offset + 1, len(source.text))),
-            hint=err.hint or "fix the JSON syntax; the file must be valid JSON",
+            hint=err.hint or messages.HINT__FIX_THE_JSON_SYNTAX,
         )
         return None
 
@@ -401,8 +403,7 @@ def load_file(
             raw = f.read()
     except OSError as err:
         diags.add(
-            codes.UNREADABLE_FILE,
-            messages.UNREADABLE_FILE__CANNOT_READ_FILE.format(err.strerror),
+            messages.FILE_NOT_READABLE.format(err.strerror),
             Span.whole_file(display_path),
             hint=messages.HINT__CHECK_THAT_EXISTS_AND.format(display_path),
         )
@@ -412,8 +413,7 @@ def load_file(
     except UnicodeDecodeError as err:
         src = SourceFile(display_path, raw.decode("utf-8", errors="replace"))
         diags.add(
-            codes.INVALID_JSON,
-            messages.INVALID_JSON__THE_FILE_IS_NOT,
+            messages.FILE_NOT_UTF8,
             src.span(err.start, err.start + 1),
             hint=messages.HINT__SAVE_THE_FILE_AS,
         )

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from compiler import codes, messages
-from compiler.diagnostics import Diagnostics, Span
+from compiler import messages
+from compiler.diagnostics import Diagnostics, Related, Span
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
 from compiler.suggest import did_you_mean, or_else
 
@@ -102,8 +102,7 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
             )
             if default_v is not None and default is not None and not _default_fits(ftype, default):
                 diags.add(
-                    codes.INVALID_ENTITY,
-                    messages.INVALID_ENTITY__DEFAULT_DOES_NOT_FIT.format(
+                    messages.DEFAULT_DOES_NOT_FIT_TYPE.format(
                         repr(default), ftype, name_s.value, fname.value
                     ),
                     default_v.span,
@@ -114,8 +113,7 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
         pk = _str(pk_v) or "id"
         if pk not in fields and pk_v is not None:
             diags.add(
-                codes.INVALID_ENTITY,
-                messages.INVALID_ENTITY__PRIMARY_KEY_IS_NOT.format(pk, name_s.value),
+                messages.PRIMARY_KEY_NOT_A_FIELD.format(pk, name_s.value),
                 pk_v.span,
                 hint=messages.HINT__NAME_ONE_OF_THE,
             )
@@ -147,8 +145,7 @@ def _keys(
             if isinstance(x, JString) and x.value not in fields:
                 s = did_you_mean(x.value, fields)
                 diags.add(
-                    codes.INVALID_ENTITY,
-                    messages.INVALID_ENTITY__IS_NOT_A_FIELD.format(x.value, entity),
+                    messages.KEY_FIELD_NOT_DECLARED.format(x.value, entity),
                     x.span,
                     hint=(or_else(s, messages.HINT__LIST_DECLARED_FIELDS_ONLY)),
                 )
@@ -245,6 +242,7 @@ class Workflow:
     settings: Settings
     span: Span
     active_span: Span | None = None
+    id_span: Span | None = None
     entities: dict[str, Entity] = field(default_factory=dict)
 
     @property
@@ -290,8 +288,7 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
         m = _SCHEDULE_EVERY.fullmatch(rest)
         if not m:
             diags.add(
-                codes.INVALID_TRIGGER,
-                messages.INVALID_TRIGGER__CANNOT_READ_THE_SCHEDULE.format(rest),
+                messages.SCHEDULE_UNREADABLE.format(rest),
                 text.span,
                 hint=messages.HINT__WRITE_SCHEDULED_EVERY_N,
             )
@@ -307,8 +304,7 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
         ):
             hint = messages.HINT__WRITE_THE_METHOD_IN.format(method.upper())
         diags.add(
-            codes.INVALID_TRIGGER,
-            messages.INVALID_TRIGGER__CANNOT_READ_THE_TRIGGER.format(s),
+            messages.TRIGGER_UNREADABLE.format(s),
             text.span,
             hint=hint,
         )
@@ -316,8 +312,7 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
     path = m["path"]
     if not path.startswith("/api/v1/{tenant}/") or len(path) <= len("/api/v1/{tenant}/"):
         diags.add(
-            codes.INVALID_TRIGGER,
-            messages.INVALID_TRIGGER__ROUTE_DOES_NOT_START.format(path),
+            messages.ROUTE_NOT_UNDER_TENANT.format(path),
             text.span,
             hint=messages.HINT__EVERY_ROUTE_IS_TENANT.format(),
         )
@@ -327,8 +322,7 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
     for seg in segments:
         if not seg:
             diags.add(
-                codes.INVALID_TRIGGER,
-                messages.INVALID_TRIGGER__ROUTE_HAS_AN_EMPTY.format(path),
+                messages.ROUTE_EMPTY_SEGMENT.format(path),
                 text.span,
                 hint=messages.HINT__REMOVE_THE_DOUBLED_OR,
             )
@@ -337,16 +331,14 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
             pm = re.fullmatch(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", seg)
             if not pm:
                 diags.add(
-                    codes.INVALID_TRIGGER,
-                    messages.INVALID_TRIGGER__ROUTE_SEGMENT_IS_NOT.format(seg),
+                    messages.ROUTE_PARAMETER_MALFORMED.format(seg),
                     text.span,
                     hint=messages.HINT__A_PARAMETER_IS_A.format(),
                 )
                 return None
             if pm[1] == "tenant" or pm[1] in params:
                 diags.add(
-                    codes.INVALID_TRIGGER,
-                    messages.INVALID_TRIGGER__ROUTE_PARAMETER_APPEARS_TWICE.format(pm[1]),
+                    messages.ROUTE_PARAMETER_REPEATED.format(pm[1]),
                     text.span,
                     hint=messages.HINT__GIVE_EACH_PARAMETER_ITS,
                 )
@@ -354,8 +346,7 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
             params.append(pm[1])
         elif not re.fullmatch(r"[A-Za-z0-9_.~-]+", seg):
             diags.add(
-                codes.INVALID_TRIGGER,
-                messages.INVALID_TRIGGER__ROUTE_SEGMENT_HAS_CHARACTERS.format(seg),
+                messages.ROUTE_SEGMENT_BAD_CHARACTERS.format(seg),
                 text.span,
                 hint=messages.HINT__USE_LETTERS_DIGITS_AND,
             )
@@ -378,8 +369,7 @@ def build_node(obj: JObject, diags: Diagnostics) -> Node | None:
     if kind is None:
         s = did_you_mean(ntype.value, KINDS)
         diags.add(
-            codes.UNKNOWN_NODE_TYPE,
-            messages.UNKNOWN_NODE_TYPE__NODE_HAS_THE_UNKNOWN.format(node, ntype.value),
+            messages.NODE_TYPE_UNKNOWN.format(node, ntype.value),
             ntype.span,
             node_id=node,
             hint=(or_else(s, messages.HINT__SUPPORTED_TYPES.format(", ".join(KINDS)))),
@@ -388,10 +378,7 @@ def build_node(obj: JObject, diags: Diagnostics) -> Node | None:
     if version not in kind.versions:
         tv = obj.get("typeVersion")
         diags.add(
-            codes.UNSUPPORTED_TYPE_VERSION,
-            messages.UNSUPPORTED_TYPE_VERSION__NODE_HAS_NO_TYPEVERSION.format(
-                node, ntype.value, version
-            ),
+            messages.NODE_TYPE_VERSION_UNSUPPORTED.format(node, ntype.value, version),
             tv.span if tv else obj.span,
             node_id=node,
             hint=messages.HINT__SUPPORTED.format(", ".join(str(v) for v in kind.versions)),
@@ -427,11 +414,13 @@ def build_workflow(
         assert isinstance(nid, JString)
         if nid.value in seen:
             diags.add(
-                codes.DUPLICATE_NODE_ID,
-                messages.DUPLICATE_NODE_ID__TWO_NODES_HAVE_THE.format(nid.value),
+                messages.NODE_ID_REPEATED.format(nid.value),
                 nid.span,
                 node_id=nid.value,
-                hint=messages.HINT__THE_FIRST_IS_AT_LINE.format(seen[nid.value].span.start.line),
+                hint=messages.HINT__RENAME_ONE_OF_THE_NODES,
+                related=(
+                    Related(seen[nid.value].id_span, messages.LABEL__FIRST.format(nid.value)),
+                ),
             )
             continue
         if node is not None:
@@ -492,8 +481,7 @@ def build_workflow(
             if k.value not in STATIC_DATA_KEYS:
                 s = did_you_mean(k.value, STATIC_DATA_KEYS)
                 diags.add(
-                    codes.UNKNOWN_STATIC_DATA,
-                    messages.UNKNOWN_STATIC_DATA__STATICDATA_KEY_HAS_NO.format(k.value),
+                    messages.STATIC_DATA_KEY_UNKNOWN.format(k.value),
                     k.span,
                     hint=(
                         or_else(s, messages.HINT__KNOWN_KEYS.format(", ".join(STATIC_DATA_KEYS)))
@@ -501,8 +489,7 @@ def build_workflow(
                 )
             elif not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value <= 0:
                 diags.add(
-                    codes.INVALID_PARAMETER,
-                    messages.INVALID_PARAMETER__STATICDATA_MUST_BE_A.format(k.value),
+                    messages.STATIC_DATA_NOT_POSITIVE.format(k.value),
                     v.span,
                     hint=messages.HINT__TEXT.format(k.value, STATIC_DATA_KEYS[k.value]),
                 )
@@ -520,5 +507,5 @@ def build_workflow(
         nodes=nodes, connections=conns, static_data=static,
         description=_str(meta.get("description")) or "", triggers=triggers, inputs=inputs,
         permissions_required=perm_req, minimum_user_level=min_level, schedule=schedule,
-        settings=settings, span=root.span, active_span=root.key_span("active"),
+        settings=settings, span=root.span, active_span=root.key_span("active"), id_span=wid.span,
     )  # fmt: skip

@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import codegen, codes, messages, schema
-from compiler.diagnostics import Diagnostics, SourceCache, Span
+from compiler import codegen, messages, schema
+from compiler.diagnostics import Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Plan, Sql, walk
 from compiler.load import JObject, load_file
@@ -59,15 +59,14 @@ def compile_project(sources: list[Path]) -> Result:
     diags = res.diagnostics
     packages = discover(sources)
     modules: list[tuple[str, str]] = []
-    routes: dict[tuple[str, str], Workflow] = {}
+    routes: dict[tuple[str, str], tuple[Workflow, Span]] = {}
     ids: dict[str, Workflow] = {}
     for package, files in packages.items():
         if not files:
             continue
         if not package.isidentifier():
             diags.add(
-                codes.INVALID_NAME,
-                messages.INVALID_NAME__PACKAGE_FOLDER_IS_NOT.format(package),
+                messages.PACKAGE_FOLDER_NOT_IDENTIFIER.format(package),
                 Span.whole_file(_display(files[0].parent)),
                 hint=messages.HINT__NAME_WORKFLOW_FOLDERS_WITH,
             )
@@ -78,28 +77,28 @@ def compile_project(sources: list[Path]) -> Result:
             if wf is None:
                 continue
             if wf.id in ids:
+                first = ids[wf.id]
                 diags.add(
-                    codes.DUPLICATE_WORKFLOW_ID,
-                    messages.DUPLICATE_WORKFLOW_ID__WORKFLOW_ID_IS_ALSO.format(
-                        wf.id, ids[wf.id].path
-                    ),
-                    wf.span,
+                    messages.WORKFLOW_ID_TAKEN.format(wf.id, first.path),
+                    wf.id_span or wf.span,
                     hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS,
+                    related=(
+                        Related(first.id_span or first.span, messages.LABEL__FIRST.format(wf.id)),
+                    ),
                 )
             ids[wf.id] = wf
             for t in wf.triggers:
                 if isinstance(t, HttpTrigger):
                     key = (t.method, t.path)
                     if key in routes:
+                        other, other_span = routes[key]
                         diags.add(
-                            codes.DUPLICATE_ROUTE,
-                            messages.DUPLICATE_ROUTE__ROUTE_IS_ALSO_CLAIMED.format(
-                                t.method, t.path, routes[key].path
-                            ),
+                            messages.ROUTE_TAKEN.format(t.method, t.path, other.path),
                             t.span,
                             hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
+                            related=(Related(other_span, messages.LABEL__CLAIMED_FIRST),),
                         )
-                    routes[key] = wf
+                    routes[key] = (wf, t.span)
             modules.append((package, wf.module))
         if entities is not None:
             res.files[f"{package}/entities.py"] = codegen.render_entities(
@@ -116,8 +115,7 @@ def compile_project(sources: list[Path]) -> Result:
 def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] | None:
     if not path.exists():
         res.diagnostics.add(
-            codes.MISSING_ENTITIES,
-            messages.MISSING_ENTITIES__PACKAGE_HAS_NO_ENTITIES.format(package),
+            messages.PACKAGE_WITHOUT_ENTITIES.format(package),
             Span.whole_file(_display(path)),
             hint=messages.HINT__DECLARE_THE_PACKAGE_S.format(_display(path)),
         )
@@ -152,8 +150,7 @@ def _compile_one(
     module = path.stem
     if not module.isidentifier() or module in ("entities", "registry"):
         diags.add(
-            codes.INVALID_NAME,
-            messages.INVALID_NAME__CANNOT_NAME_A_PYTHON.format(path.name),
+            messages.FILE_NAME_NOT_MODULE.format(path.name),
             Span.whole_file(_display(path)),
             hint=messages.HINT__NAME_WORKFLOW_FILES_WITH,
         )
@@ -187,8 +184,7 @@ def _verify(text: str, plan: Plan, entities: dict[str, Entity], diags: Diagnosti
     for v in verify_module(text, tenants, owners):
         node = wf.node(v.node)
         diags.add(
-            codes.INTERNAL_ERROR,
-            messages.INTERNAL_ERROR__GENERATED_CODE_FAILS_CHECK.format(v.node or wf.id, v.problem),
+            messages.GENERATED_CODE_FAILS_VERIFICATION.format(v.node or wf.id, v.problem),
             node.id_span if node is not None else wf.span,
             node_id=node.id if node is not None else None,
             hint=messages.HINT__REPORT_THE_COMPILER_BUG,

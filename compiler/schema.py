@@ -9,7 +9,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.load import JArray, JObject, JValue, to_python
 from compiler.suggest import did_you_mean, or_else
@@ -91,8 +91,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
                 s = did_you_mean(key, allowed)
                 hint = or_else(s, messages.HINT__ALLOWED_KEYS.format(", ".join(allowed)))
                 diags.add(
-                    codes.UNKNOWN_KEY,
-                    messages.UNKNOWN_KEY__UNKNOWN_KEY_IN.format(key, where),
+                    messages.KEY_NOT_IN_FORMAT.format(key, where),
                     span,
                     hint=hint,
                 )
@@ -109,8 +108,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
                 )
                 span = Span(node.span.path, node.span.start, node.span.start)
                 diags.add(
-                    codes.MISSING_KEY,
-                    messages.MISSING_KEY__IS_MISSING_THE_REQUIRED.format(where, key),
+                    messages.REQUIRED_KEY_MISSING.format(where, key),
                     span,
                     hint=hint,
                 )
@@ -125,8 +123,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
         want = " or ".join(_JSON_TYPES.get(n, n) for n in names)
         got = _JSON_TYPES.get(_json_type(err.instance), "a value")
         diags.add(
-            codes.WRONG_TYPE,
-            messages.WRONG_TYPE__MUST_BE_NOT.format(where, want, got),
+            messages.VALUE_OF_WRONG_JSON_TYPE.format(where, want, got),
             node.span,
             hint=messages.HINT__WRITE_HERE.format(want),
         )
@@ -135,8 +132,7 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
         options = ", ".join(json.dumps(v) for v in err.validator_value)
         s = did_you_mean(str(err.instance), [str(v) for v in err.validator_value])
         diags.add(
-            codes.SCHEMA_VIOLATION,
-            messages.SCHEMA_VIOLATION__MUST_BE_ONE_OF.format(where, options),
+            messages.VALUE_NOT_ONE_OF.format(where, options),
             node.span,
             hint=(
                 messages.HINT__DID_YOU_MEAN.format(json.dumps(s))
@@ -147,15 +143,13 @@ def _report(err: ValidationError, root: JValue, diags: Diagnostics) -> None:
         return
     if err.validator == "pattern":
         diags.add(
-            codes.SCHEMA_VIOLATION,
-            messages.SCHEMA_VIOLATION__HAS_AN_INVALID_FORM.format(where, json.dumps(err.instance)),
+            messages.VALUE_DOES_NOT_MATCH_PATTERN.format(where, json.dumps(err.instance)),
             node.span,
             hint=messages.HINT__IT_MUST_MATCH.format(err.validator_value),
         )
         return
     diags.add(
-        codes.SCHEMA_VIOLATION,
-        messages.SCHEMA_VIOLATION__TEXT.format(where, err.message),
+        messages.VALUE_VIOLATES_FORMAT.format(where, err.message),
         node.span,
         hint=messages.HINT__SEE_COMPILER_SCHEMAS_FOR,
     )

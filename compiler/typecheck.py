@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.model import Workflow
 from compiler.sourcemap import origin
@@ -48,8 +48,7 @@ def report(mypy_output: str, out: Path, workflows: list[Workflow], diags: Diagno
         node = wf.node(found.node) if wf is not None and found and found.node else None
         where = f"{m['path']}:{line}"
         diags.add(
-            codes.INTERNAL_ERROR,
-            messages.INTERNAL_ERROR__GENERATED_CODE_FAILS_TYPECHECK.format(
+            messages.GENERATED_CODE_FAILS_TYPECHECK.format(
                 node.id if node else (wf.id if wf else m["path"]), where, m["message"]
             ),
             node.id_span if node else (wf.span if wf else None),

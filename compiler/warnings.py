@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.ir import Plan
 from compiler.model import HttpTrigger, ScheduleTrigger, Workflow
@@ -39,8 +39,7 @@ def _human(ms: int) -> str:
 def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> None:
     if not wf.active:
         diags.add(
-            codes.INACTIVE_WORKFLOW,
-            messages.INACTIVE_WORKFLOW__WORKFLOW_IS_INACTIVE_ACTIVE.format(wf.id),
+            messages.WORKFLOW_INACTIVE.format(wf.id),
             wf.active_span or wf.span,
             hint=messages.HINT__IT_IS_COMPILED_AND,
         )
@@ -66,10 +65,7 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
             interval[0] if interval is not None and isinstance(interval[0], int) else periods[0][1]
         )
         diags.add(
-            codes.SCHEDULE_DISAGREEMENT,
-            messages.SCHEDULE_DISAGREEMENT__THE_SCHEDULE_IS_GIVEN.format(
-                "; ".join(d for d, _ in periods)
-            ),
+            messages.SCHEDULES_DISAGREE.format("; ".join(d for d, _ in periods)),
             span,
             hint=messages.HINT__THE_RUNTIME_RUNS_IT.format(_human(chosen)),
         )
@@ -80,8 +76,7 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
     ):
         http = next(t for t in wf.triggers if isinstance(t, HttpTrigger))
         diags.add(
-            codes.UNAUTHENTICATED_ROUTE,
-            messages.UNAUTHENTICATED_ROUTE__NEVER_CHECKS_THE_USER.format(http.method, http.path),
+            messages.ROUTE_NEVER_CHECKS_USER.format(http.method, http.path),
             http.span,
             hint=messages.HINT__ADD_A_VALIDATE_NODE.format(),
         )

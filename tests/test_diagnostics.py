@@ -1,8 +1,9 @@
 """Data-driven diagnostics: one case per code under ``cases/diagnostics/<code>/``.
 
 A case holds the workflow files of one package (``entities.json`` if it needs its own, a
-``no-entities`` marker for a package without one), ``expected.txt`` (lines the compile must
-print), optionally ``args`` (``--werror`` for warnings) and ``fixed/`` (the same package with
+``no-entities`` marker for a package without one), ``expected.txt`` (the first diagnostic
+with the case's code exactly as printed: header, source line, caret, secondary locations and
+help), optionally ``args`` (``--werror`` for warnings) and ``fixed/`` (the same package with
 the problem fixed, which must compile without that code).
 
 ``UPDATE_EXPECTED=1 pytest tests/test_diagnostics.py`` rewrites ``expected.txt`` from what the
@@ -52,8 +53,9 @@ def compile_(src: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[st
     )  # fmt: skip
 
 
-def block(stderr: str, code: str) -> tuple[str, list[str]]:
-    """The first diagnostic with ``code``: its header (from the file name on) and its lines."""
+def block(stderr: str, code: str) -> str:
+    """The first diagnostic with ``code``, whole: its header, source lines, carets, secondary
+    locations and help."""
     lines = stderr.splitlines()
     for i, line in enumerate(lines):
         if f"[{code}]:" in line:
@@ -62,7 +64,7 @@ def block(stderr: str, code: str) -> tuple[str, list[str]]:
                 if not more.strip():
                     break
                 rest.append(more)
-            return line.split("stream_cast/", 1)[-1], rest
+            return "\n".join([line, *rest]) + "\n"
     raise AssertionError(f"no [{code}] diagnostic in:\n{stderr}")
 
 
@@ -76,12 +78,12 @@ def test_diagnostic_case(case: Path, tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists(), "a failed compile must write nothing"
-    header, rest = block(proc.stderr, code)
+    rendered = block(proc.stderr, code)
     if os.environ.get("UPDATE_EXPECTED") == "1":
-        (case / "expected.txt").write_text(header + "\n")
-    for line in (case / "expected.txt").read_text().splitlines():
-        assert line in proc.stderr, f"missing {line!r} in:\n{proc.stderr}"
+        (case / "expected.txt").write_text(rendered)
+    assert rendered == (case / "expected.txt").read_text(), rendered
     # Human output: the source line, a caret under the problem, and a hint.
+    rest = rendered.splitlines()[1:]
     if code not in FILE_LEVEL:
         assert any("|" in r for r in rest) and any("^" in r for r in rest), rest
     assert any(r.lstrip().startswith("= help:") for r in rest), rest
@@ -119,8 +121,9 @@ def test_readme_lists_every_code() -> None:
 
 
 def test_wording_lives_in_messages_py() -> None:
-    """Diagnostic messages and hints are templates in compiler/messages.py: no check writes
-    its wording inline, and no template is left unused."""
+    """Diagnostic messages and hints are values in compiler/messages.py, each message bound to
+    its code: no check writes wording inline or names a code beside a message, and no value
+    there is left unused."""
     import ast
 
     from compiler import messages
@@ -137,17 +140,14 @@ def test_wording_lives_in_messages_py() -> None:
             name = getattr(node.func, "attr", getattr(node.func, "id", None))
             if name not in reporting:
                 continue
-            first = node.args[0] if node.args else None
-            if name in ("add", "_err") and not (
-                isinstance(first, ast.Attribute) and getattr(first.value, "id", "") == "codes"
-            ):
+            if name == "add" and not any(k.arg == "hint" for k in node.keywords):
                 continue  # a set's add, not a diagnostic
             texts = [*node.args[:4], *(k.value for k in node.keywords if k.arg == "hint")]
             for arg in texts:
-                if isinstance(arg, ast.JoinedStr) or (
-                    isinstance(arg, ast.Constant)
-                    and isinstance(arg.value, str)
-                    and " " in arg.value
+                if (
+                    isinstance(arg, ast.JoinedStr)
+                    or (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and " " in arg.value)
+                    or (isinstance(arg, ast.Attribute) and getattr(arg.value, "id", "") == "codes")
                 ):
                     inline.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert inline == [], inline
@@ -155,3 +155,7 @@ def test_wording_lives_in_messages_py() -> None:
     names = [n for n in vars(messages) if n.isupper()]
     unused = [n for n in names if f"messages.{n}" not in everything]
     assert unused == [], unused
+    for n in names:
+        value = getattr(messages, n)
+        if not n.startswith(("HINT__", "LABEL__", "WHAT_")):
+            assert isinstance(value, messages.Message), n

@@ -15,6 +15,7 @@ from typing import Final, NoReturn
 
 from compiler import codes, messages
 from compiler.expressions import ast as js
+from compiler.messages import Message, Text
 
 
 @dataclass
@@ -24,9 +25,15 @@ class ExpressionError(Exception):
     end: int
     kind: str = "SyntaxError"  # the JavaScript error, or "CompileError" outside the subset
     hint: str | None = None
+    code: codes.Code = codes.EXPRESSION_SYNTAX  # the diagnostic it is reported under
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def text(self) -> Text:
+        """The message with its code, as diagnostics report it."""
+        return Text(self.code, self.message)
 
 
 _ASSIGNMENT_OPS: Final = frozenset(
@@ -188,52 +195,58 @@ class Parser:
     # ------------------------------------------------------------------ errors
 
     def fail(
-        self, message: str, start: int, end: int | None = None, hint: str | None = None
+        self, message: Message | Text, start: int, end: int | None = None, hint: str | None = None
     ) -> NoReturn:
+        """A JavaScript SyntaxError (``expression-syntax``)."""
+        text = message.format() if isinstance(message, Message) else message
         raise ExpressionError(
-            message, start, max(end or start + 1, start + 1), "SyntaxError", hint
+            text.text, start, max(end or start + 1, start + 1), "SyntaxError", hint, text.code
         )
 
-    def unsupported(self, message: str, start: int, end: int, hint: str | None = None) -> NoReturn:
-        raise ExpressionError(message, start, max(end, start + 1), "CompileError", hint)
+    def unsupported(
+        self, message: Message | Text, start: int, end: int, hint: str | None = None
+    ) -> NoReturn:
+        """Valid JavaScript outside the subset (``unsupported-expression``)."""
+        text = message.format() if isinstance(message, Message) else message
+        raise ExpressionError(
+            text.text, start, max(end, start + 1), "CompileError", hint, text.code
+        )
 
     def unexpected(self, tok: Token | None = None) -> NoReturn:
         tok = tok or self.tok
         if tok.kind == "eof":
-            self.fail(messages.EXPR_SYNTAX__UNEXPECTED_END_OF_EXPRESSION, tok.start)
+            self.fail(messages.EXPRESSION_ENDS_EARLY, tok.start)
         if tok.kind == "punct" and tok.text in _ASSIGNMENT_OPS:
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__ASSIGNMENT_IS_NOT_SUPPORTED.format(tok.text),
+                messages.ASSIGNMENT_UNSUPPORTED.format(tok.text),
                 tok.start,
                 tok.end,
                 (messages.HINT__EXPRESSIONS_ONLY_COMPUTE_VALUES if tok.text == "=" else None),
             )
         if tok.kind == "punct" and tok.text == "=>":
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__ARROW_FUNCTIONS_ARE_NOT,
+                messages.ARROW_FUNCTION_UNSUPPORTED,
                 tok.start,
                 tok.end,
                 messages.HINT__COMPUTE_THE_VALUE_DIRECTLY,
             )
         if tok.kind == "punct" and tok.text in ("&", "|", "^", "~", "<<", ">>", ">>>"):
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__BITWISE_OPERATOR_IS_NOT.format(tok.text),
+                messages.BITWISE_OPERATOR_UNSUPPORTED.format(tok.text),
                 tok.start,
                 tok.end,
                 (messages.HINT__USE_AND_FOR_LOGIC if tok.text in "&|" else None),
             )
         if tok.kind == "punct" and tok.text == ",":
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__THE_COMMA_OPERATOR_IS,
+                messages.COMMA_OPERATOR_UNSUPPORTED,
                 tok.start,
                 tok.end,
                 messages.HINT__AN_EXPRESSION_COMPUTES_ONE,
             )
         if tok.kind == "punct" and tok.text == "...":
-            self.unsupported(
-                messages.EXPR_UNSUPPORTED__SPREAD_IS_NOT_SUPPORTED, tok.start, tok.end
-            )
-        self.fail(messages.EXPR_SYNTAX__UNEXPECTED.format(tok.text), tok.start, tok.end)
+            self.unsupported(messages.SPREAD_UNSUPPORTED, tok.start, tok.end)
+        self.fail(messages.UNEXPECTED_TEXT.format(tok.text), tok.start, tok.end)
 
     # ------------------------------------------------------------------ lexer
 
@@ -249,7 +262,7 @@ class Parser:
             elif text.startswith("/*", self.pos):
                 close = text.find("*/", self.pos + 2)
                 if close < 0:
-                    self.fail(messages.EXPR_SYNTAX__UNTERMINATED_COMMENT, self.pos)
+                    self.fail(messages.COMMENT_NOT_CLOSED, self.pos)
                 self.pos = close + 2
             else:
                 break
@@ -272,14 +285,14 @@ class Parser:
             self.pos = m.end()
             return Token("ident", m.group(), start, m.end())
         if c == "\\":
-            self.unsupported(messages.EXPR_UNSUPPORTED__UNICODE_ESCAPES_IN_NAMES, start, start + 2)
+            self.unsupported(messages.UNICODE_ESCAPE_IN_NAME_UNSUPPORTED, start, start + 2)
         for p in _PUNCTUATORS:
             if text.startswith(p, start):
                 if p == "?." and text[start + 2 : start + 3].isdigit():
                     continue  # `a ?.5 : b` is a conditional
                 self.pos = start + len(p)
                 return Token("punct", p, start, self.pos)
-        self.fail(messages.EXPR_SYNTAX__INVALID_CHARACTER.format(c), start)
+        self.fail(messages.INVALID_CHARACTER.format(c), start)
 
     def _number(self) -> Token:
         text, start = self.text, self.pos
@@ -288,7 +301,7 @@ class Parser:
             raw = m.group()
             body = raw[2:]
             if body.startswith("_") or body.endswith("_") or "__" in body:
-                self.fail(messages.EXPR_SYNTAX__NUMERIC_SEPARATORS_MUST_SIT, start, m.end())
+                self.fail(messages.NUMERIC_SEPARATOR_MISPLACED, start, m.end())
             value = float(int(body.replace("_", ""), {"x": 16, "o": 8, "b": 2}[raw[1].lower()]))
             end = m.end()
         else:
@@ -299,30 +312,30 @@ class Parser:
             int_part = m.group(1) or ""
             if len(int_part) > 1 and int_part[0] == "0":
                 what = (
-                    messages.EXPR_SYNTAX__OCTAL_LITERALS
+                    messages.WHAT_OCTAL_LITERALS
                     if all(ch in "01234567_" for ch in int_part)
-                    else messages.EXPR_SYNTAX__DECIMALS_WITH_LEADING_ZEROS
+                    else messages.WHAT_DECIMALS_WITH_LEADING_ZEROS
                 )
-                self.fail(messages.EXPR_SYNTAX__ARE_NOT_ALLOWED_IN.format(what), start, end)
+                self.fail(messages.NOT_ALLOWED_IN_STRICT_MODE.format(what), start, end)
             for part in (
                 m.group(1),
                 m.group(2) and m.group(2)[1:],
                 m.group(3) and m.group(3).lstrip("eE+-"),
             ):
                 if part and (part.startswith("_") or part.endswith("_") or "__" in part):
-                    self.fail(messages.EXPR_SYNTAX__NUMERIC_SEPARATORS_MUST_SIT, start, end)
+                    self.fail(messages.NUMERIC_SEPARATOR_MISPLACED, start, end)
             value = float(raw.replace("_", ""))
         nxt = text[end : end + 1]
         if nxt == "n":
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__BIGINT_LITERALS_ARE_NOT,
+                messages.BIGINT_UNSUPPORTED,
                 start,
                 end + 1,
                 messages.HINT__WRITE_A_PLAIN_NUMBER,
             )
         if nxt and (nxt.isalnum() or nxt in "_$\\"):
             self.fail(
-                messages.EXPR_SYNTAX__INVALID_OR_UNEXPECTED_TOKEN,
+                messages.INVALID_OR_UNEXPECTED_TOKEN,
                 start,
                 end + 1,
                 (messages.HINT__PUT_THE_NUMBER_IN if nxt.isalpha() else None),
@@ -335,7 +348,7 @@ class Parser:
         text = self.text
         esc_start = self.pos - 1
         if self.pos >= len(text):
-            self.fail(messages.JSON__UNTERMINATED_STRING, esc_start)
+            self.fail(messages.JSON_STRING_NOT_CLOSED, esc_start)
         e = text[self.pos]
         self.pos += 1
         simple = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
@@ -345,13 +358,11 @@ class Parser:
             return "\0"
         if e.isdigit():
             kind = "Octal escape sequences" if e in "01234567" else "\\8 and \\9"
-            self.fail(messages.EXPR_SYNTAX__ARE_NOT_ALLOWED_IN.format(kind), esc_start, self.pos)
+            self.fail(messages.NOT_ALLOWED_IN_STRICT_MODE.format(kind), esc_start, self.pos)
         if e == "x":
             h = text[self.pos : self.pos + 2]
             if len(h) < 2 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
-                self.fail(
-                    messages.EXPR_SYNTAX__INVALID_HEXADECIMAL_ESCAPE_SEQUENCE, esc_start, self.pos
-                )
+                self.fail(messages.BAD_HEX_ESCAPE, esc_start, self.pos)
             self.pos += 2
             return chr(int(h, 16))
         if e == "u":
@@ -364,7 +375,7 @@ class Parser:
                     or int(h, 16) > 0x10FFFF
                 ):
                     self.fail(
-                        messages.EXPR_SYNTAX__INVALID_UNICODE_ESCAPE_SEQUENCE,
+                        messages.BAD_UNICODE_ESCAPE,
                         esc_start,
                         max(self.pos, close + 1),
                     )
@@ -372,9 +383,7 @@ class Parser:
                 return chr(int(h, 16))
             h = text[self.pos : self.pos + 4]
             if len(h) < 4 or not all(ch in "0123456789abcdefABCDEF" for ch in h):
-                self.fail(
-                    messages.EXPR_SYNTAX__INVALID_UNICODE_ESCAPE_SEQUENCE, esc_start, self.pos
-                )
+                self.fail(messages.BAD_UNICODE_ESCAPE, esc_start, self.pos)
             self.pos += 4
             return chr(int(h, 16))
         if e == "\r":
@@ -392,7 +401,7 @@ class Parser:
         while True:
             if self.pos >= len(text) or text[self.pos] in "\n\r":
                 self.fail(
-                    messages.EXPR_SYNTAX__INVALID_OR_UNEXPECTED_TOKEN,
+                    messages.INVALID_OR_UNEXPECTED_TOKEN,
                     start,
                     self.pos,
                     messages.HINT__CLOSE_THE_STRING_WITH_2.format(quote),
@@ -426,14 +435,14 @@ class Parser:
         if not self.at(text):
             if self.tok.kind == "eof":
                 self.fail(
-                    messages.EXPR_SYNTAX__EXPECTED_BEFORE_THE_END.format(text),
+                    messages.TOKEN_EXPECTED_BEFORE_END.format(text),
                     self.tok.start,
                     hint=hint,
                 )
             if hint is None:
                 self.unexpected()
             self.fail(
-                messages.EXPR_SYNTAX__EXPECTED_FOUND.format(text, self.tok.text),
+                messages.TOKEN_EXPECTED.format(text, self.tok.text),
                 self.tok.start,
                 self.tok.end,
                 hint,
@@ -445,7 +454,7 @@ class Parser:
     def parse(self) -> js.Expr:
         if self.tok.kind == "eof":
             self.fail(
-                messages.EXPR_SYNTAX__EMPTY_EXPRESSION,
+                messages.EXPRESSION_EMPTY,
                 self.tok.start,
                 hint=messages.HINT__WRITE_AN_EXPRESSION_BETWEEN.format(),
             )
@@ -484,7 +493,7 @@ class Parser:
             and not self._parenthesized(left)
         ):
             self.fail(
-                messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
+                messages.NULLISH_MIXED_WITH_LOGICAL,
                 self.tok.start,
                 self.tok.end,
                 messages.HINT__ADD_PARENTHESES_TO_SAY,
@@ -494,7 +503,7 @@ class Parser:
             right = self.bitwise_or_operand()
             if self.at("&&") or self.at("||"):
                 self.fail(
-                    messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
+                    messages.NULLISH_MIXED_WITH_LOGICAL,
                     self.tok.start,
                     self.tok.end,
                     messages.HINT__ADD_PARENTHESES_TO_SAY,
@@ -502,7 +511,7 @@ class Parser:
             left = js.Logical("??", left, right, start, self.prev_end)
         if self.at("&&") or self.at("||"):
             self.fail(
-                messages.EXPR_SYNTAX__CANNOT_MIX_WITH_OR,
+                messages.NULLISH_MIXED_WITH_LOGICAL,
                 self.tok.start,
                 self.tok.end,
                 messages.HINT__ADD_PARENTHESES_TO_SAY,
@@ -556,7 +565,7 @@ class Parser:
                 left = js.Binary(op_tok.text, left, right, start, self.prev_end, op_tok.start)
             elif self.tok.kind == "ident" and self.tok.text in ("in", "instanceof"):
                 self.unsupported(
-                    messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(self.tok.text),
+                    messages.OPERATOR_UNSUPPORTED.format(self.tok.text),
                     self.tok.start,
                     self.tok.end,
                     _UNSUPPORTED_WORDS[self.tok.text],
@@ -582,7 +591,7 @@ class Parser:
             and unary_start.start == left.start
         ):
             self.fail(
-                messages.EXPR_SYNTAX__UNARY_OPERATOR_USED_IMMEDIATELY,
+                messages.UNARY_BEFORE_EXPONENT,
                 left.start,
                 self.tok.end,
                 messages.HINT__ADD_PARENTHESES_A_B,
@@ -607,19 +616,20 @@ class Parser:
             operand = self.unary()
             if isinstance(operand, (js.Call, js.New)):
                 raise ExpressionError(
-                    "Invalid left-hand side expression in prefix operation",
+                    messages.INVALID_PREFIX_TARGET.format().text,
                     tok.start,
                     self.prev_end,
                     "ReferenceError",
+                    code=messages.INVALID_PREFIX_TARGET.code,
                 )
             if not isinstance(operand, (js.Member, js.Ident)) or self.text[operand_start] == "(":
                 self.fail(
-                    messages.EXPR_SYNTAX__INVALID_LEFT_HAND_SIDE,
+                    messages.INVALID_ASSIGNMENT_TARGET,
                     tok.start,
                     self.prev_end,
                 )
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__MODIFIES_A_VALUE_AND.format(tok.text),
+                messages.UPDATE_OPERATOR_UNSUPPORTED.format(tok.text),
                 tok.start,
                 tok.end,
                 messages.HINT__WRITE_X_1_OR,
@@ -628,7 +638,7 @@ class Parser:
             self.unexpected()
         if tok.kind == "ident" and tok.text in ("void", "delete", "await"):
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(tok.text),
+                messages.OPERATOR_UNSUPPORTED.format(tok.text),
                 tok.start,
                 tok.end,
                 _UNSUPPORTED_WORDS[tok.text],
@@ -640,7 +650,7 @@ class Parser:
             and not self._newline_before(self.tok)
         ):
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__MODIFIES_A_VALUE_AND.format(self.tok.text),
+                messages.UPDATE_OPERATOR_UNSUPPORTED.format(self.tok.text),
                 self.tok.start,
                 self.tok.end,
                 messages.HINT__WRITE_X_1_OR,
@@ -661,12 +671,12 @@ class Parser:
                 if name_tok.kind != "ident":
                     if name_tok.kind == "punct" and name_tok.text == "#":
                         self.unsupported(
-                            messages.EXPR_UNSUPPORTED__PRIVATE_NAMES_ARE_NOT,
+                            messages.PRIVATE_NAME_UNSUPPORTED,
                             name_tok.start,
                             name_tok.end,
                         )
                     self.fail(
-                        messages.EXPR_SYNTAX__EXPECTED_A_PROPERTY_NAME,
+                        messages.PROPERTY_NAME_EXPECTED,
                         name_tok.start,
                         name_tok.end,
                     )
@@ -692,7 +702,7 @@ class Parser:
                     )
                 else:
                     self.fail(
-                        messages.EXPR_SYNTAX__EXPECTED_A_PROPERTY_NAME_AFTER,
+                        messages.PROPERTY_NAME_EXPECTED_AFTER,
                         self.tok.start,
                         self.tok.end,
                     )
@@ -706,7 +716,7 @@ class Parser:
                 expr = js.Call(expr, args, False, start, self.prev_end)
             elif self.tok.kind == "template":
                 self.unsupported(
-                    messages.EXPR_UNSUPPORTED__TAGGED_TEMPLATES_ARE_NOT,
+                    messages.TAGGED_TEMPLATE_UNSUPPORTED,
                     self.tok.start,
                     self.tok.end,
                 )
@@ -752,7 +762,7 @@ class Parser:
                     self.advance()
                     if self.at("=>"):
                         self.unexpected()
-                    self.fail(messages.EXPR_SYNTAX__EMPTY_PARENTHESES, tok.start, self.prev_end)
+                    self.fail(messages.PARENTHESES_EMPTY, tok.start, self.prev_end)
                 inner = self.expression()
                 self.expect(")", "close the parenthesis")
                 if self.at("=>"):
@@ -765,7 +775,7 @@ class Parser:
                 return self.object()
             if tok.text in ("/", "/="):
                 self.unsupported(
-                    messages.EXPR_UNSUPPORTED__REGULAR_EXPRESSIONS_ARE_NOT,
+                    messages.REGEX_UNSUPPORTED,
                     tok.start,
                     tok.end,
                     messages.HINT__USE_INCLUDES_STARTSWITH_OR,
@@ -785,7 +795,7 @@ class Parser:
             return self.new_expression(tok)
         if name in _UNSUPPORTED_WORDS:
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__IS_NOT_SUPPORTED.format(name),
+                messages.OPERATOR_UNSUPPORTED.format(name),
                 tok.start,
                 tok.end,
                 _UNSUPPORTED_WORDS[name],
@@ -803,11 +813,11 @@ class Parser:
                 "yield",
             ):
                 self.fail(
-                    messages.EXPR_SYNTAX__UNEXPECTED_STRICT_MODE_RESERVED.format(name),
+                    messages.RESERVED_WORD.format(name),
                     tok.start,
                     tok.end,
                 )
-            self.fail(messages.EXPR_SYNTAX__UNEXPECTED_TOKEN.format(name), tok.start, tok.end)
+            self.fail(messages.UNEXPECTED_TOKEN.format(name), tok.start, tok.end)
         if self.at("=>"):
             self.unexpected()
         return js.Ident(name, tok.start, tok.end)
@@ -815,13 +825,11 @@ class Parser:
     def new_expression(self, new_tok: Token) -> js.Expr:
         callee_tok = self.tok
         if callee_tok.kind != "ident":
-            self.unsupported(
-                messages.EXPR_UNSUPPORTED__NEW_IS_ONLY_SUPPORTED, new_tok.start, callee_tok.end
-            )
+            self.unsupported(messages.NEW_ONLY_FOR_DATE, new_tok.start, callee_tok.end)
         self.advance()
         if callee_tok.text != "Date" or self.at("."):
             self.unsupported(
-                messages.EXPR_UNSUPPORTED__NEW_IS_NOT_SUPPORTED.format(callee_tok.text),
+                messages.NEW_UNSUPPORTED.format(callee_tok.text),
                 new_tok.start,
                 self.prev_end,
                 messages.HINT__THE_ONLY_CONSTRUCTOR_AVAILABLE,
@@ -836,7 +844,7 @@ class Parser:
         while not self.at("]"):
             if self.at(","):
                 self.unsupported(
-                    messages.EXPR_UNSUPPORTED__HOLES_IN_ARRAY_LITERALS,
+                    messages.ARRAY_HOLE_UNSUPPORTED,
                     self.tok.start,
                     self.tok.end,
                     messages.HINT__WRITE_NULL_OR_UNDEFINED,
@@ -866,15 +874,13 @@ class Parser:
                 key = number_to_string(tok.value)
             elif tok.kind == "punct" and tok.text == "[":
                 self.unsupported(
-                    messages.EXPR_UNSUPPORTED__COMPUTED_KEYS_ARE_NOT,
+                    messages.COMPUTED_KEY_UNSUPPORTED,
                     tok.start,
                     tok.end,
                     messages.HINT__WRITE_THE_KEY_AS,
                 )
             elif tok.kind == "punct" and tok.text == "...":
-                self.unsupported(
-                    messages.EXPR_UNSUPPORTED__SPREAD_IS_NOT_SUPPORTED, tok.start, tok.end
-                )
+                self.unsupported(messages.SPREAD_UNSUPPORTED, tok.start, tok.end)
             else:
                 self.unexpected()
             self.advance()
@@ -883,13 +889,13 @@ class Parser:
                     tok.kind == "ident" and tok.text in ("get", "set") and self.tok.kind == "ident"
                 ):
                     self.unsupported(
-                        messages.EXPR_UNSUPPORTED__METHODS_IN_OBJECT_LITERALS,
+                        messages.OBJECT_METHOD_UNSUPPORTED,
                         tok.start,
                         self.tok.end,
                     )
                 if tok.kind == "ident" and (self.at(",") or self.at("}")):
                     self.unsupported(
-                        messages.EXPR_UNSUPPORTED__SHORTHAND_PROPERTY_IS_NOT.format(key),
+                        messages.SHORTHAND_PROPERTY_UNSUPPORTED.format(key),
                         tok.start,
                         tok.end,
                         messages.HINT__WRITE_VALUE.format(key),
@@ -897,9 +903,7 @@ class Parser:
                 self.expect(":")
             self.advance()
             if key == "__proto__":
-                self.unsupported(
-                    messages.EXPR_UNSUPPORTED__PROTO_IS_NOT_SUPPORTED, tok.start, tok.end
-                )
+                self.unsupported(messages.PROTO_KEY_UNSUPPORTED, tok.start, tok.end)
             props.append((key, self.conditional()))
             if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
                 self.unexpected()
@@ -920,7 +924,7 @@ class Parser:
         while True:
             if self.pos >= len(text):
                 self.fail(
-                    messages.EXPR_SYNTAX__UNTERMINATED_TEMPLATE_LITERAL,
+                    messages.TEMPLATE_NOT_CLOSED,
                     start,
                     self.pos,
                     messages.HINT__CLOSE_IT_WITH_A,
@@ -942,7 +946,7 @@ class Parser:
                 exprs.append(self.expression())
                 if not self.at("}"):
                     self.fail(
-                        messages.EXPR_SYNTAX__EXPECTED_TO_CLOSE.format(),
+                        messages.CLOSING_TOKEN_EXPECTED.format(),
                         self.tok.start,
                         self.tok.end,
                     )
@@ -969,11 +973,3 @@ def _join_surrogates(s: str) -> str:
 def parse_expression(text: str) -> js.Expr:
     """Parse a whole expression; offsets in the tree index into ``text``."""
     return Parser(text).parse()
-
-
-def error_code(err: ExpressionError) -> codes.Code:
-    """The diagnostic code of an expression error."""
-    code = getattr(err, "code", None)
-    if isinstance(code, codes.Code):
-        return code
-    return codes.UNSUPPORTED_EXPRESSION if err.kind == "CompileError" else codes.EXPRESSION_SYNTAX

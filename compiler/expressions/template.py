@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler import messages
 from compiler.expressions.parser import ExpressionError
 
 
@@ -37,11 +38,12 @@ def split_template(s: str) -> list[Piece] | None:
         close = _find_close(s, open_ + 2)
         if close < 0:
             raise ExpressionError(
-                "`{{` is never closed",
+                messages.TEMPLATE_EXPRESSION_NOT_CLOSED.format().text,
                 open_,
                 open_ + 2,
                 "SyntaxError",
-                "close the expression with `}}`",
+                messages.HINT__CLOSE_THE_EXPRESSION,
+                messages.TEMPLATE_EXPRESSION_NOT_CLOSED.code,
             )
         pieces.append(Piece(s[open_ + 2 : close], open_ + 2, True))
         i = close + 2

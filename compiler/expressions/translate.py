@@ -12,7 +12,7 @@ import ast
 import math
 from dataclasses import dataclass, field
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.expressions import ast as js
 from compiler.expressions import methods
 from compiler.expressions.parser import ExpressionError
@@ -36,6 +36,7 @@ from compiler.expressions.types import (
     union,
     without,
 )
+from compiler.messages import Message, Text
 from compiler.suggest import did_you_mean, or_else
 from runtime import js as rt
 
@@ -68,16 +69,14 @@ class Scope:
 
 
 def _err(
-    code: codes.Code,
-    message: str,
+    message: Message | Text,
     node: js.Expr | tuple[int, int],
     hint: str | None = None,
     kind: str = "CompileError",
 ) -> ExpressionError:
     start, end = (node.start, node.end) if not isinstance(node, tuple) else node
-    e = ExpressionError(message, start, end, kind, hint)
-    e.code = code  # type: ignore[attr-defined]
-    return e
+    text = message.format() if isinstance(message, Message) else message
+    return ExpressionError(text.text, start, end, kind, hint, text.code)
 
 
 def _name(n: str) -> ast.Name:
@@ -351,8 +350,7 @@ class Translator:
             return TExpr(_const(math.inf), NUM)
         if e.name in _GLOBALS:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__CAN_ONLY_BE_CALLED.format(e.name, e.name),
+                messages.ONLY_CALLABLE_AS_METHOD.format(e.name, e.name),
                 e,
                 (
                     messages.HINT__CALL_IT_E_G.format(e.name)
@@ -366,8 +364,7 @@ class Translator:
             field = e.name[1:] if e.name != "$tenant" else "tenantId"
             hint = messages.HINT__WRITE_CONTEXT_FIELD.format(field)
         raise _err(
-            codes.UNKNOWN_ROOT,
-            messages.UNKNOWN_ROOT__IS_NOT_DEFINED.format(e.name),
+            messages.ROOT_NOT_DEFINED.format(e.name),
             e,
             hint,
             kind="ReferenceError",
@@ -451,8 +448,7 @@ class Translator:
         key = self.static_key(e)
         if key is not None and key in _BLOCKED_PROPS:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__IS_NOT_AVAILABLE_IN.format(key),
+                messages.PROPERTY_BLOCKED.format(key),
                 (e.name_start, e.end),
                 messages.HINT__READ_DATA_FIELDS_ONLY,
             )
@@ -497,8 +493,7 @@ class Translator:
                 s = did_you_mean(key, names)
                 hint = or_else(s, messages.HINT__RECORD_HAS.format(t.label, ", ".join(names)))
                 raise _err(
-                    codes.UNKNOWN_PROPERTY,
-                    messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(t.label, key),
+                    messages.PROPERTY_NOT_IN_RECORD.format(t.label, key),
                     (e.name_start, e.end),
                     hint,
                 )
@@ -531,8 +526,7 @@ class Translator:
     def check_not_method_ref(self, key: str, e: js.Member) -> None:
         if key in _ALL_PROTO_NAMES:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__IS_A_METHOD_CALL.format(key, key),
+                messages.METHOD_NOT_CALLED.format(key, key),
                 (e.name_start, e.end),
                 messages.HINT__FUNCTIONS_ARE_NOT_VALUES,
             )
@@ -542,8 +536,7 @@ class Translator:
         assert steps is not None
         if key is None:
             raise _err(
-                codes.UNKNOWN_STEP,
-                messages.UNKNOWN_STEP__STEPS_NEEDS_A_NODE,
+                messages.STEPS_NEEDS_NODE_ID,
                 e,
                 messages.HINT__WRITE_STEPS_NODE_ID,
             )
@@ -555,11 +548,11 @@ class Translator:
                 else ""
             )
             if key in self.scope.all_node_ids:
-                msg = messages.UNKNOWN_STEP__NOT_ON_EVERY_PATH.format(key)
+                msg = messages.STEP_NOT_ON_EVERY_PATH.format(key)
                 hint = messages.HINT__STEPS_READS_ONLY_NODES.format(here)
             else:
                 s = did_you_mean(key, sorted(steps))
-                msg = messages.UNKNOWN_STEP__NO_NODE_UPSTREAM.format(key)
+                msg = messages.STEP_NOT_UPSTREAM.format(key)
                 hint = or_else(
                     s,
                     (
@@ -568,7 +561,7 @@ class Translator:
                         else messages.HINT__NO_NODE_RUNS_BEFORE
                     ),
                 )
-            raise _err(codes.UNKNOWN_STEP, msg, (e.name_start, e.end), hint)
+            raise _err(msg, (e.name_start, e.end), hint)
         return TExpr(self.step_object(info), OBJ)
 
     def step_member(self, e: js.Member, key: str | None, g: list[ast.expr]) -> TExpr:
@@ -583,8 +576,7 @@ class Translator:
             return info.output
         if key == "tasks" and info.tasks:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__READ_A_TASK_S,
+                messages.TASK_OUTPUT_NOT_READ,
                 e,
             )
         has = ["output"] if info.output is not None else []
@@ -592,8 +584,7 @@ class Translator:
             has.append("tasks")
         s = did_you_mean(key or "", has)
         raise _err(
-            codes.UNKNOWN_PROPERTY,
-            messages.UNKNOWN_PROPERTY__STEPS_HAS_NO.format(node_key, key),
+            messages.STEP_PROPERTY_UNKNOWN.format(node_key, key),
             (e.name_start, e.end),
             (or_else(s, messages.HINT__IT_HAS.format(", ".join(has) or "no output"))),
         )
@@ -622,8 +613,7 @@ class Translator:
         if task is None or task not in info.tasks:
             s = did_you_mean(task or "", sorted(info.tasks))
             raise _err(
-                codes.UNKNOWN_STEP,
-                messages.UNKNOWN_STEP__NODE_HAS_NO_TASK.format(op_key, task),
+                messages.TASK_NOT_DECLARED.format(op_key, task),
                 (t.name_start, t.end),
                 (
                     or_else(
@@ -641,8 +631,7 @@ class Translator:
         arg = self.tr(e.args[0], [])
         for extra in e.args[1:]:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__NEW_DATE_TAKES_AT,
+                messages.NEW_DATE_TOO_MANY_ARGUMENTS,
                 extra,
                 messages.HINT__PASS_AN_ISO_8601,
             )
@@ -656,8 +645,7 @@ class Translator:
         callee = e.callee
         if e.optional:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__OPTIONAL_CALLS_ARE_NOT,
+                messages.OPTIONAL_CALL_UNSUPPORTED,
                 e,
                 messages.HINT__CALL_METHODS_DIRECTLY_A,
             )
@@ -675,8 +663,7 @@ class Translator:
                 receiver = self.optional_base(receiver, g)
             return self.call_method(receiver, callee.name, e)
         raise _err(
-            codes.UNSUPPORTED_EXPRESSION,
-            messages.UNSUPPORTED_EXPRESSION__ONLY_BUILT_IN_FUNCTIONS,
+            messages.ONLY_BUILT_INS_CALLABLE,
             e,
             messages.HINT__SEE_PYTHON_M_COMPILER,
         )
@@ -702,23 +689,20 @@ class Translator:
             return TExpr(_js("boolean_", *[self.box(a) for a in args]), BOOL)
         if name in ("Math", "JSON", "Date"):
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__IS_NOT_A_FUNCTION.format(name),
+                messages.NOT_A_FUNCTION.format(name),
                 e.callee,
                 (messages.HINT__CALL_ONE_OF_ITS if name == "Date" else None),
                 kind="TypeError",
             )
         if name in _ROOTS:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__IS_NOT_A_FUNCTION.format(name),
+                messages.NOT_A_FUNCTION.format(name),
                 e.callee,
                 kind="TypeError",
             )
         self.tr_Ident(js.Ident(name, e.callee.start, e.callee.end), [])
         raise _err(
-            codes.UNSUPPORTED_EXPRESSION,
-            messages.UNSUPPORTED_EXPRESSION__CANNOT_BE_CALLED.format(name),
+            messages.NOT_CALLABLE.format(name),
             e,
         )
 
@@ -729,16 +713,14 @@ class Translator:
             if name not in _MATH_FUNCS:
                 if name in _MATH_CONSTS:
                     raise _err(
-                        codes.UNSUPPORTED_EXPRESSION,
-                        messages.UNSUPPORTED_EXPRESSION__MATH_IS_A_NUMBER.format(name),
+                        messages.MATH_CONSTANT_CALLED.format(name),
                         e,
                         messages.HINT__WRITE_MATH_WITHOUT_PARENTHESES.format(name),
                         kind="TypeError",
                     )
                 s = did_you_mean(name, _MATH_FUNCS)
                 raise _err(
-                    codes.UNKNOWN_METHOD,
-                    messages.UNKNOWN_METHOD__MATH_IS_NOT_SUPPORTED.format(name),
+                    messages.MATH_FUNCTION_UNKNOWN.format(name),
                     e,
                     (
                         messages.HINT__DID_YOU_MEAN_MATH.format(s)
@@ -752,15 +734,13 @@ class Translator:
         if obj == "JSON":
             if name != "stringify":
                 raise _err(
-                    codes.UNKNOWN_METHOD,
-                    messages.UNKNOWN_METHOD__JSON_IS_NOT_SUPPORTED.format(name),
+                    messages.JSON_FUNCTION_UNKNOWN.format(name),
                     e,
                     messages.HINT__ONLY_JSON_STRINGIFY_VALUE,
                 )
             if len(args) > 1:
                 raise _err(
-                    codes.UNSUPPORTED_EXPRESSION,
-                    messages.UNSUPPORTED_EXPRESSION__JSON_STRINGIFY_TAKES_ONE,
+                    messages.JSON_STRINGIFY_EXTRA_ARGUMENTS,
                     e.args[1],
                     messages.HINT__REPLACERS_AND_INDENTATION_ARE,
                 )
@@ -776,8 +756,7 @@ class Translator:
         if name == "parse" and args:
             return TExpr(_js("date_parse", self.to_str(args[0])), NUM)
         raise _err(
-            codes.UNKNOWN_METHOD,
-            messages.UNKNOWN_METHOD__DATE_IS_NOT_SUPPORTED.format(name),
+            messages.DATE_FUNCTION_UNKNOWN.format(name),
             e,
             messages.HINT__USE_DATE_NOW_DATE,
         )
@@ -785,8 +764,7 @@ class Translator:
     def call_method(self, recv: TExpr, name: str, e: js.Call) -> TExpr:
         if name in _BLOCKED_PROPS:
             raise _err(
-                codes.UNSUPPORTED_EXPRESSION,
-                messages.UNSUPPORTED_EXPRESSION__IS_NOT_AVAILABLE_IN.format(name),
+                messages.PROPERTY_BLOCKED.format(name),
                 e,
             )
         args = self.args(e)
@@ -828,8 +806,7 @@ class Translator:
             return self.apply(m, recv.node, boxed)
         if t in (NUM, BOOL):
             raise _err(
-                codes.UNKNOWN_METHOD,
-                messages.UNKNOWN_METHOD__VALUES_HAVE_NO_METHOD.format(t, name),
+                messages.PRIMITIVE_HAS_NO_METHOD.format(t, name),
                 e,
                 (
                     messages.HINT__CONVERT_FIRST_E_G.format(name)
@@ -847,8 +824,7 @@ class Translator:
         hint = or_else(s, messages.HINT__SUPPORTED_METHODS.format(", ".join(sorted(known))))
         start = e.callee.name_start if isinstance(e.callee, js.Member) else e.start
         raise _err(
-            codes.UNKNOWN_METHOD,
-            messages.UNKNOWN_METHOD__HAS_NO_SUPPORTED_METHOD.format(what, name),
+            messages.METHOD_UNKNOWN.format(what, name),
             (start, e.callee.end),
             hint,
             kind="TypeError",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.expressions.types import Type
 from compiler.load import JArray, JNumber, JObject, JString, JValue
@@ -59,8 +59,7 @@ class ParamReader:
         v = obj.get(key)
         if v is None:
             self.diags.add(
-                codes.MISSING_PARAMETER,
-                messages.MISSING_PARAMETER__NODE_NEEDS_THE_PARAMETER.format(self.node, key, what),
+                messages.PARAMETER_MISSING.format(self.node, key, what),
                 Span(obj.span.path, obj.span.start, obj.span.start),
                 node_id=self.node,
                 hint=messages.HINT__ADD_TO_ITS_PARAMETERS.format(key),
@@ -76,8 +75,7 @@ class ParamReader:
             return None
         if not isinstance(v, JString):
             self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST.format(key, self.node),
+                messages.PARAMETER_NOT_A_STRING.format(key, self.node),
                 v.span,
                 node_id=self.node,
                 hint=messages.HINT__WRITE_AS_A_STRING.format(what),
@@ -94,8 +92,7 @@ class ParamReader:
         if got[0] not in options:
             s = did_you_mean(got[0], options)
             self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__IS_NOT_A_VALID.format(got[0], key, self.node),
+                messages.PARAMETER_NOT_AN_OPTION.format(got[0], key, self.node),
                 got[1],
                 node_id=self.node,
                 hint=(or_else(s, messages.HINT__USE_ONE_OF_2.format(", ".join(options)))),
@@ -109,8 +106,7 @@ class ParamReader:
             return [], None
         if not isinstance(v, JObject):
             self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE.format(key, self.node),
+                messages.PARAMETER_NOT_AN_OBJECT.format(key, self.node),
                 v.span,
                 node_id=self.node,
                 hint=messages.HINT__WRITE_AS_FIELD_VALUE.format(key),
@@ -124,8 +120,7 @@ class ParamReader:
             return None
         if not isinstance(v, JNumber) or not isinstance(v.value, int) or v.value < 0:
             self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__PARAMETER_OF_NODE_MUST_BE_A.format(key, self.node),
+                messages.PARAMETER_NOT_A_COUNT.format(key, self.node),
                 v.span,
                 node_id=self.node,
                 hint=messages.HINT__WRITE_E_G_100.format(key),
@@ -140,8 +135,7 @@ class ParamReader:
             return None
         if not isinstance(v, JNumber) or not isinstance(v.value, int) or not 200 <= v.value <= 599:
             self.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__STATUS_OF_NODE_MUST.format(self.node),
+                messages.STATUS_OUT_OF_RANGE.format(self.node),
                 v.span,
                 node_id=self.node,
                 hint=messages.HINT__WRITE_E_G_STATUS,
@@ -158,8 +152,7 @@ class ParamReader:
             if k.value not in allowed:
                 s = did_you_mean(k.value, allowed)
                 self.diags.add(
-                    codes.INVALID_PARAMETER,
-                    messages.INVALID_PARAMETER__OF_NODE_HAS_NO.format(what, self.node, k.value),
+                    messages.PARAMETER_UNKNOWN.format(what, self.node, k.value),
                     k.span,
                     node_id=self.node,
                     hint=(or_else(s, messages.HINT__IT_TAKES.format(", ".join(allowed)))),

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler import codes, messages
-from compiler.diagnostics import Span
+from compiler import messages
+from compiler.diagnostics import Related, Span
 from compiler.expressions.translate import TExpr
 from compiler.ir import Parallel, Stmt
 from compiler.load import JObject
@@ -69,20 +69,18 @@ def parse(r: ParamReader) -> OperationSpec | None:
     items = r.array("tasks")
     if items is None or not items.items:
         r.diags.add(
-            codes.INVALID_PARAMETER,
-            messages.INVALID_PARAMETER__TASKS_OF_NODE_MUST.format(r.node),
+            messages.TASKS_NOT_A_LIST.format(r.node),
             tasks_v.span,
             node_id=r.node,
             hint=messages.HINT__LIST_THE_TASKS_AS,
         )
         return None
     tasks: list[Task] = []
-    seen: set[str] = set()
+    seen: dict[str, Span] = {}
     for t in items.items:
         if not isinstance(t, JObject):
             r.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__EACH_TASK_OF_NODE.format(r.node),
+                messages.TASK_NOT_AN_OBJECT.format(r.node),
                 t.span,
                 node_id=r.node,
                 hint=messages.HINT__WRITE_ID_OP_ENTITY.format(),
@@ -96,13 +94,13 @@ def parse(r: ParamReader) -> OperationSpec | None:
             continue
         if tid[0] in seen:
             r.diags.add(
-                codes.INVALID_PARAMETER,
-                messages.INVALID_PARAMETER__NODE_HAS_TWO_TASKS.format(r.node, tid[0]),
+                messages.TASK_ID_REPEATED.format(r.node, tid[0]),
                 tid[1],
                 node_id=r.node,
                 hint=messages.HINT__GIVE_EACH_TASK_ITS,
+                related=(Related(seen[tid[0]], messages.LABEL__FIRST.format(tid[0])),),
             )
-        seen.add(tid[0])
+        seen.setdefault(tid[0], tid[1])
         tasks.append(Task(tid[0], tid[1], op))
     return OperationSpec(mode[0], tasks)
 

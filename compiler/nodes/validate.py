@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Span
 from compiler.expressions import ast as jsast
 from compiler.expressions.translate import TExpr
@@ -92,8 +92,7 @@ def parse(r: ParamReader) -> ValidateSpec | None:
     if validator is not None and validator[0] not in VALIDATORS:
         s = did_you_mean(validator[0], VALIDATORS)
         r.diags.add(
-            codes.UNKNOWN_VALIDATOR,
-            messages.UNKNOWN_VALIDATOR__UNKNOWN_VALIDATOR_IN_NODE.format(validator[0], r.node),
+            messages.VALIDATOR_UNKNOWN.format(validator[0], r.node),
             validator[1],
             node_id=r.node,
             hint=(or_else(s, messages.HINT__VALIDATORS.format(", ".join(VALIDATORS)))),

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.graph import Graph
 from compiler.ir import Plan, ScopeCheck, Stmt
@@ -33,8 +33,7 @@ def plan_workflow(
     check_tenancy(nodes, bind, diags)
     if wf.tenant_id is not None and not bind.is_context_tenant(wf.tenant_id):
         diags.add(
-            codes.WORKFLOW_TENANT,
-            messages.WORKFLOW_TENANT__THE_WORKFLOW_S_TENANTID.format(),
+            messages.WORKFLOW_TENANT_NOT_CONTEXT.format(),
             wf.tenant_id.span,
             hint=messages.HINT__WRITE_TENANTID_CONTEXT_TENANTID.format(),
         )
@@ -53,8 +52,7 @@ def plan_workflow(
     for name, (_, span) in wf.inputs.items():
         if name not in bind.json_fields:
             diags.add(
-                codes.UNUSED_INPUT,
-                messages.UNUSED_INPUT__META_INPUTS_NAMES_WHICH.format(name),
+                messages.INPUT_NEVER_READ.format(name),
                 span,
                 hint=(
                     messages.HINT__REMOVE_IT_OR_READ.format(name)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from compiler.diagnostics import Diagnostics
 from compiler.expressions import ast as jsast
-from compiler.expressions.parser import ExpressionError, Parser, error_code
+from compiler.expressions.parser import ExpressionError, Parser
 from compiler.expressions.template import split_template
 from compiler.expressions.translate import Scope, StepInfo, TExpr, Translator
 from compiler.expressions.types import (
@@ -117,9 +117,7 @@ class Binder:
 
     def report(self, err: ExpressionError, s: JString, node: Node | None) -> None:
         span = string_span(self.wf.source, s, err.start, err.end)
-        self.diags.add(
-            error_code(err), err.message, span, hint=err.hint, node_id=node.id if node else None
-        )
+        self.diags.add(err.text, span, hint=err.hint, node_id=node.id if node else None)
 
     def whole_expression(self, s: JValue) -> jsast.Expr | None:
         """The expression when the string is exactly ``{{ expr }}`` (blank text aside)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import ANY, BOOL, DATE, NULL, NUM, STR, Type, UnionT, members
@@ -86,8 +86,7 @@ class Lowering:
         if ent is None:
             s = did_you_mean(op.entity, self.entities)
             self.diags.add(
-                codes.UNKNOWN_ENTITY,
-                messages.UNKNOWN_ENTITY__ENTITY_IS_NOT_DECLARED.format(op.entity),
+                messages.ENTITY_NOT_DECLARED.format(op.entity),
                 op.entity_span,
                 node_id=node.id,
                 hint=(
@@ -100,8 +99,7 @@ class Lowering:
             if e.key not in ent.fields:
                 s = did_you_mean(e.key, ent.fields)
                 self.diags.add(
-                    codes.UNKNOWN_FIELD,
-                    messages.UNKNOWN_FIELD__HAS_NO_FIELD.format(ent.name, e.key),
+                    messages.FIELD_NOT_DECLARED.format(ent.name, e.key),
                     e.key_span,
                     node_id=node.id,
                     hint=(or_else(s, messages.HINT__FIELDS.format(", ".join(ent.fields)))),
@@ -125,10 +123,7 @@ class Lowering:
             want = column_type(ent, e.key)
             if not _fits(t.type, want, col.nullable):
                 self.diags.add(
-                    codes.EXPRESSION_TYPE,
-                    messages.EXPRESSION_TYPE__IS_A_FIELD_BUT.format(
-                        ent.name, e.key, col.type, t.type
-                    ),
+                    messages.VALUE_DOES_NOT_FIT_COLUMN.format(ent.name, e.key, col.type, t.type),
                     e.value.span,
                     node_id=node.id,
                     hint=messages.HINT__GIVE_A_VALUE.format(

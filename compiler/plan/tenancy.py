@@ -12,7 +12,7 @@ operation's module is incomplete), never passed on its filter alone.
 
 from __future__ import annotations
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.model import Node
 from compiler.nodes.base import DbUse, TenantBinding
@@ -33,10 +33,7 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
     binding = op.operation.tenant
     if binding is None:
         diags.add(
-            codes.INTERNAL_ERROR,
-            messages.INTERNAL_ERROR__OPERATION_DECLARES_NO_TENANT.format(
-                op.operation.name, node.id
-            ),
+            messages.OPERATION_WITHOUT_TENANT_BINDING.format(op.operation.name, node.id),
             op.operation_span,
             node_id=node.id,
             hint=messages.HINT__DECLARE_TENANT_ON_THE_OPERATION.format(op.operation.name),
@@ -46,16 +43,14 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
         entry = next((e for e in op.data if e.key == "tenantId"), None)
         if entry is None:
             diags.add(
-                codes.TENANT_DATA_MISSING,
-                messages.TENANT_DATA_MISSING__CREATES_A_ROW_WITHOUT.format(where),
+                messages.CREATE_WITHOUT_TENANT.format(where),
                 op.data_span or op.span,
                 node_id=node.id,
                 hint=messages.HINT__ADD_TO_DATA.format(_FIX),
             )
         elif not bind.is_context_tenant(entry.value):
             diags.add(
-                codes.TENANT_DATA_NOT_CONTEXT,
-                messages.TENANT_DATA_NOT_CONTEXT__WRITES_TENANTID_FROM_SOMETHING.format(where),
+                messages.WRITES_TENANT_NOT_CONTEXT.format(where),
                 entry.value.span,
                 node_id=node.id,
                 hint=messages.HINT__WRITE.format(_FIX),
@@ -64,18 +59,14 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
     entry = next((e for e in op.filter if e.key == "tenantId"), None)
     if entry is None:
         diags.add(
-            codes.TENANT_FILTER_MISSING,
-            messages.TENANT_FILTER_MISSING__OF_DOES_NOT_FILTER.format(
-                where, op.operation.verb, op.entity
-            ),
+            messages.FILTER_WITHOUT_TENANT.format(where, op.operation.verb, op.entity),
             op.filter_span or op.span,
             node_id=node.id,
             hint=messages.HINT__ADD_TO_FILTER_WITHOUT.format(_FIX),
         )
     elif not bind.is_context_tenant(entry.value):
         diags.add(
-            codes.TENANT_FILTER_NOT_CONTEXT,
-            messages.TENANT_FILTER_NOT_CONTEXT__FILTERS_TENANTID_ON_SOMETHING.format(where),
+            messages.FILTER_TENANT_NOT_CONTEXT.format(where),
             entry.value.span,
             node_id=node.id,
             hint=messages.HINT__WRITE_THE_TENANT_COMES.format(_FIX),
@@ -83,8 +74,7 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
     moved = next((e for e in op.data if e.key == "tenantId"), None)
     if moved is not None and not bind.is_context_tenant(moved.value):
         diags.add(
-            codes.TENANT_DATA_NOT_CONTEXT,
-            messages.TENANT_DATA_NOT_CONTEXT__WOULD_MOVE_ROWS_TO.format(where),
+            messages.UPDATE_MOVES_ROWS_ACROSS_TENANTS.format(where),
             moved.value.span,
             node_id=node.id,
             hint=messages.HINT__REMOVE_TENANTID_FROM_DATA,

@@ -8,7 +8,7 @@ the same way for a ``metabuilder.database`` node and for a task of ``metabuilder
 
 from __future__ import annotations
 
-from compiler import codes, messages
+from compiler import messages
 from compiler.diagnostics import Span
 from compiler.load import JObject
 from compiler.nodes.base import DbOp, Operation, ParamReader
@@ -39,32 +39,28 @@ def parse_op(r: ParamReader, head: JObject, args: JObject, op_key: str, span: Sp
     op = OPERATIONS[name[0]]
     if op.requires_data and not data:
         r.diags.add(
-            codes.MISSING_PARAMETER,
-            messages.MISSING_PARAMETER__NODE_RUNS_BUT_HAS.format(r.node, op.name),
+            messages.OPERATION_WITHOUT_DATA.format(r.node, op.name),
             name[1],
             node_id=r.node,
             hint=messages.HINT__ADD_DATA_FIELD_VALUE.format(),
         )
     if op.needs_filter and fspan is None:
         r.diags.add(
-            codes.TENANT_FILTER_MISSING,
-            messages.TENANT_FILTER_MISSING__NODE_RUNS_WITHOUT_A.format(r.node, op.name),
+            messages.OPERATION_WITHOUT_FILTER.format(r.node, op.name),
             name[1],
             node_id=r.node,
             hint=messages.HINT__ADD_FILTER_TENANTID_CONTEXT.format(),
         )
     if not op.needs_filter and fspan is not None:
         r.diags.add(
-            codes.INVALID_PARAMETER,
-            messages.INVALID_PARAMETER__NODE_CREATES_A_ROW.format(r.node),
+            messages.CREATE_WITH_FILTER.format(r.node),
             fspan,
             node_id=r.node,
             hint=messages.HINT__REMOVE_FILTER_THE_ROW,
         )
     if not op.accepts_data and dspan is not None:
         r.diags.add(
-            codes.INVALID_PARAMETER,
-            messages.INVALID_PARAMETER__NODE_RUNS_DATA_HAS.format(r.node, op.name),
+            messages.DATA_NOT_ACCEPTED.format(r.node, op.name),
             dspan,
             node_id=r.node,
             hint=messages.HINT__REMOVE_DATA,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from compiler import codes, messages, sql
+from compiler import messages, sql
 from compiler.ir import Insert, Param, PerOwnerLimit, Role, SqlText
 from compiler.nodes.base import DbUse, Operation, TenantBinding
 from compiler.nodes.db.common import bind
@@ -37,10 +37,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
             data.append(Param(Role.DATA, f.name, f.column, call))
         elif not f.nullable and not f.has_default:
             lw.diags.add(
-                codes.MISSING_PARAMETER,
-                messages.MISSING_PARAMETER__NODE_CREATES_WITHOUT_WHICH.format(
-                    node.id, ent.name, f.name
-                ),
+                messages.CREATE_WITHOUT_REQUIRED_FIELD.format(node.id, ent.name, f.name),
                 use.op.data_span or use.op.span,
                 node_id=node.id,
                 hint=messages.HINT__ADD_TO_DATA_2.format(f.name),
