@@ -46,7 +46,7 @@ run: $(STAMP) compile
 # of the four spec workflows), the golden package under tests/cases/golden and the expected
 # diagnostics of the test cases, then review their diff.
 golden: $(STAMP) compile
-	UPDATE_GOLDEN=1 UPDATE_EXPECTED=1 $(PY) -m pytest -q tests/test_golden.py tests/test_diagnostics.py
+	UPDATE_GOLDEN=1 UPDATE_EXPECTED=1 $(PY) -m pytest -q tests/test_golden.py tests/test_diagnostics.py tests/test_docs.py
 
 bench: $(STAMP)
 	$(PY) bench/compile_bench.py

@@ -43,15 +43,6 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '{ "node": "fetch_chanel", "index": 0 }',
         '{ "node": "fetch_channel", "index": 0 }',
     ),
-    "unsupported-expression": (
-        "Expressions are a JavaScript subset: literals, $json, $context, $steps, member access (. [] ?.), "
-        "the operators + - * / % ** ! typeof == != === !== < <= > >= && || ?? ?:, new Date(), Date.now(), "
-        "String(), Number(), Boolean(), Math.*, JSON.stringify and the common string and array methods "
-        "(includes, startsWith, endsWith, indexOf, slice, substring, trim, toUpperCase, toLowerCase, split, "
-        "padStart, padEnd, repeat, charAt, at, concat, join). Anything else is rejected at compile time.",
-        '"{{ $json.items.map(x => x.id) }}"',
-        "compute per-item values with a database read (its downstream nodes run once per item)",
-    ),
     "invalid-json": (
         "The file must be JSON (RFC 8259): no comments, no trailing commas, double-quoted keys "
         "and strings. The caret points at the first character the parser could not accept.",
@@ -93,12 +84,6 @@ _LONG: dict[str, tuple[str, str, str]] = {
         "belongs.",
         '"active": "yes"',
         '"active": true',
-    ),
-    "unknown-node-type": (
-        "Node types are metabuilder.validate, metabuilder.database, metabuilder.condition, "
-        "metabuilder.action and metabuilder.operation.",
-        '"type": "metabuilder.databse"',
-        '"type": "metabuilder.database"',
     ),
     "unsupported-type-version": (
         "Each node type has versions the compiler knows how to translate; today every type is "
@@ -237,12 +222,6 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"filter": { "isLive": "{{ $json.channelId }}" }',
         '"filter": { "isLive": true }',
     ),
-    "unknown-validator": (
-        "A validate node's validator must be one the compiler knows: required, string, number, "
-        "boolean, email, uuid, nonEmpty.",
-        '"validator": "requird"',
-        '"validator": "required"',
-    ),
     "unused-input": (
         "meta.inputs documents the trigger input; an entry no node reads is either dead "
         "documentation or a misspelled field.",
@@ -283,12 +262,48 @@ _LONG: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _from_registries() -> dict[str, tuple[str, str, str]]:
+    """The explanations that list what the registries hold, so they cannot go stale."""
+    from compiler.expressions import methods
+    from compiler.nodes import KINDS
+    from compiler.nodes.validate import VALIDATORS
+
+    calls = ", ".join(sorted({m.name for m in methods.METHODS if m.receiver in ("string", "array")}))
+    return {
+        "unknown-node-type": (
+            "Node types are " + ", ".join(KINDS) + ".",
+            '"type": "metabuilder.databse"',
+            '"type": "metabuilder.database"',
+        ),
+        "unknown-validator": (
+            "A validate node's validator must be one the compiler knows: "
+            + ", ".join(VALIDATORS)
+            + ".",
+            '"validator": "requird"',
+            '"validator": "required"',
+        ),
+        "unsupported-expression": (
+            "Expressions are a JavaScript subset: literals, $json, $context, $steps, member access "
+            "(. [] ?.), the operators + - * / % ** ! typeof == != === !== < <= > >= && || ?? ?:, "
+            "new Date(), Date.now(), Date.parse(), String(), Number(), Boolean(), Math."
+            + ", Math.".join(sorted(methods.names("Math")))
+            + ", JSON.stringify and these string and array methods: "
+            + calls
+            + " (Date values: "
+            + ", ".join(sorted(methods.names("Date")))
+            + "). Anything else is rejected at compile time.",
+            '"{{ $json.items.map(x => x.id) }}"',
+            "compute per-item values with a database read (its downstream nodes run once per item)",
+        ),
+    }
+
+
 def explain(name: str) -> str | None:
     code = codes.lookup(name)
     if code is None:
         return None
     lines = [f"{code.name} ({code.severity.value}): {code.summary}"]
-    long = _LONG.get(name)
+    long = _LONG.get(name) or _from_registries().get(name)
     if long:
         what, bad, good = long
         lines += ["", what, "", "Example that fails:", f"    {bad}", "", "Fix:", f"    {good}"]

@@ -19,7 +19,7 @@ def parse(r: ParamReader) -> NodeSpec | None:
 KIND = NodeKind(
     type="metabuilder.action",
     versions=(1,),
-    summary="an action: " + ", ".join(f"{a.name} ({a.summary})" for a in ACTIONS.values()),
+    summary="runs one of the actions below",
     parameters=(
         ParamDoc("action", True, "one of " + ", ".join(ACTIONS)),
         *{p.name: p for a in ACTIONS.values() for p in a.parameters}.values(),
