@@ -88,6 +88,7 @@ def import_lines(source: str, package: str) -> list[str]:
 
 
 _STDLIB = frozenset({"collections", "datetime", "math", "typing"})
+_IMPORTS_HERE = "# imports"  # the line of the template that the module's imports replace
 
 
 def _schedule_tenants(plan: Plan) -> str:
@@ -129,18 +130,21 @@ def render_workflow(plan: Plan) -> str:
                 order.append(node.id)
     not_found = plan.not_found
 
-    def render(imports: list[str]) -> str:
-        return _ENV.get_template("workflow.py.j2").render(
-            source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
-            node_list=", ".join(order) or "none", imports=imports, active=wf.active,
+    text = _ENV.get_template("workflow.py.j2").render(
+        source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
+            node_list=", ".join(order) or "none", imports=[_IMPORTS_HERE], active=wf.active,
             triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=(not_found.message, not_found.code) if not_found else None, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             tags=tuple(wf.tags), statements=[(q.name, q.sql) for q in plan.sql()],
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
             result_type=result_type, body="\n".join(lines),
-        )  # fmt: skip
-
-    return format_python(render(import_lines(render([]), wf.package)))
+    )  # fmt: skip
+    # Rendered once: the imports are the names the rendered module reads. The marker's line
+    # is the last one at column 0 (text from the workflow stands before it, in the docstring).
+    head, marker, tail = text.rpartition(f"\n{_IMPORTS_HERE}\n")
+    assert marker, "the workflow template lost its imports line"
+    imports = "\n".join(import_lines(text, wf.package))
+    return format_python(f"{head}\n{imports}\n{tail}")
 
 
 _DECODE = {

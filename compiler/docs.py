@@ -69,6 +69,11 @@ SECTIONS = {
 }
 
 
+def _escape(table: str) -> str:
+    """A table as a regular-expression replacement: backslashes are literal."""
+    return table.replace("\\", "\\\\")
+
+
 def update(text: str) -> str:
     """``text`` (the README) with every marked section replaced by its current table."""
     for name, render in SECTIONS.items():
@@ -76,5 +81,5 @@ def update(text: str) -> str:
         pattern = re.compile(
             rf"(<!-- registry: {name} -->\n)(?:(?!<!--)[^\n]*\n)*(<!-- end registry -->)"
         )
-        text = pattern.sub(lambda m, r=render: m.group(1) + r() + "\n" + m.group(2), text)
+        text = pattern.sub(rf"\g<1>{_escape(render())}\n\g<2>", text)
     return text

@@ -268,7 +268,9 @@ def _from_registries() -> dict[str, tuple[str, str, str]]:
     from compiler.nodes import KINDS
     from compiler.nodes.validate import VALIDATORS
 
-    calls = ", ".join(sorted({m.name for m in methods.METHODS if m.receiver in ("string", "array")}))
+    calls = ", ".join(
+        sorted({m.name for m in methods.METHODS if m.receiver in ("string", "array")})
+    )
     return {
         "unknown-node-type": (
             "Node types are " + ", ".join(KINDS) + ".",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from compiler import messages
 from compiler.diagnostics import Diagnostics, Related, Span
+from compiler.expressions.parser import ExpressionError
+from compiler.expressions.template import Parts, parse_parts
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
 from compiler.suggest import did_you_mean, or_else
 
@@ -243,6 +245,9 @@ class Workflow:
     span: Span
     active_span: Span | None = None
     id_span: Span | None = None
+    # Every parameter string, parsed once here: its text and expressions, or the error, by
+    # the string's offset in the file. The plan stage reports an error where the string is used.
+    templates: dict[int, Parts | ExpressionError] = field(default_factory=dict)
     entities: dict[str, Entity] = field(default_factory=dict)
 
     @property
@@ -400,6 +405,23 @@ def build_node(obj: JObject, diags: Diagnostics) -> Node | None:
     )
 
 
+def parse_templates(value: JValue | None, out: dict[int, Parts | ExpressionError]) -> None:
+    """Parse every string of a parameter tree (``{{ }}`` templates) into ``out``."""
+    if isinstance(value, JString):
+        try:
+            out[value.span.start.offset] = parse_parts(value.value)
+        except ExpressionError as err:
+            out[value.span.start.offset] = err
+        except RecursionError:
+            pass  # left unparsed: the plan stage reports it where the string is used
+    elif isinstance(value, JObject):
+        for _, v in value.entries:
+            parse_templates(v, out)
+    elif isinstance(value, JArray):
+        for v in value.items:
+            parse_templates(v, out)
+
+
 def build_workflow(
     source: SourceFile, root: JObject, package: str, module: str, diags: Diagnostics
 ) -> Workflow:
@@ -499,6 +521,10 @@ def build_workflow(
     name = root.get("name")
     tags_v = root.get("tags")
     assert isinstance(wid, JString) and isinstance(name, JString)
+    templates: dict[int, Parts | ExpressionError] = {}
+    parse_templates(root.get("tenantId"), templates)
+    for n in nodes:
+        parse_templates(n.parameters, templates)
     return Workflow(
         source=source, package=package, module=module, id=wid.value, name=name.value,
         active=_bool(root.get("active")), version_id=_str(root.get("versionId")) or "",
@@ -507,5 +533,5 @@ def build_workflow(
         nodes=nodes, connections=conns, static_data=static,
         description=_str(meta.get("description")) or "", triggers=triggers, inputs=inputs,
         permissions_required=perm_req, minimum_user_level=min_level, schedule=schedule,
-        settings=settings, span=root.span, active_span=root.key_span("active"), id_span=wid.span,
+        settings=settings, span=root.span, active_span=root.key_span("active"), id_span=wid.span, templates=templates,
     )  # fmt: skip

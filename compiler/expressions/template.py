@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler import messages
-from compiler.expressions.parser import ExpressionError
+from compiler.expressions import ast as js
+from compiler.expressions.parser import ExpressionError, Parser
+
+Parts = list[str | js.Expr]  # literal text and parsed expressions of one string
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,18 @@ def whole_expression(pieces: list[Piece]) -> Piece | None:
     if len(exprs) == 1 and all(not p.text.strip() for p in pieces if not p.is_expr):
         return exprs[0]
     return None
+
+
+def parse_parts(s: str) -> Parts:
+    """The literal text and parsed expressions of a parameter string (no ``{{``: the text
+    alone). Raises ExpressionError at the first problem."""
+    pieces = split_template(s)
+    if pieces is None:
+        return [s]
+    out: Parts = []
+    for p in pieces:
+        if p.is_expr:
+            out.append(Parser(s[: p.offset + len(p.text)], p.offset).parse())
+        elif p.text:
+            out.append(p.text)
+    return out

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from compiler.diagnostics import Diagnostics
 from compiler.expressions import ast as jsast
-from compiler.expressions.parser import ExpressionError, Parser
-from compiler.expressions.template import split_template
+from compiler.expressions.parser import ExpressionError
+from compiler.expressions.template import Parts, parse_parts
 from compiler.expressions.translate import Scope, StepInfo, TExpr, Translator
 from compiler.expressions.types import (
     ANY,
@@ -33,8 +33,6 @@ from compiler.graph import Graph
 from compiler.ir import InputField
 from compiler.load import JArray, JBool, JNumber, JObject, JString, JValue, string_span
 from compiler.model import Entity, HttpTrigger, Node, Workflow
-
-Parts = list[str | jsast.Expr]  # literal text and parsed expressions of one string
 
 
 def column_type(ent: Entity, name: str) -> Type:
@@ -87,33 +85,28 @@ class Binder:
     step_reads: set[str] = field(default_factory=set)  # "node", "node.tasks.task"
     steps: dict[str, StepInfo] = field(default_factory=dict)
     user_bound_by: str | None = None  # the validate node that bound the local `user`
-    parsed: dict[int, Parts | None] = field(default_factory=dict)
+    reported: set[int] = field(default_factory=set)  # strings whose error was reported
     _translator: Translator | None = None
 
     # ------------------------------------------------------------------ parsing (once per string)
 
     def parts(self, s: JString, node: Node | None) -> Parts | None:
-        """The text and expressions of a parameter string; errors are reported once."""
-        key = id(s)
-        if key not in self.parsed:
-            self.parsed[key] = self._parse(s, node)
-        return self.parsed[key]
-
-    def _parse(self, s: JString, node: Node | None) -> Parts | None:
-        try:
-            pieces = split_template(s.value)
-            if pieces is None:
-                return [s.value]
-            out: Parts = []
-            for p in pieces:
-                if p.is_expr:
-                    out.append(Parser(s.value[: p.offset + len(p.text)], p.offset).parse())
-                elif p.text:
-                    out.append(p.text)
-            return out
-        except ExpressionError as err:
-            self.report(err, s, node)
+        """The text and expressions of a parameter string, parsed in the model stage; its
+        error, if it has one, is reported here, at the first use, once."""
+        key = s.span.start.offset
+        found = self.wf.templates.get(key)
+        if found is None:  # not a parameter string the model saw: parse it now, once
+            try:
+                found = parse_parts(s.value)
+            except ExpressionError as err:
+                found = err
+            self.wf.templates[key] = found
+        if isinstance(found, ExpressionError):
+            if key not in self.reported:
+                self.reported.add(key)
+                self.report(found, s, node)
             return None
+        return found
 
     def report(self, err: ExpressionError, s: JString, node: Node | None) -> None:
         span = string_span(self.wf.source, s, err.start, err.end)
