@@ -12,12 +12,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import jwt
+
 from runtime import config as configuration
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
 from runtime.database import HISTORY_TABLE, Store, is_database_failure, migrate
 from runtime.loader import Registry, load_registry
-from runtime.workflow import HttpTrigger
+from runtime.workflow import HttpTrigger, WorkflowInfo
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -181,9 +183,31 @@ def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _token_for(info: WorkflowInfo, tokens: dict[str, str]) -> str:
+    """The demo token (by role) with the lowest level that has the workflow's minimum level
+    and required scope; the lowest of all when none has them."""
+    claims = {
+        role: jwt.decode(tok, options={"verify_signature": False}) for role, tok in tokens.items()
+    }
+
+    def level(role: str) -> float:
+        value = claims[role].get("level", 0)
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def passes(role: str) -> bool:
+        scopes = claims[role].get("scopes") or []
+        return level(role) >= (info.minimum_user_level or 0) and (
+            info.permissions_required is None or info.permissions_required in scopes
+        )
+
+    ranked = sorted(tokens, key=lambda r: (level(r), r))
+    return next((r for r in ranked if passes(r)), ranked[0])
+
+
 def curl_guide(demo: dict[str, object], registry: Registry, base: str) -> str:
     """Ready-to-paste commands: every mounted route, for every demo tenant, with the tenant's
-    example inputs and the token its checks need (moderator for a minimum level or a scope)."""
+    example inputs and the least privileged demo token that passes its checks (the level and
+    scope the workflow requires)."""
     lines = ["Demo data loaded. Try:", ""]
     tenants = demo["tenants"]
     assert isinstance(tenants, dict)
@@ -202,9 +226,8 @@ def curl_guide(demo: dict[str, object], registry: Registry, base: str) -> str:
                 for name, value in examples.items():
                     path = path.replace("{" + name + "}", value)
                 cmd = f"curl -N -X {trigger.method} {base}{path}"
-                if info.checks_user:
-                    elevated = info.minimum_user_level or info.permissions_required
-                    role = "moderator" if elevated and "moderator" in tokens else "viewer"
+                if info.checks_user and tokens:
+                    role = _token_for(info, tokens)
                     cmd += f' -H "Authorization: Bearer ${tenant.upper()}_{role.upper()}"'
                 if info.body_inputs:
                     body = {n: examples.get(n, "...") for n in info.body_inputs}

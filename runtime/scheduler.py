@@ -1,5 +1,6 @@
 """Scheduled runs: every ``ScheduleTrigger.every_ms`` (``staticData.updateInterval``), once
-for each tenant the workflow's schedule query names (the tenants with live channels)."""
+for each tenant the workflow's schedule query names (the tenants that have the rows its first
+read selects)."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def test_a_statement_class_without_an_emitter_branch_is_a_mypy_error(tmp_path: P
     text = ir.read_text()
     text = text.replace(
         "\nStmt = (\n",
-        '\n@dataclass(eq=False)\nclass Sleep(StmtBase):\n    seconds: float\n\n\nStmt = (\n    Sleep\n    |',
+        "\n@dataclass(eq=False)\nclass Sleep(StmtBase):\n    seconds: float\n\n\nStmt = (\n    Sleep\n    |",
     )
     ir.write_text(text)
     proc = subprocess.run(
@@ -69,7 +69,9 @@ def test_an_operation_without_a_tenant_binding_does_not_compile(
 ) -> None:
     """An upsert module that forgot ``tenant=``: refused at its node, whatever its filter and
     data say (here `tenantId` comes from the input, which a permissive check would miss)."""
-    upsert = dataclasses.replace(OPERATIONS["database_update"], name="database_upsert", tenant=None)
+    upsert = dataclasses.replace(
+        OPERATIONS["database_update"], name="database_upsert", tenant=None
+    )
     assert upsert.tenant is None
     monkeypatch.setitem(OPERATIONS, "database_upsert", upsert)
     doc = json.loads((WORKFLOWS / "unsubscribe.json").read_text())
@@ -94,7 +96,10 @@ def test_every_shipped_operation_declares_its_tenant_binding() -> None:
 def _subscribe_module() -> tuple[str, dict[str, str], dict[str, str]]:
     text = (ROOT / "generated" / "stream_cast" / "subscribe.py").read_text()
     tenants = {"stream_channel": "tenant_id", "stream_subscription": "tenant_id"}
-    owners = {"SQL_FETCH_CHANNEL": "fetch_channel", "SQL_CREATE_SUBSCRIPTION": "create_subscription"}
+    owners = {
+        "SQL_FETCH_CHANNEL": "fetch_channel",
+        "SQL_CREATE_SUBSCRIPTION": "create_subscription",
+    }
     return text, tenants, owners
 
 
@@ -160,7 +165,9 @@ def test_a_mypy_error_in_generated_code_is_reported_at_its_node(tmp_path: Path) 
         text.replace('    ex.step("setup_sse")\n', '    ex.step("setup_sse")\n    n: int = json\n')
     )
     line = module.read_text().splitlines().index("    n: int = json") + 1
-    mypy_output = f"generated/stream_cast/subscribe.py:{line}: error: Incompatible types [assignment]\n"
+    mypy_output = (
+        f"generated/stream_cast/subscribe.py:{line}: error: Incompatible types [assignment]\n"
+    )
     res = compile_project([WORKFLOWS])
     diags = Diagnostics()
     assert report(mypy_output, out, res.workflows, diags) == 1

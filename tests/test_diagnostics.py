@@ -146,7 +146,11 @@ def test_wording_lives_in_messages_py() -> None:
             for arg in texts:
                 if (
                     isinstance(arg, ast.JoinedStr)
-                    or (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and " " in arg.value)
+                    or (
+                        isinstance(arg, ast.Constant)
+                        and isinstance(arg.value, str)
+                        and " " in arg.value
+                    )
                     or (isinstance(arg, ast.Attribute) and getattr(arg.value, "id", "") == "codes")
                 ):
                     inline.append(f"{path.relative_to(ROOT)}:{node.lineno}")

@@ -32,7 +32,11 @@ def entity(name: str = "Channel", tenant_column: str = "org") -> Entity:
     def f(field: str, column: str) -> EntityField:
         return EntityField(field, "string", False, None, False, column, SPAN)
 
-    fields = {"id": f("id", "id"), "tenantId": f("tenantId", tenant_column), "name": f("name", "name")}
+    fields = {
+        "id": f("id", "id"),
+        "tenantId": f("tenantId", tenant_column),
+        "name": f("name", "name"),
+    }
     return Entity(name, name, "", name.lower(), "id", fields, [], [], SPAN)
 
 

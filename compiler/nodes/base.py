@@ -15,6 +15,8 @@ does not compile: the tenant check refuses it as an internal error naming the no
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +33,21 @@ if TYPE_CHECKING:
     from compiler.ir import Stmt
     from compiler.model import Node
     from compiler.plan.lower import Lowered, Lowering
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+def discover(package: str, attribute: str) -> list[object]:
+    """``attribute`` of every module of ``package`` that defines it, in module-name order: a
+    registry is the modules present, so adding a kind or an operation is adding its module."""
+    found: list[object] = []
+    path = importlib.import_module(package).__path__
+    for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+        module = importlib.import_module(f"{package}.{info.name}")
+        if hasattr(module, attribute):
+            found.append(getattr(module, attribute))
+    return found
 
 
 # ----------------------------------------------------------------------------- parameters

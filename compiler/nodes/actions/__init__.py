@@ -1,4 +1,4 @@
-"""The actions of ``metabuilder.action``, one module each; ``ACTIONS`` lists them by name.
+"""The actions of ``metabuilder.action``: every module of this package that defines ``ACTION``.
 
 A module defines ``ACTION``: its name, its parameters and a parser returning a
 :class:`~compiler.nodes.base.NodeSpec`, so an action is lowered, documented and checked like
@@ -22,9 +22,9 @@ class Action:
 
 
 def _actions() -> dict[str, Action]:
-    from compiler.nodes.actions import emit_event, http_response, log, sse_stream
+    from compiler.nodes.base import discover
 
-    return {m.ACTION.name: m.ACTION for m in (http_response, sse_stream, emit_event, log)}
+    return {a.name: a for a in discover(__name__, "ACTION") if isinstance(a, Action)}
 
 
 ACTIONS: dict[str, Action] = _actions()

@@ -1,4 +1,4 @@
-"""Database operations, one module each; ``OPERATIONS`` lists them by name.
+"""Database operations: every module of this package that defines ``OPERATION``.
 
 A module defines ``OPERATION``, an :class:`~compiler.nodes.base.Operation` that declares what
 the operation does (writes, needs a filter, accepts or requires data, binds the tenant) and
@@ -11,11 +11,10 @@ from __future__ import annotations
 from compiler import messages
 from compiler.diagnostics import Span
 from compiler.load import JObject
-from compiler.nodes.base import DbOp, Operation, ParamReader
-from compiler.nodes.db import count, create, delete, read, update
+from compiler.nodes.base import DbOp, Operation, ParamReader, discover
 
 OPERATIONS: dict[str, Operation] = {
-    m.OPERATION.name: m.OPERATION for m in (read, create, update, delete, count)
+    op.name: op for op in discover(__name__, "OPERATION") if isinstance(op, Operation)
 }
 ARGUMENTS = ("filter", "data", "limit", "skip")
 
