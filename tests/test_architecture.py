@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -195,3 +196,85 @@ def test_every_kind_is_complete() -> None:
         assert all(p.description for p in kind.parameters), kind.type
     for cls in NodeSpec.__subclasses__():
         assert not getattr(cls, "__abstractmethods__", None), cls
+
+
+NOTE_KIND = '''
+"""metabuilder.note: answers with a fixed note (a kind added by dropping in its module)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from compiler.ir import Respond, Stmt
+from compiler.load import JValue
+from compiler.model import Node
+from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
+from compiler.plan.lower import Lowering
+
+
+@dataclass
+class NoteSpec(NodeSpec):
+    text: JValue
+
+    def expressions(self) -> Iterator[ExprUse]:
+        yield ExprUse(self.text)
+
+    def operations(self, node: Node) -> Iterator[DbUse]:
+        return iter(())
+
+    def label(self) -> str:
+        return "note"
+
+    def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        note = ast.Dict([ast.Constant("note")], [lw.bind.text(self.text, node)])
+        return [Respond(node, 200, note)]
+
+
+def parse(r: ParamReader) -> NoteSpec | None:
+    text = r.require("text", "the note")
+    return NoteSpec(text) if text is not None else None
+
+
+KIND = NodeKind(
+    type="metabuilder.note",
+    versions=(1,),
+    summary="answers with a note",
+    parameters=(ParamDoc("text", True, "the note"),),
+    parse=parse,
+)
+'''
+
+
+def test_a_new_kind_is_its_module(tmp_path: Path) -> None:
+    """Drop a module into compiler/nodes/ and the compiler knows the kind: parsing, `$json`
+    inference, lowering, the Mermaid label, the type check of the output."""
+    shutil.copytree(
+        ROOT / "compiler", tmp_path / "compiler", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (tmp_path / "compiler" / "nodes" / "note.py").write_text(NOTE_KIND)
+    doc = {
+        "id": "notes_001", "name": "Note", "active": True, "tenantId": "{{ $context.tenantId }}",
+        "nodes": [{"id": "say", "name": "Say", "type": "metabuilder.note", "typeVersion": 1,
+                   "parameters": {"text": "hello {{ $json.who }}"}}],
+        "connections": {}, "meta": {"triggers": ["POST /api/v1/{tenant}/notes/say"]},
+    }  # fmt: skip
+    pkg = tmp_path / "src" / "notes"
+    pkg.mkdir(parents=True)
+    (pkg / "say.json").write_text(json.dumps(doc))
+    (pkg / "entities.json").write_text('{"entities": {}}')
+    proc = subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", "src", "--out", "generated"],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    module = (tmp_path / "generated" / "notes" / "say.py").read_text()
+    assert 'return JsonResult(200, {"note": "hello " + js.to_string(json["who"])})' in module
+    assert '"who": object' in module  # a required input: read without `?.`
+    assert "<small>note: note</small>" in (tmp_path / "generated" / "notes" / "say.md").read_text()
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "generated"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MYPYPATH": str(ROOT)},
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout

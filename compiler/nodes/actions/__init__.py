@@ -7,6 +7,7 @@ any node kind.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,10 +22,17 @@ class Action:
     parse: Callable[[ParamReader], NodeSpec | None]
 
 
+@functools.cache
 def _actions() -> dict[str, Action]:
     from compiler.nodes.base import discover
 
     return {a.name: a for a in discover(__name__, "ACTION") if isinstance(a, Action)}
 
 
-ACTIONS: dict[str, Action] = _actions()
+def __getattr__(name: str) -> object:
+    if name == "ACTIONS":  # built on first use, once every stage has loaded
+        return _actions()
+    raise AttributeError(name)
+
+
+ACTIONS: dict[str, Action]

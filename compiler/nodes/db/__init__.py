@@ -8,14 +8,26 @@ the same way for a ``metabuilder.database`` node and for a task of ``metabuilder
 
 from __future__ import annotations
 
+import functools
+
 from compiler import messages
 from compiler.diagnostics import Span
 from compiler.load import JObject
 from compiler.nodes.base import DbOp, Operation, ParamReader, discover
 
-OPERATIONS: dict[str, Operation] = {
-    op.name: op for op in discover(__name__, "OPERATION") if isinstance(op, Operation)
-}
+
+@functools.cache
+def _operations() -> dict[str, Operation]:
+    return {op.name: op for op in discover(__name__, "OPERATION") if isinstance(op, Operation)}
+
+
+def __getattr__(name: str) -> object:
+    if name == "OPERATIONS":  # built on first use, once every stage has loaded
+        return _operations()
+    raise AttributeError(name)
+
+
+OPERATIONS: dict[str, Operation]
 ARGUMENTS = ("filter", "data", "limit", "skip")
 
 
@@ -27,7 +39,8 @@ def parse_op(r: ParamReader, head: JObject, args: JObject, op_key: str, span: Sp
     else:
         r.unknown_keys(head, ("id", op_key, "entity", "params"), "a task")
         r.unknown_keys(args, ARGUMENTS, "a task's params")
-    name = r.choice(op_key, tuple(OPERATIONS), obj=head)
+    operations = _operations()
+    name = r.choice(op_key, tuple(operations), obj=head)
     ent = r.string("entity", "the entity name", obj=head)
     filt, fspan = r.entries("filter", args)
     data, dspan = r.entries("data", args)
@@ -35,7 +48,7 @@ def parse_op(r: ParamReader, head: JObject, args: JObject, op_key: str, span: Sp
     skip = r.count("skip", args)
     if name is None or ent is None:
         return None
-    op = OPERATIONS[name[0]]
+    op = operations[name[0]]
     if op.requires_data and not data:
         r.diags.add(
             messages.OPERATION_WITHOUT_DATA.format(r.node, op.name),
