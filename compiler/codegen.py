@@ -99,6 +99,12 @@ def _schedule_tenants(plan: Plan) -> str:
 
 
 def render_workflow(plan: Plan) -> str:
+    """The workflow's module, formatted."""
+    return format_python(render_workflow_source(plan))
+
+
+def render_workflow_source(plan: Plan) -> str:
+    """The workflow's module as rendered, before black formats it."""
     wf = plan.workflow
     counting = plan.returns == "ok" and plan.fan_out
     em = Emitter(counting, log_errors=wf.settings.error_handler == "log")
@@ -144,7 +150,7 @@ def render_workflow(plan: Plan) -> str:
     head, marker, tail = text.rpartition(f"\n{_IMPORTS_HERE}\n")
     assert marker, "the workflow template lost its imports line"
     imports = "\n".join(import_lines(text, wf.package))
-    return format_python(f"{head}\n{imports}\n{tail}")
+    return f"{head}\n{imports}\n{tail}"
 
 
 _DECODE = {

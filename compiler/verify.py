@@ -14,13 +14,14 @@ never the user's) when
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
 import libcst.matchers as m
 
-_EXECUTE = ("fetch_one", "fetch_all", "create")
+_EXECUTE_METHODS = ("fetch_one", "fetch_all", "create")
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+([A-Za-z_][A-Za-z0-9_]*)")
 _NODES = re.compile(r"Nodes, in execution order: ([^\n]*)\.")
 CONTEXT_TENANT = 'ctx["tenantId"]'
@@ -32,6 +33,27 @@ class Violation:
     problem: str
 
 
+class _Scan(cst.CSTVisitor):
+    """One walk over the module: how often each name occurs, the calls that run SQL, and the
+    steps the handler marks (matched with :mod:`libcst.matchers` patterns)."""
+
+    def __init__(self) -> None:
+        self.names: Counter[str] = Counter()
+        self.executes: list[cst.Call] = []
+        self.steps: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names[node.value] += 1
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if m.matches(node, _EXECUTE):
+            self.executes.append(node)
+        elif m.matches(node, _STEP) and node.args:
+            value = _string_value(node.args[0].value)
+            if value is not None:
+                self.steps.add(value.split(".", 1)[0])
+
+
 def verify_module(
     source: str, tenant_columns: Mapping[str, str], owners: Mapping[str, str]
 ) -> list[Violation]:
@@ -41,16 +63,17 @@ def verify_module(
     ``owners``: SQL constant -> the node whose statement it is.
     """
     module = cst.parse_module(source)
+    scan = _Scan()
+    module.visit(scan)
     out: list[Violation] = []
     constants = _sql_constants(module)
     for name in constants:
         # A constant's own definition is one occurrence: it must be read at least once more.
-        if len(m.findall(module, m.Name(name))) < 2:
+        if scan.names[name] < 2:
             out.append(Violation(owners.get(name, ""), f"defines `{name}` but never runs it"))
-    for call in m.findall(module, _execute_call()):
-        assert isinstance(call, cst.Call)
+    for call in scan.executes:
         out += _tenant_bound(module, call, constants, tenant_columns, owners)
-    out += _steps(module)
+    out += _steps(module, scan.steps)
     return out
 
 
@@ -78,10 +101,10 @@ def _string_value(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _execute_call() -> m.Call:
-    return m.Call(
-        func=m.Attribute(value=m.Name("ex"), attr=m.OneOf(*(m.Name(n) for n in _EXECUTE)))
-    )
+_EXECUTE = m.Call(
+    func=m.Attribute(value=m.Name("ex"), attr=m.OneOf(*(m.Name(n) for n in _EXECUTE_METHODS)))
+)
+_STEP = m.Call(func=m.Attribute(value=m.Name("ex"), attr=m.Name("step")))
 
 
 def _tenant_bound(
@@ -128,19 +151,11 @@ def _dict_value(module: cst.Module, params: cst.BaseExpression, key: str) -> str
     return None
 
 
-def _steps(module: cst.Module) -> list[Violation]:
+def _steps(module: cst.Module, stepped: set[str]) -> list[Violation]:
     """Every node the docstring lists has an ``ex.step`` call of its own."""
     doc = module.get_docstring(clean=False) or ""
     listed = _NODES.search(doc)
     if listed is None:
         return [Violation("", "has no list of its nodes in the module docstring")]
     nodes = [n.strip() for n in listed.group(1).split(",") if n.strip() and n.strip() != "none"]
-    stepped: set[str] = set()
-    step = m.Call(func=m.Attribute(value=m.Name("ex"), attr=m.Name("step")))
-    for call in m.findall(module, step):
-        assert isinstance(call, cst.Call)
-        if call.args:
-            value = _string_value(call.args[0].value)
-            if value is not None:
-                stepped.add(value.split(".", 1)[0])
     return [Violation(n, "has no `ex.step` in the handler") for n in nodes if n not in stepped]

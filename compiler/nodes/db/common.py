@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.expressions.translate import TExpr
-from compiler.ir import NotFound, Param, Role
+from compiler.expressions.types import NUM
+from compiler.ir import Delete, NotFound, Param, Role, Update
 from compiler.model import Entity, snake_case
 from compiler.nodes.base import DbUse
 from compiler.plan.binding import row_type
 
 if TYPE_CHECKING:
-    from compiler.plan.lower import Lowering
+    from compiler.plan.lower import Lowered, Lowering
 
 
 @dataclass
@@ -57,3 +58,29 @@ def bind(lw: Lowering, use: DbUse) -> Bound | None:
         NotFound(f"{ent.label} not found", ent.not_found_code),
         TExpr(ast.Name(use.var, ast.Load()), row_type(ent)),
     )
+
+
+def row_write(
+    cls: type[Update] | type[Delete],
+    lw: Lowering,
+    use: DbUse,
+    b: Bound,
+    sql: str,
+    params: list[Param],
+    release: str | None = None,
+) -> Lowered:
+    """An update or delete: by a unique key one row (404 when missing; the row is the output
+    when a later node reads it), by another filter every match (the output is how many)."""
+    stmt = cls(
+        use.node,
+        b.entity,
+        lw.sql(use, sql, params),
+        use.task,
+        use.var if b.read or not b.unique else None,
+        b.decoder if b.unique and b.read else None,
+        b.not_found if b.unique else None,
+        release if b.unique else None,
+    )
+    if not b.unique:
+        return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
+    return stmt, b.row if b.read else None

@@ -3,15 +3,12 @@ holds close after the commit; by another filter, every match (the output is how 
 
 from __future__ import annotations
 
-import ast
 from typing import TYPE_CHECKING
 
 from compiler import sql
-from compiler.expressions.translate import TExpr
-from compiler.expressions.types import NUM
 from compiler.ir import Delete
 from compiler.nodes.base import DbUse, Operation, TenantBinding
-from compiler.nodes.db.common import bind
+from compiler.nodes.db.common import bind, row_write
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowered, Lowering
@@ -24,19 +21,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     returning = ("row" if b.read else "key") if b.unique else "count"
     text = sql.delete(b.entity, b.filter_keys, returning)
     pk = b.entity.fields[b.entity.primary_key].column
-    stmt = Delete(
-        use.node,
-        b.entity,
-        lw.sql(use, text, b.filters),
-        use.task,
-        use.var if b.read or not b.unique else None,
-        b.decoder if b.unique and b.read else None,
-        b.not_found if b.unique else None,
-        (pk if b.read else "key") if b.unique else None,
-    )
-    if not b.unique:
-        return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
-    return stmt, b.row if b.read else None
+    return row_write(Delete, lw, use, b, text, b.filters, pk if b.read else "key")
 
 
 OPERATION = Operation(
