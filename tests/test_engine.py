@@ -136,3 +136,22 @@ async def test_replay_reports_gaps(env) -> None:
     assert not replay.complete and [e.data for e in replay.events] == ["3", "4"]
     await bus.publish("globex", "ch", "e", "x")
     assert [e.data for e in (await bus.replay(sub, first.id)).events] == ["3", "4"]
+
+
+async def test_a_handler_bug_names_its_workflow_and_node(env) -> None:  # type: ignore[no-untyped-def]
+    """A Python exception inside a handler (a compiler bug) carries the workflow file and the
+    node that was running, so its traceback leads back to the workflow."""
+    store, bus, history, engine = env
+
+    async def run(ex: Execution, json: object) -> Result:
+        ex.step("fetch_channel")
+        raise KeyError("startedAt")
+
+    broken = dataclasses.replace(scene_transition.COMPILED, run=run)
+    with pytest.raises(KeyError) as caught:
+        await engine.run(broken, MODERATOR, {"channelId": "c1", "sceneId": "s1"})
+    notes = getattr(caught.value, "__notes__", [])
+    assert notes == [
+        "in workflow stream_cast_scene_transition_001 "
+        "(workflows/stream_cast/scene_transition.json), node fetch_channel"
+    ]
