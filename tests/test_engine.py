@@ -141,7 +141,7 @@ async def test_replay_reports_gaps(env) -> None:
 async def test_a_handler_bug_names_its_workflow_and_node(env) -> None:  # type: ignore[no-untyped-def]
     """A Python exception inside a handler (a compiler bug) carries the workflow file and the
     node that was running, so its traceback leads back to the workflow."""
-    store, bus, history, engine = env
+    *_, engine = env
 
     async def run(ex: Execution, json: object) -> Result:
         ex.step("fetch_channel")
