@@ -1,6 +1,9 @@
 """Stage 8: render plans into Python modules (jinja2 skeletons, black formatting).
 
 Templates receive finished values; the only logic here turns plan statements into lines.
+Every ``{{ }}`` of a template must yield :class:`~compiler.escape.Code`: text from the input
+reaches a template only through a context filter (``py``, ``comment``, ``docstring``,
+``identifier``), and a value that skipped one fails the render instead of landing in a module.
 """
 
 from __future__ import annotations
@@ -13,20 +16,36 @@ from pathlib import Path
 import black
 import jinja2
 
-from compiler import names, sql
+from compiler import escape, names, sql
 from compiler.emit import Emitter
+from compiler.escape import Code
 from compiler.expressions.types import BOOL, NUM, STR, python_type
 from compiler.ir import InputField, Plan, RowWrite, walk
 from compiler.model import STATIC_DATA_KEYS, Entity, HttpTrigger, snake_case
 
 _BLACK_MODE = black.Mode(target_versions={black.mode.TargetVersion.PY311}, line_length=99)
+
+
+def _only_code(value: object) -> Code:
+    """Jinja's ``finalize``: what a ``{{ }}`` prints must be code, never raw text."""
+    if isinstance(value, Code):
+        return value
+    raise TypeError(f"template value {value!r} was not escaped for its context")
+
+
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=True,
     autoescape=False,
+    finalize=_only_code,
 )
-_ENV.filters["pyrepr"] = repr
+_ENV.filters.update(
+    py=escape.literal,
+    comment=escape.comment,
+    docstring=escape.docstring,
+    identifier=escape.identifier,
+)
 
 
 @functools.lru_cache(maxsize=512)
@@ -39,22 +58,22 @@ def format_python(source: str) -> str:
 # ----------------------------------------------------------------------------- modules
 
 
-def _input_annotation(f: InputField) -> str:
+def _input_annotation(f: InputField) -> Code:
     t = python_type(f.type) if f.type in (STR, NUM, BOOL) else "object"
-    return t if f.required else f"NotRequired[{t}]"
+    return Code(t if f.required else f"NotRequired[{t}]")
 
 
-def _input_parser(f: InputField) -> str:
-    if f.type == STR:
-        return f"require_str(raw, {f.name!r})" if f.required else f"optional_str(raw, {f.name!r})"
-    return f"require_value(raw, {f.name!r})" if f.required else f"optional_value(raw, {f.name!r})"
+def _input_parser(f: InputField) -> Code:
+    kind = "str" if f.type == STR else "value"
+    fn = f"require_{kind}" if f.required else f"optional_{kind}"
+    return Code(f"{fn}(raw, {escape.literal(f.name)})")
 
 
 @dataclass(frozen=True)
 class _InputView:
     name: str
-    annotation: str
-    parser: str
+    annotation: Code
+    parser: Code
     required: bool
 
 
@@ -91,11 +110,13 @@ _STDLIB = frozenset({"collections", "datetime", "math", "typing"})
 _IMPORTS_HERE = "# imports"  # the line of the template that the module's imports replace
 
 
-def _schedule_tenants(plan: Plan) -> str:
+def _schedule_tenants(plan: Plan) -> Code:
     if not any(not isinstance(t, HttpTrigger) for t in plan.workflow.triggers):
-        return "None"
+        return Code("None")
     query = plan.schedule_tenants
-    return "None" if query is None else f"Query({query[0]!r}, {query[1]!r})"
+    if query is None:
+        return Code("None")
+    return Code(f"Query({escape.literal(query[0])}, {escape.literal(query[1])})")
 
 
 def render_workflow(plan: Plan) -> str:
@@ -115,19 +136,28 @@ def render_workflow_source(plan: Plan) -> str:
     if not ended:
         lines.append("    # the workflow ends without an http_response node")
         lines.append(f"    return OkResult({'items' if counting else 'None'})")
-    result_type = "JsonResult" if ended and plan.returns == "json" else "Result"
+    result_type = Code("JsonResult" if ended and plan.returns == "json" else "Result")
     triggers = []
     for t in wf.triggers:
         if isinstance(t, HttpTrigger):
-            triggers.append(f"HttpTrigger({t.method!r}, {t.path!r})")
+            args = f"{escape.literal(t.method)}, {escape.literal(t.path)}"
+            triggers.append(Code(f"HttpTrigger({args})"))
         else:
             every = wf.static_data.get("updateInterval", (t.every_ms, None))[0]
-            triggers.append(f"ScheduleTrigger({every if isinstance(every, int) else t.every_ms})")
+            period = every if isinstance(every, int) else t.every_ms
+            triggers.append(Code(f"ScheduleTrigger({escape.literal(period)})"))
     st = wf.settings
-    settings = (
-        f"Settings({st.timezone!r}, {st.execution_timeout}, {st.save_execution_progress}, "
-        f"{st.save_data_error_execution!r}, {st.save_data_success_execution!r}, {st.error_handler!r})"
-    )
+    settings = Code(
+        "Settings("
+        + ", ".join(
+            escape.literal(v)
+            for v in (
+                st.timezone, st.execution_timeout, st.save_execution_progress,
+                st.save_data_error_execution, st.save_data_success_execution, st.error_handler,
+            )
+        )
+        + ")"
+    )  # fmt: skip
     static = {k: v for k, (v, _) in sorted(wf.static_data.items()) if k in STATIC_DATA_KEYS}
     order: list[str] = []
     for s in walk(plan.body):
@@ -138,12 +168,12 @@ def render_workflow_source(plan: Plan) -> str:
 
     text = _ENV.get_template("workflow.py.j2").render(
         source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
-            node_list=", ".join(order) or "none", imports=[_IMPORTS_HERE], active=wf.active,
+            node_list=", ".join(order) or "none", imports=Code(_IMPORTS_HERE), active=wf.active,
             triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=(not_found.message, not_found.code) if not_found else None, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             tags=tuple(wf.tags), statements=[(q.name, q.sql) for q in plan.sql()],
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
-            result_type=result_type, body="\n".join(lines),
+            result_type=result_type, body=Code("\n".join(lines)),
     )  # fmt: skip
     # Rendered once: the imports are the names the rendered module reads. The marker's line
     # is the last one at column 0 (text from the workflow stands before it, in the docstring).
@@ -180,9 +210,10 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
             fields.append(
                 {
                     "name": f.name,
-                    "annotation": f"{base} | None" if f.nullable else base,
-                    "decode": decode,
+                    "annotation": Code(f"{base} | None" if f.nullable else base),
+                    "decode": escape.identifier(decode),
                     "column": f.column,
+                    "sql_column": escape.sql_identifier(f.column),
                     "type": f.type,
                 }
             )
@@ -192,9 +223,12 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
                 "label": e.label,
                 "description": e.description,
                 "table": e.table,
+                "sql_table": escape.sql_identifier(e.table),
                 "decoder": f"{snake_case(e.name)}_row",
                 "fields": fields,
                 "primary_key": e.primary_key,
+                # A field that is no Python name (a keyword: `from`) needs TypedDict's call form.
+                "class_syntax": all(escape.is_identifier(f.name) for f in e.fields.values()),
             }
         )
     ordered = sorted(entities.values(), key=lambda x: x.name)
@@ -202,21 +236,28 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
         package=package, source=source, entities=views, decoders=sorted(decoders),
         ddl_sqlite=[s for e in ordered for s in sql.ddl(e, "sqlite")],
         ddl_postgresql=[s for e in ordered for s in sql.ddl(e, "postgresql")],
-        tenant_tables=[e.table for e in ordered if "tenantId" in e.fields],
+        tenant_selects=[sql.tenant_select(e) for e in ordered if "tenantId" in e.fields],
     )  # fmt: skip
     return format_python(text)
 
 
 def render_registry(modules: list[tuple[str, str]]) -> str:
-    mods = [{"package": p, "module": m, "alias": f"{p}_{m}"} for p, m in sorted(modules)]
-    packages = sorted({p for p, _ in modules})
+    names_ = names.Allocator()
+    mods = [
+        {"package": p, "module": m, "alias": names_.take(f"{p}_{m}")} for p, m in sorted(modules)
+    ]
+    packages = [
+        {"name": p, "entities": names_.take(f"{p}_entities")}
+        for p in sorted({p for p, _ in modules})
+    ]
     return format_python(
         _ENV.get_template("registry.py.j2").render(modules=mods, packages=packages)
     )
 
 
 def render_package_init(package: str) -> str:
-    return f'# Code generated by the workflow compiler. DO NOT EDIT.\n"""Compiled workflows of `{package}`."""\n'
+    doc = escape.docstring(f"Compiled workflows of `{package}`.")
+    return f'# Code generated by the workflow compiler. DO NOT EDIT.\n"""{doc}"""\n'
 
 
 # ----------------------------------------------------------------------------- pictures
@@ -225,15 +266,20 @@ def render_package_init(package: str) -> str:
 def render_mermaid(plan: Plan) -> str:
     """A Markdown page with a Mermaid flowchart of the node graph, for reviewers."""
     wf = plan.workflow
+    md, code = escape.markdown, escape.markdown_code
     triggers = ", ".join(
-        f"`{t.method} {t.path}`" if isinstance(t, HttpTrigger) else f"`SCHEDULED:{t.text}`"
+        (
+            f"`{code(t.method)} {code(t.path)}`"
+            if isinstance(t, HttpTrigger)
+            else f"`SCHEDULED:{code(t.text)}`"
+        )
         for t in wf.triggers
     )
     lines = [
         "<!-- Code generated by the workflow compiler. DO NOT EDIT. -->",
-        f"# {wf.name}",
+        f"# {md(wf.name)}",
         "",
-        f"`{wf.id}` {wf.version_id} from `{wf.path}`"
+        f"`{code(wf.id)}` {md(wf.version_id)} from `{code(wf.path)}`"
         + ("" if wf.active else " (inactive: served only with `--include-inactive`)"),
         "",
         f"Triggers: {triggers or 'none'}",
@@ -244,7 +290,7 @@ def render_mermaid(plan: Plan) -> str:
     tenant_nodes = sorted(plan.tenant_nodes())
     for node in wf.nodes:
         label = f"{node.id}<br/><small>{node.short_type}"
-        detail = node.spec.label() if node.spec is not None else ""
+        detail = escape.markdown(node.spec.label()) if node.spec is not None else ""
         if detail:
             label += f": {detail}"
         if node.id in tenant_nodes:

@@ -76,6 +76,9 @@ CYCLE = _code("cycle", E, "the connections form a cycle")
 UNREACHABLE_NODE = _code("unreachable-node", W, "a node cannot be reached from the trigger")
 SEVERAL_ROOTS = _code("several-roots", E, "more than one node has no incoming connection")
 NO_NODES = _code("no-nodes", E, "the workflow has no nodes")
+WORKFLOW_TOO_LARGE = _code(
+    "workflow-too-large", E, "the workflow has more nodes than the documented limit"
+)
 INVALID_BRANCH = _code("invalid-branch", E, "a node has an output branch it does not produce")
 FAN_IN = _code("fan-in", E, "a node is reached from several nodes")
 # expressions
@@ -92,6 +95,9 @@ UNKNOWN_PROPERTY = _code(
 UNKNOWN_STEP = _code("unknown-step", E, "$steps names a node that is not upstream of the use")
 UNKNOWN_METHOD = _code("unknown-method", E, "an expression calls a method the value does not have")
 EXPRESSION_TYPE = _code("expression-type", E, "an expression's type does not fit where it is used")
+EXPRESSION_TOO_DEEP = _code(
+    "expression-too-deep", E, "an expression nests deeper than the compiler's documented limit"
+)
 # checks
 TENANT_FILTER_MISSING = _code(
     "tenant-filter-missing", E, "a database operation does not filter on tenantId"

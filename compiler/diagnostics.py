@@ -166,17 +166,27 @@ def render_human(diag: Diagnostic, sources: SourceCache) -> str:
     return "\n".join(lines)
 
 
+_WIDTH = 160  # longer source lines are shown as a window around the span
+
+
 def _excerpt(span: Span, sources: SourceCache, mark: str) -> list[str]:
-    """The source line of ``span`` with ``mark`` under the span, rustc style."""
+    """The source line of ``span`` with ``mark`` under the span, rustc style; a very long
+    line is cut to a window around the span."""
     src = sources.line(span.path, span.start.line)
     if src is None:
         return []
     s, e = span.start, span.end
+    column = s.column
     width = e.column - s.column if e.line == s.line and e.column > s.column else 1
-    width = max(1, min(width, max(1, len(src) - s.column + 1)))
+    if len(src) > _WIDTH:
+        left = max(0, column - 1 - _WIDTH // 2)
+        cut = src[left : left + _WIDTH]
+        src = ("..." if left else "") + cut + ("..." if left + _WIDTH < len(src) else "")
+        column = column - left + (3 if left else 0)
+    width = max(1, min(width, max(1, len(src) - column + 1)))
     gutter = str(s.line)
     pad = " " * len(gutter)
-    prefix = src[: s.column - 1].expandtabs(1)
+    prefix = src[: column - 1].expandtabs(1)
     return [f"{pad} |", f"{gutter} | {src}", f"{pad} | {' ' * len(prefix)}{mark * width}"]
 
 

@@ -43,6 +43,21 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '{ "node": "fetch_chanel", "index": 0 }',
         '{ "node": "fetch_channel", "index": 0 }',
     ),
+    "workflow-too-large": (
+        "A workflow may have at most 1,000 nodes: the compile time and the generated module "
+        "grow with every node, and a workflow that size is several workflows.",
+        '"nodes": [ ... 1,001 nodes ... ]',
+        "split it into workflows that call each other through events or routes",
+    ),
+    "expression-too-deep": (
+        "The parser, the translator and Python's own compiler recurse on an expression's "
+        "nesting, so it is bounded: at most 32 levels of parentheses, brackets, `!`, `**` or "
+        "`?:` inside each other, and a tree at most 64 deep (long chains of `+` or `.` count). "
+        "Real workflows stay far below; a generated or hostile one gets this error instead of "
+        "a crash or a module that cannot load.",
+        '"{{ ((((((((((((((((((((((((((((((((((1)))))))))))))))))))))))))))))))))) }}"',
+        "compute part of it in an earlier node and read that node's output",
+    ),
     "invalid-json": (
         "The file must be JSON (RFC 8259): no comments, no trailing commas, double-quoted keys "
         "and strings. The caret points at the first character the parser could not accept.",

@@ -8,6 +8,7 @@ condition: true) and ``main[1]`` (false).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from compiler import messages
@@ -24,6 +25,36 @@ class Graph:
     outputs: dict[str, list[list[str]]] = field(default_factory=dict)
     parent: dict[str, str] = field(default_factory=dict)
     reachable: list[str] = field(default_factory=list)  # in execution order (pre-order)
+    # Each reached node's interval in a depth-first walk of the tree of parents: a node is
+    # upstream of another when its interval holds the other's (one comparison, any depth).
+    _enter: dict[str, int] = field(default_factory=dict)
+    _leave: dict[str, int] = field(default_factory=dict)
+
+    def is_upstream(self, a: str, b: str) -> bool:
+        """Whether ``a`` always runs before ``b`` (is one of its ancestors)."""
+        if not self._enter and self.parent:
+            self._number()
+        if a == b or a not in self._enter or b not in self._enter:
+            return False
+        return self._enter[a] < self._enter[b] and self._leave[b] <= self._leave[a]
+
+    def _number(self) -> None:
+        children: dict[str, list[str]] = {}
+        for child, parent in self.parent.items():
+            children.setdefault(parent, []).append(child)
+        tops = [n for n in {*self.parent.values(), *self.parent} if n not in self.parent]
+        clock = 0
+        for top in sorted(tops):
+            stack: list[tuple[str, bool]] = [(top, False)]
+            while stack:
+                n, done = stack.pop()
+                clock += 1
+                if done:
+                    self._leave[n] = clock
+                    continue
+                self._enter[n] = clock
+                stack.append((n, True))
+                stack.extend((c, False) for c in children.get(n, ()))
 
     def upstream(self, node_id: str) -> list[str]:
         """Nodes that always run before ``node_id`` (its ancestors), nearest last."""
@@ -128,29 +159,38 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     color: dict[str, int] = {i: 0 for i in ids}
     cyclic: set[str] = set()
 
-    def visit(n: str, stack: list[str]) -> None:
-        color[n] = 1
-        stack.append(n)
-        for branch in graph.outputs.get(n, []):
-            for t in branch:
-                if color[t] == 1:
-                    cycle = [*stack[stack.index(t) :], t]
-                    cyclic.update(cycle)
-                    span = next(sp for s, sp in incoming[t] if s == n)
-                    diags.add(
-                        messages.CONNECTIONS_FORM_CYCLE.format(" -> ".join(cycle)),
-                        span,
-                        node_id=n,
-                        hint=messages.HINT__REMOVE_THE_CONNECTION_FROM.format(n, t),
-                    )
-                elif color[t] == 0:
-                    visit(t, stack)
-        stack.pop()
-        color[n] = 2
+    def successors(n: str) -> Iterator[str]:
+        return (t for branch in graph.outputs.get(n, []) for t in branch)
+
+    def visit(start: str) -> None:
+        """Depth-first, with an explicit stack: a long chain costs no recursion."""
+        path, pending = [start], [successors(start)]
+        color[start] = 1
+        while pending:
+            n = path[-1]
+            t = next(pending[-1], None)
+            if t is None:
+                pending.pop()
+                path.pop()
+                color[n] = 2
+            elif color[t] == 1:
+                cycle = [*path[path.index(t) :], t]
+                cyclic.update(cycle)
+                span = next(sp for s, sp in incoming[t] if s == n)
+                diags.add(
+                    messages.CONNECTIONS_FORM_CYCLE.format(" -> ".join(cycle)),
+                    span,
+                    node_id=n,
+                    hint=messages.HINT__REMOVE_THE_CONNECTION_FROM.format(n, t),
+                )
+            elif color[t] == 0:
+                color[t] = 1
+                path.append(t)
+                pending.append(successors(t))
 
     for i in ids:
         if color[i] == 0:
-            visit(i, [])
+            visit(i)
 
     roots = [i for i in ids if not incoming[i]]
     if not roots:
@@ -187,16 +227,14 @@ def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     # Reachability and execution order (pre-order walk from the root).
     seen: set[str] = set()
 
-    def walk(n: str) -> None:
+    stack = [graph.root]
+    while stack:
+        n = stack.pop()
         if n in seen:
-            return
+            continue
         seen.add(n)
         graph.reachable.append(n)
-        for branch in graph.outputs.get(n, []):
-            for t in branch:
-                walk(t)
-
-    walk(graph.root)
+        stack.extend(reversed(list(successors(n))))
     for i in ids:
         if i not in seen and i not in roots[1:]:
             node = wf.node(i)

@@ -366,10 +366,22 @@ class _Parser:
         if any(c in raw for c in ".eE"):
             value = float(raw)
             if math.isinf(value):
-                self.fail(messages.JSON_NUMBER_OUT_OF_RANGE.format(raw), start)
+                self.fail(messages.JSON_NUMBER_OUT_OF_RANGE.format(_shorten(raw)), start)
+        elif len(raw.lstrip("-")) > _MAX_INT_DIGITS:
+            self.fail(messages.JSON_NUMBER_OUT_OF_RANGE.format(_shorten(raw)), start)
         else:
             value = int(raw)
+            if abs(value) > _MAX_SAFE_INTEGER:  # as JavaScript reads it: a double
+                value = float(raw)
         return JNumber(value, self.src.span(start, self.pos))
+
+
+_MAX_SAFE_INTEGER = 2**53 - 1  # Number.MAX_SAFE_INTEGER: larger integers are doubles in JSON's JS
+_MAX_INT_DIGITS = 309  # past 1.8e308 a JSON number is no double at all
+
+
+def _shorten(raw: str) -> str:
+    return raw if len(raw) <= 24 else f"{raw[:10]}...{raw[-6:]} ({len(raw)} digits)"
 
 
 def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:

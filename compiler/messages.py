@@ -102,7 +102,7 @@ PACKAGE_FOLDER_NOT_IDENTIFIER: Final = Message(
     codes.INVALID_NAME, "package folder `{0}` is not a valid Python name"
 )
 HINT__NAME_WORKFLOW_FOLDERS_WITH: Final = (
-    "name workflow folders with letters, digits and underscores"
+    "name workflow folders with letters, digits and underscores, not a Python keyword"
 )
 WORKFLOW_ID_TAKEN: Final = Message(
     codes.DUPLICATE_WORKFLOW_ID, "workflow id `{0}` is also used by {1}"
@@ -116,8 +116,32 @@ PACKAGE_WITHOUT_ENTITIES: Final = Message(
 HINT__DECLARE_THE_PACKAGE_S: Final = "declare the package's entities in {0}"
 FILE_NAME_NOT_MODULE: Final = Message(codes.INVALID_NAME, "`{0}` cannot name a Python module")
 HINT__NAME_WORKFLOW_FILES_WITH: Final = (
-    "name workflow files with letters, digits and underscores (not entities/registry)"
+    "name workflow files with letters, digits and underscores: not a Python keyword, not"
+    " entities or registry, not starting with two underscores"
 )
+DEMO_FILE_HOLDS_A_WORKFLOW: Final = Message(
+    codes.INVALID_NAME, "`demo.json` is reserved for demo data, but this file holds a workflow"
+)
+HINT__RENAME_THE_WORKFLOW_FILE: Final = "rename the workflow file; demo.json holds demo rows"
+ENTITY_NAME_NOT_USABLE: Final = Message(
+    codes.INVALID_ENTITY, "entity name `{0}` cannot name a Python type (it is a keyword)"
+)
+HINT__RENAME_THE_ENTITY: Final = "rename the entity, e.g. `{0}Row`"
+TABLE_OF_TWO_ENTITIES: Final = Message(
+    codes.INVALID_ENTITY, "entities `{0}` and `{1}` both map table `{2}`"
+)
+TABLE_MAPPED_DIFFERENTLY: Final = Message(
+    codes.INVALID_ENTITY,
+    "table `{0}` is mapped differently by package `{1}` and package `{2}` ({3})",
+)
+HINT__ONE_TABLE_ONE_MAPPING: Final = (
+    "a table has one mapping, project-wide: declare it identically, or use another table"
+)
+COLUMN_OF_TWO_FIELDS: Final = Message(
+    codes.INVALID_ENTITY, "fields `{0}` and `{1}` of {2} both map column `{3}`"
+)
+HINT__ONE_COLUMN_ONE_FIELD: Final = "give each field its own column"
+LABEL__MAPPED_HERE: Final = "mapped here"
 
 # compiler/model.py
 DEFAULT_DOES_NOT_FIT_TYPE: Final = Message(
@@ -589,3 +613,27 @@ HINT__CLOSE_THE_EXPRESSION: Final = "close the expression with `}}`"
 LABEL__FIRST: Final = "the first `{0}` is here"
 LABEL__CLAIMED_FIRST: Final = "claimed first here"
 HINT__FIX_THE_JSON_SYNTAX: Final = "fix the JSON syntax; the file must be valid JSON"
+
+# compiler/expressions/parser.py: the nesting limits
+EXPRESSION_TOO_DEEP: Final = Message(
+    codes.EXPRESSION_TOO_DEEP,
+    "expression nests too deeply: at most {0} levels of nested parentheses, brackets or"
+    " operators, and a tree at most {1} deep",
+)
+HINT__SPLIT_THE_EXPRESSION: Final = (
+    "split it: compute part of it in an earlier node and read that node's output"
+)
+
+# compiler/pipeline.py: the size limit
+WORKFLOW_TOO_LARGE: Final = Message(
+    codes.WORKFLOW_TOO_LARGE, "the workflow has {0} nodes; a workflow may have at most {1}"
+)
+HINT__SPLIT_THE_WORKFLOW: Final = "split it into several workflows"
+SCHEDULE_TOO_FREQUENT: Final = Message(
+    codes.INVALID_TRIGGER, "schedule `{0}` runs more often than every {1} ms"
+)
+HINT__SCHEDULE_AT_MOST_ONCE_A_SECOND: Final = "schedule runs at most once a second"
+ROUTE_SHADOWED: Final = Message(
+    codes.DUPLICATE_ROUTE,
+    "route `{0} {1}` differs from `{0} {2}` of {3} only in parameter names: one would never run",
+)

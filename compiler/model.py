@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from compiler import messages
 from compiler.diagnostics import Diagnostics, Related, Span
+from compiler.escape import is_identifier
 from compiler.expressions.parser import ExpressionError
 from compiler.expressions.template import Parts, parse_parts
 from compiler.load import JArray, JBool, JNull, JNumber, JObject, JString, JValue, SourceFile
@@ -84,6 +85,12 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
     assert isinstance(ents, JObject)
     for name_s, body in ents.entries:
         assert isinstance(body, JObject)
+        if not is_identifier(name_s.value):
+            diags.add(
+                messages.ENTITY_NAME_NOT_USABLE.format(name_s.value),
+                name_s.span,
+                hint=messages.HINT__RENAME_THE_ENTITY.format(name_s.value),
+            )
         fields: dict[str, EntityField] = {}
         fobj = body.get("fields")
         assert isinstance(fobj, JObject)
@@ -111,6 +118,19 @@ def build_entities(root: JObject, diags: Diagnostics) -> dict[str, Entity]:
                     hint=messages.HINT__USE_A_VALUE_OF,
                 )
 
+        columns: dict[str, EntityField] = {}
+        for f in fields.values():
+            if f.column in columns:
+                first = columns[f.column]
+                diags.add(
+                    messages.COLUMN_OF_TWO_FIELDS.format(
+                        first.name, f.name, name_s.value, f.column
+                    ),
+                    f.span,
+                    hint=messages.HINT__ONE_COLUMN_ONE_FIELD,
+                    related=(Related(first.span, messages.LABEL__MAPPED_HERE),),
+                )
+            columns.setdefault(f.column, f)
         pk_v = body.get("primaryKey")
         pk = _str(pk_v) or "id"
         if pk not in fields and pk_v is not None:
@@ -248,6 +268,7 @@ class Workflow:
     # Every parameter string, parsed once here: its text and expressions, or the error, by
     # the string's offset in the file. The plan stage reports an error where the string is used.
     templates: dict[int, Parts | ExpressionError] = field(default_factory=dict)
+    _index: dict[str, Node] = field(default_factory=dict, repr=False)
     entities: dict[str, Entity] = field(default_factory=dict)
 
     @property
@@ -255,10 +276,11 @@ class Workflow:
         return self.source.path
 
     def node(self, node_id: str) -> Node | None:
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        return None
+        if len(self._index) != len(self.nodes):
+            self._index.clear()
+            for n in self.nodes:
+                self._index.setdefault(n.id, n)
+        return self._index.get(node_id)
 
 
 def _str(v: JValue | None) -> str | None:
@@ -282,6 +304,7 @@ def _literal(v: JValue) -> object:
 
 
 _TRIGGER = re.compile(r"(?P<method>GET|POST|PUT|PATCH|DELETE) (?P<path>/\S*)")
+MIN_INTERVAL_MS = 1000  # a schedule runs at most once a second (a zero interval spins a core)
 _SCHEDULE_EVERY = re.compile(r"every_(?P<n>\d+)_(?P<unit>milliseconds|seconds|minutes|hours)")
 _UNIT_MS = {"milliseconds": 1, "seconds": 1000, "minutes": 60_000, "hours": 3_600_000}
 
@@ -298,7 +321,15 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
                 hint=messages.HINT__WRITE_SCHEDULED_EVERY_N,
             )
             return None
-        return ScheduleTrigger(rest, int(m["n"]) * _UNIT_MS[m["unit"]], text.span)
+        every = int(m["n"][:12]) * _UNIT_MS[m["unit"]]
+        if every < MIN_INTERVAL_MS:
+            diags.add(
+                messages.SCHEDULE_TOO_FREQUENT.format(rest, MIN_INTERVAL_MS),
+                text.span,
+                hint=messages.HINT__SCHEDULE_AT_MOST_ONCE_A_SECOND,
+            )
+            return None
+        return ScheduleTrigger(rest, every, text.span)
     m = _TRIGGER.fullmatch(s)
     if not m:
         method = s.split(" ", 1)[0]
@@ -514,6 +545,14 @@ def build_workflow(
                     messages.STATIC_DATA_NOT_POSITIVE.format(k.value),
                     v.span,
                     hint=messages.HINT__TEXT.format(k.value, STATIC_DATA_KEYS[k.value]),
+                )
+            elif k.value == "updateInterval" and v.value < MIN_INTERVAL_MS:
+                diags.add(
+                    messages.SCHEDULE_TOO_FREQUENT.format(
+                        f"updateInterval {v.value}", MIN_INTERVAL_MS
+                    ),
+                    v.span,
+                    hint=messages.HINT__SCHEDULE_AT_MOST_ONCE_A_SECOND,
                 )
     conns = root.get("connections")
     assert isinstance(conns, JObject)

@@ -1,9 +1,10 @@
-"""Names generated modules import, and the rule that keeps node ids from shadowing them."""
+"""Names generated modules import and bind, and the allocator of every name they invent."""
 
 from __future__ import annotations
 
 import builtins
 import keyword
+import re
 import unicodedata
 from typing import Final
 
@@ -70,18 +71,46 @@ _BOUND: Final = frozenset(
 )
 
 
-def local_name(name: str) -> str:
-    """A Python local for a node id: ids that would shadow a keyword, a builtin, an import, a
-    handler local, a SQL constant or a row decoder get a trailing underscore."""
-    taken = (
-        keyword.iskeyword(name)
-        or name in _BOUND
-        or name in IMPORTS
-        or hasattr(builtins, name)
-        or name.startswith("SQL_")
-        or name.endswith("_row")
+_TEMP = re.compile(r"_t[0-9]+")  # the translator's temporaries (`_t1`), never handed out here
+
+
+class Allocator:
+    """Every identifier a generated module invents comes from one allocator: locals for node
+    outputs, SQL constants, registry aliases. A name is handed out once, and never one that
+    shadows a keyword, a builtin, an import, a name the handler binds itself (``ctx``,
+    ``row``...), a row decoder (``*_row``) or a translator temporary (``_t1``). The preferred
+    name is kept when it is free (``fetch_channel``); a forbidden one gets a trailing
+    underscore (``json_``), a taken one a number (``SQL_A_2``). Allocation order is the
+    plan's, so the names are deterministic."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def take(self, preferred: str) -> str:
+        preferred = re.sub(r"[^A-Za-z0-9_]", "_", preferred) or "n"
+        if preferred[0].isdigit():
+            preferred = f"n_{preferred}"
+        base = preferred if _free(preferred) else f"{preferred}_"
+        name, n = base, 1
+        while name in self.taken or not _free(name):
+            n += 1
+            name = f"{base}_{n}"
+        self.taken.add(name)
+        return name
+
+
+def _free(name: str) -> bool:
+    return (
+        name.isascii()
+        and name.isidentifier()
+        and not keyword.iskeyword(name)
+        and not keyword.issoftkeyword(name)
+        and name not in _BOUND
+        and name not in IMPORTS
+        and not hasattr(builtins, name)
+        and not name.endswith("_row")
+        and _TEMP.fullmatch(name) is None
     )
-    return f"{name}_" if taken else name
 
 
 def comment_text(text: str) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from compiler import messages
@@ -26,11 +29,26 @@ _JSON_TYPES = {
 }
 
 
+def _whole_pattern(
+    validator: Any, pattern: str, instance: object, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    """``pattern`` matched against the whole string: ECMAScript's ``$`` (the JSON Schema
+    dialect) does not match before a trailing newline, Python's does, so ``"name\n"`` would
+    pass ``^[a-z_]+$`` and reach generated code. Patterns are anchored, so full match is the
+    meaning."""
+    whole = pattern.removeprefix("^").removesuffix("$")
+    if isinstance(instance, str) and re.fullmatch(whole, instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Strict = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})  # type: ignore[no-untyped-call]
+
+
 @cache
-def _validator(name: str) -> Draft202012Validator:
+def _validator(name: str) -> Any:
     schema = json.loads((_SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return _Strict(schema)
 
 
 def _locate(root: JValue, path: list[str | int]) -> JValue:

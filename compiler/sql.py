@@ -2,13 +2,15 @@
 
 Statements use named parameters (``:f_id``) only; values never enter SQL text. Filter
 parameters are prefixed ``f_`` and data parameters ``d_`` so an update may filter and set the
-same column.
+same column. Table, column and index names enter only through
+:func:`~compiler.escape.sql_identifier` (``q`` below): checked, and quoted when reserved.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from compiler.escape import sql_identifier as q
 from compiler.model import Entity, EntityField
 
 if TYPE_CHECKING:
@@ -31,11 +33,13 @@ _PG_TYPES = {
 
 
 def columns(entity: Entity) -> str:
-    return ", ".join(f.column for f in entity.fields.values())
+    return ", ".join(q(f.column) for f in entity.fields.values())
 
 
 def where(entity: Entity, keys: list[str]) -> str:
-    return " AND ".join(f"{entity.fields[k].column} = :f_{entity.fields[k].column}" for k in keys)
+    return " AND ".join(
+        f"{q(entity.fields[k].column)} = :f_{entity.fields[k].column}" for k in keys
+    )
 
 
 def select(
@@ -48,10 +52,10 @@ def select(
     skip: bool = False,
 ) -> str:
     cols = columns(entity) if need_row else "1 AS found"
-    sql = f"SELECT {cols} FROM {entity.table} WHERE {where(entity, keys)}"
+    sql = f"SELECT {cols} FROM {q(entity.table)} WHERE {where(entity, keys)}"
     if lookup:
         return sql + " LIMIT 1"
-    sql += f" ORDER BY {entity.fields[entity.primary_key].column}"
+    sql += f" ORDER BY {q(entity.fields[entity.primary_key].column)}"
     if limit or skip:
         sql += " LIMIT :limit"
     if skip:
@@ -61,13 +65,15 @@ def select(
 
 def tenants_with_rows(entity: Entity, filters: list[Param]) -> str:
     """The tenants that have rows matching constant ``filters`` (a schedule runs for each)."""
-    tenant = entity.fields["tenantId"].column
-    cond = " AND ".join(f"{p.column} = :{p.name}" for p in filters) or "1 = 1"
-    return f"SELECT DISTINCT {tenant} AS tenant FROM {entity.table} WHERE {cond} ORDER BY {tenant}"
+    tenant = q(entity.fields["tenantId"].column)
+    cond = " AND ".join(f"{q(p.column or '')} = :{p.name}" for p in filters) or "1 = 1"
+    return (
+        f"SELECT DISTINCT {tenant} AS tenant FROM {q(entity.table)} WHERE {cond} ORDER BY {tenant}"
+    )
 
 
 def count(entity: Entity, keys: list[str]) -> str:
-    return f"SELECT COUNT(*) AS n FROM {entity.table} WHERE {where(entity, keys)}"
+    return f"SELECT COUNT(*) AS n FROM {q(entity.table)} WHERE {where(entity, keys)}"
 
 
 def insert(entity: Entity, fields: list[EntityField], owner: list[str] | None = None) -> str:
@@ -77,18 +83,18 @@ def insert(entity: Entity, fields: list[EntityField], owner: list[str] | None = 
     same owner values already number ``:max_rows`` (``staticData.maxSubscriptionsPerUser``):
     the count and the insert are one statement.
     """
-    cols = ", ".join(f.column for f in fields)
+    cols = ", ".join(q(f.column) for f in fields)
     vals = ", ".join(f":d_{f.column}" for f in fields)
     if not owner:
         source = f"VALUES ({vals})"
     else:
-        same = " AND ".join(f"{c} = :d_{c}" for c in [*owner[1:], owner[0]])
+        same = " AND ".join(f"{q(c)} = :d_{c}" for c in [*owner[1:], owner[0]])
         source = (
-            f"SELECT {vals} WHERE (SELECT COUNT(*) FROM {entity.table} WHERE {same}) "
+            f"SELECT {vals} WHERE (SELECT COUNT(*) FROM {q(entity.table)} WHERE {same}) "
             "< :max_rows"
         )
     return (
-        f"INSERT INTO {entity.table} ({cols}) {source} "
+        f"INSERT INTO {q(entity.table)} ({cols}) {source} "
         f"ON CONFLICT DO NOTHING RETURNING {columns(entity)}"
     )
 
@@ -99,25 +105,25 @@ def _returning(entity: Entity, mode: str) -> str:
     if mode == "row":
         return f" RETURNING {columns(entity)}"
     if mode == "key":
-        return f" RETURNING {entity.fields[entity.primary_key].column} AS key"
+        return f" RETURNING {q(entity.fields[entity.primary_key].column)} AS key"
     return " RETURNING 1 AS found"
 
 
 def update(entity: Entity, keys: list[str], data: list[EntityField], returning: str) -> str:
-    sets = ", ".join(f"{f.column} = :d_{f.column}" for f in data)
-    return f"UPDATE {entity.table} SET {sets} WHERE {where(entity, keys)}" + _returning(
+    sets = ", ".join(f"{q(f.column)} = :d_{f.column}" for f in data)
+    return f"UPDATE {q(entity.table)} SET {sets} WHERE {where(entity, keys)}" + _returning(
         entity, returning
     )
 
 
 def delete(entity: Entity, keys: list[str], returning: str) -> str:
-    return f"DELETE FROM {entity.table} WHERE {where(entity, keys)}" + _returning(
+    return f"DELETE FROM {q(entity.table)} WHERE {where(entity, keys)}" + _returning(
         entity, returning
     )
 
 
 def _column_ddl(f: EntityField, types: dict[str, str], pk: bool) -> str:
-    parts = [f.column, types[f.type]]
+    parts = [q(f.column), types[f.type]]
     if pk:
         parts.append("PRIMARY KEY")
     elif not f.nullable:
@@ -137,13 +143,13 @@ def ddl(entity: Entity, dialect: str) -> list[str]:
     """CREATE TABLE and CREATE INDEX statements, idempotent (IF NOT EXISTS)."""
     types = _SQLITE_TYPES if dialect == "sqlite" else _PG_TYPES
     cols = [_column_ddl(f, types, f.name == entity.primary_key) for f in entity.fields.values()]
-    out = [f"CREATE TABLE IF NOT EXISTS {entity.table} ({', '.join(cols)})"]
+    out = [f"CREATE TABLE IF NOT EXISTS {q(entity.table)} ({', '.join(cols)})"]
     for key in entity.unique:
-        cs = ", ".join(entity.fields[k].column for k in key.fields if k in entity.fields)
-        out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {key.name} ON {entity.table} ({cs})")
+        cs = ", ".join(q(entity.fields[k].column) for k in key.fields if k in entity.fields)
+        out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {q(key.name)} ON {q(entity.table)} ({cs})")
     for key in entity.indexes:
-        cs = ", ".join(entity.fields[k].column for k in key.fields if k in entity.fields)
-        out.append(f"CREATE INDEX IF NOT EXISTS {key.name} ON {entity.table} ({cs})")
+        cs = ", ".join(q(entity.fields[k].column) for k in key.fields if k in entity.fields)
+        out.append(f"CREATE INDEX IF NOT EXISTS {q(key.name)} ON {q(entity.table)} ({cs})")
     if dialect == "postgresql" and "tenantId" in entity.fields:
         out += row_level_security(entity)
     return out
@@ -154,11 +160,18 @@ def row_level_security(entity: Entity) -> list[str]:
     table sees and writes only rows of the tenant its transaction set with
     ``SET LOCAL app.tenant_id``. ``app.tenant_scan`` lets the runtime list the tenants a
     schedule runs for, in a read-only transaction that reads nothing else."""
-    t, col = entity.table, entity.fields["tenantId"].column
+    t, col = q(entity.table), q(entity.fields["tenantId"].column)
+    policy = q(f"{entity.table}_tenant_isolation")
     mine = f"{col} = current_setting('app.tenant_id', true)"
     scan = "current_setting('app.tenant_scan', true) = 'on'"
     return [
         f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
-        f"DROP POLICY IF EXISTS {t}_tenant_isolation ON {t}",
-        f"CREATE POLICY {t}_tenant_isolation ON {t} USING ({mine} OR {scan}) WITH CHECK ({mine})",
+        f"DROP POLICY IF EXISTS {policy} ON {t}",
+        f"CREATE POLICY {policy} ON {t} USING ({mine} OR {scan}) WITH CHECK ({mine})",
     ]
+
+
+def tenant_select(entity: Entity) -> str:
+    """The tenants that have rows in ``entity``'s table (a schedule with no query of its own
+    runs for the union of these)."""
+    return f"SELECT {q(entity.fields['tenantId'].column)} AS tenant FROM {q(entity.table)}"

@@ -22,7 +22,7 @@ import libcst as cst
 import libcst.matchers as m
 
 _EXECUTE_METHODS = ("fetch_one", "fetch_all", "create")
-_TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+([A-Za-z_][A-Za-z0-9_]*)")
+_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?')
 _NODES = re.compile(r"Nodes, in execution order: ([^\n]*)\.")
 CONTEXT_TENANT = 'ctx["tenantId"]'
 

@@ -21,4 +21,4 @@ WORKFLOWS: Final[tuple[CompiledWorkflow, ...]] = (
 DDL_SQLITE: Final[tuple[str, ...]] = (*stream_cast_entities.DDL_SQLITE,)
 DDL_POSTGRESQL: Final[tuple[str, ...]] = (*stream_cast_entities.DDL_POSTGRESQL,)
 ENTITIES: Final[tuple[EntityTable, ...]] = (*stream_cast_entities.ENTITIES,)
-TENANT_TABLES: Final[tuple[str, ...]] = (*stream_cast_entities.TENANT_TABLES,)
+TENANT_SELECTS: Final[tuple[str, ...]] = (*stream_cast_entities.TENANT_SELECTS,)

@@ -80,7 +80,7 @@ def create_app(
     config: Config,
     workflows: Sequence[CompiledWorkflow],
     *,
-    tenant_tables: Sequence[str] = (),
+    tenant_selects: Sequence[str] = (),
     include_inactive: bool = False,
     schedule: bool = True,
 ) -> Starlette:
@@ -91,7 +91,7 @@ def create_app(
     history = History(store) if config.history else None
     engine = Engine(store, bus, history)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
-    scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_tables)
+    scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
     services = Services(config, store, bus, history, engine, scheduler)
 
     @asynccontextmanager
@@ -141,7 +141,7 @@ def app_from_env() -> Starlette:
     return create_app(
         configuration.load(),
         registry.workflows,
-        tenant_tables=registry.tenant_tables,
+        tenant_selects=registry.tenant_selects,
         include_inactive=bool(os.environ.get("RUNTIME_INCLUDE_INACTIVE")),
     )
 

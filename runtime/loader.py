@@ -19,7 +19,7 @@ class Registry:
     entities: tuple[EntityTable, ...]
     ddl_sqlite: tuple[str, ...]
     ddl_postgresql: tuple[str, ...]
-    tenant_tables: tuple[str, ...]
+    tenant_selects: tuple[str, ...]  # `SELECT <tenant column> AS tenant FROM <table>` each
 
     def ddl(self, dialect: str) -> tuple[str, ...]:
         own = self.ddl_sqlite if dialect == "sqlite" else self.ddl_postgresql
@@ -38,5 +38,5 @@ def load_registry(directory: str) -> Registry:
         tuple(module.ENTITIES),
         tuple(module.DDL_SQLITE),
         tuple(module.DDL_POSTGRESQL),
-        tuple(module.TENANT_TABLES),
+        tuple(module.TENANT_SELECTS),
     )

@@ -26,12 +26,12 @@ class Scheduler:
         store: Store,
         bus: EventBus,
         workflows: Sequence[CompiledWorkflow],
-        tenant_tables: Sequence[str] = (),
+        tenant_selects: Sequence[str] = (),
     ) -> None:
         self.engine = engine
         self.store = store
         self.bus = bus
-        self.tenant_tables = tuple(tenant_tables)
+        self.tenant_selects = tuple(tenant_selects)  # compiled: tables and columns checked
         self.jobs = [
             (wf, t.every_ms)
             for wf in workflows
@@ -83,11 +83,9 @@ class Scheduler:
         async with self.store.transaction(writes=False, scan=True) as conn:
             if query is not None:
                 rows = await conn.fetch_all(query.sql, dict(query.params))
-            elif self.tenant_tables:
-                union = " UNION ".join(f"SELECT tenant_id FROM {t}" for t in self.tenant_tables)
-                rows = await conn.fetch_all(
-                    f"SELECT DISTINCT tenant_id AS tenant FROM ({union}) t"
-                )
+            elif self.tenant_selects:
+                union = " UNION ".join(self.tenant_selects)
+                rows = await conn.fetch_all(f"SELECT DISTINCT tenant FROM ({union}) t")
             else:
                 rows = []
         return sorted(str(r._mapping["tenant"]) for r in rows)

@@ -33,7 +33,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class EntityTable:
-    """An entity as the runtime sees it: its table and its fields' columns and types."""
+    """An entity as the runtime sees it: its table and its fields' columns and types, the
+    names as SQL spells them (checked by the compiler, quoted when reserved)."""
 
     name: str
     table: str

@@ -169,3 +169,27 @@ Expr = (
     | Array
     | Object
 )
+
+
+def children(e: Expr) -> list[Expr]:
+    """The sub-expressions of ``e`` (object literal keys that are names are not)."""
+    out: list[Expr] = []
+    for v in vars(e).values():
+        items = v if isinstance(v, tuple) else (v,)
+        for x in items:
+            if isinstance(x, tuple):  # object literal properties: (key, value)
+                out.extend(y for y in x if not isinstance(y, str))
+            elif hasattr(x, "start") and hasattr(x, "end"):
+                out.append(x)
+    return out
+
+
+def depth(e: Expr) -> int:
+    """How deep the tree is (a leaf is 1), without recursion."""
+    deepest = 0
+    stack = [(e, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((c, d + 1) for c in children(node))
+    return deepest

@@ -36,6 +36,12 @@ class ExpressionError(Exception):
         return Text(self.code, self.message)
 
 
+# Limits, each a located `expression-too-deep` error: how deeply expressions may nest inside
+# each other (the parser, the translator and Python's own compiler recurse on it) and how deep
+# the whole tree may grow through chains (`a + b + c ...`, `x.a.b.c ...`).
+MAX_NESTING: Final = 32
+MAX_DEPTH: Final = 64
+
 _ASSIGNMENT_OPS: Final = frozenset(
     [
         "=",
@@ -189,6 +195,7 @@ class Parser:
         self.text = text
         self.pos = base
         self._parens: set[int] = set()  # ids of nodes written in parentheses
+        self._nesting = 0  # expressions inside expressions, now
         self.tok = self._lex()
         self.prev_end = base
 
@@ -461,10 +468,31 @@ class Parser:
         expr = self.expression()
         if self.tok.kind != "eof":
             self.unexpected()
+        if js.depth(expr) > MAX_DEPTH:
+            self.too_deep(expr.start, expr.end)
         return expr
 
+    def too_deep(self, start: int, end: int) -> NoReturn:
+        text = messages.EXPRESSION_TOO_DEEP.format(MAX_NESTING, MAX_DEPTH)
+        raise ExpressionError(
+            text.text,
+            start,
+            max(end, start + 1),
+            "CompileError",
+            messages.HINT__SPLIT_THE_EXPRESSION,
+            text.code,
+        )
+
+    def nested(self) -> None:
+        """One more level of nesting (parentheses, brackets, operands of `!`, `**`, `?:`)."""
+        self._nesting += 1
+        if self._nesting > MAX_NESTING:
+            self.too_deep(self.tok.start, self.tok.end)
+
     def expression(self) -> js.Expr:
+        self.nested()
         expr = self.conditional()
+        self._nesting -= 1
         if self.tok.kind == "punct" and (
             self.tok.text in _ASSIGNMENT_OPS or self.tok.text in (",", "=>")
         ):
@@ -597,14 +625,18 @@ class Parser:
                 messages.HINT__ADD_PARENTHESES_A_B,
             )
         op_tok = self.advance()
+        self.nested()
         right = self.exponent()  # right-associative
+        self._nesting -= 1
         return js.Binary("**", left, right, start, self.prev_end, op_tok.start)
 
     def unary(self) -> js.Expr:
         tok = self.tok
         if tok.kind == "punct" and tok.text in ("!", "-", "+"):
             self.advance()
+            self.nested()
             operand = self.unary()
+            self._nesting -= 1
             return js.Unary(tok.text, operand, tok.start, self.prev_end)
         if tok.kind == "ident" and tok.text == "typeof":
             self.advance()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from compiler import messages
@@ -60,7 +61,7 @@ class StepInfo:
 class Scope:
     json: TExpr
     context: TExpr
-    steps: dict[str, StepInfo] | None  # None: `$steps` is an untyped value (expr command)
+    steps: Mapping[str, StepInfo] | None  # None: `$steps` is an untyped value (expr command)
     all_node_ids: frozenset[str] = frozenset()
     current_node: str | None = None
     # Paths proved present by an upstream validate node, bound to a local name:

@@ -236,7 +236,6 @@ class DbUse:
     op: DbOp
     where: str  # "node `x`" or "task `t` of node `x`", for messages
     task: str | None
-    var: str  # the local that holds its output
 
 
 # ----------------------------------------------------------------------------- node kinds

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from compiler.ir import Stmt
 from compiler.model import Node
-from compiler.names import local_name
 from compiler.nodes.base import DbOp, DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
 from compiler.nodes.db import OPERATIONS, parse_op
 
@@ -25,7 +24,7 @@ class DatabaseSpec(NodeSpec):
         return iter(())  # filter and data values are reported with their operation
 
     def operations(self, node: Node) -> Iterator[DbUse]:
-        yield DbUse(node, self.op, f"node `{node.id}`", None, local_name(node.id))
+        yield DbUse(node, self.op, f"node `{node.id}`", None)
 
     def label(self) -> str:
         return f"{self.op.operation.verb} {self.op.entity}"

@@ -13,7 +13,6 @@ from compiler.expressions.translate import TExpr
 from compiler.ir import Parallel, Stmt
 from compiler.load import JObject
 from compiler.model import Node
-from compiler.names import local_name
 from compiler.nodes.base import DbOp, DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ class OperationSpec(NodeSpec):
     def operations(self, node: Node) -> Iterator[DbUse]:
         for t in self.tasks:
             where = f"task `{t.id}` of node `{node.id}`"
-            yield DbUse(node, t.op, where, t.id, local_name(f"{node.id}__{t.id}"))
+            yield DbUse(node, t.op, where, t.id)
 
     def label(self) -> str:
         return f"{len(self.tasks)} tasks"

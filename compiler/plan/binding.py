@@ -9,6 +9,7 @@ reads (:meth:`NodeSpec.expressions`), so no kind can hide an input from the infe
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from compiler.diagnostics import Diagnostics
@@ -63,16 +64,23 @@ def is_path(e: jsast.Expr | None, *names: str) -> bool:
     )
 
 
-def _children(e: jsast.Expr) -> list[jsast.Expr]:
-    out: list[jsast.Expr] = []
-    for v in vars(e).values():
-        items = v if isinstance(v, tuple) else (v,)
-        for x in items:
-            if isinstance(x, tuple):  # object literal properties: (key, value)
-                out.extend(y for y in x if not isinstance(y, str))
-            elif hasattr(x, "start") and hasattr(x, "end"):
-                out.append(x)
-    return out
+class UpstreamSteps(Mapping[str, StepInfo]):
+    """The ``$steps`` a node may read: the outputs of the nodes upstream of it, as a view (a
+    lookup is one comparison; nothing is copied per node)."""
+
+    def __init__(self, graph: Graph, steps: dict[str, StepInfo], node: str) -> None:
+        self.graph, self.steps, self.node = graph, steps, node
+
+    def __getitem__(self, key: str) -> StepInfo:
+        if key in self.steps and self.graph.is_upstream(key, self.node):
+            return self.steps[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k in self.steps if self.graph.is_upstream(k, self.node))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -87,6 +95,10 @@ class Binder:
     user_bound_by: str | None = None  # the validate node that bound the local `user`
     reported: set[int] = field(default_factory=set)  # strings whose error was reported
     _translator: Translator | None = None
+    node_ids: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        self.node_ids = frozenset(n.id for n in self.wf.nodes)
 
     # ------------------------------------------------------------------ parsing (once per string)
 
@@ -184,7 +196,7 @@ class Binder:
             and e.obj.obj.obj.name == "$steps"
         ):
             self.step_reads.add(f"{e.obj.obj.name}.tasks.{e.name}")
-        for child in _children(e):
+        for child in jsast.children(e):
             self._walk(child, None)
 
     def note_json(self, name: str, required: bool, expected: Type | None) -> None:
@@ -203,9 +215,9 @@ class Binder:
     # ------------------------------------------------------------------ translation
 
     def scope(self, node: Node) -> Scope:
-        upstream = self.graph.upstream(node.id)
         narrowed: dict[tuple[str, ...], TExpr] = {}
-        if self.user_bound_by in upstream:
+        bound = self.user_bound_by
+        if bound is not None and self.graph.is_upstream(bound, node.id):
             narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
         return Scope(
             json=TExpr(
@@ -217,8 +229,8 @@ class Binder:
                 ),
             ),
             context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
-            steps={nid: self.steps[nid] for nid in upstream if nid in self.steps},
-            all_node_ids=frozenset(n.id for n in self.wf.nodes),
+            steps=UpstreamSteps(self.graph, self.steps, node.id),
+            all_node_ids=self.node_ids,
             current_node=node.id,
             narrowed=narrowed,
         )

@@ -18,6 +18,7 @@ from compiler.expressions.types import ANY, BOOL, DATE, NULL, NUM, STR, Type, Un
 from compiler.graph import Graph
 from compiler.ir import ForEach, Param, Role, ScopeCheck, SqlText, Stmt
 from compiler.model import Entity, Node, Workflow
+from compiler.names import Allocator
 from compiler.nodes.base import DbUse, Entry
 from compiler.plan.binding import Binder, column_type
 from compiler.suggest import did_you_mean, or_else
@@ -34,24 +35,41 @@ class Lowering:
     bind: Binder
     scope_anchor: str | None = None  # the node after which meta.permissions is checked
     created: list[tuple[Entity, str]] = field(default_factory=list)  # (entity, local)
-    _const_names: dict[str, str] = field(default_factory=dict)
+    names: Allocator = field(default_factory=Allocator)
+    _locals: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    _sql: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ graph
 
     def chain(self, node_id: str) -> list[Stmt]:
-        """The statements of ``node_id`` followed by everything downstream of it."""
-        node = self.wf.node(node_id)
-        assert node is not None and node.spec is not None and node.kind is not None
-        stmts = node.spec.lower(node, self)
-        if len(node.kind.outputs) > 1:
-            return stmts  # the kind lowered its branches itself
-        if node.id == self.scope_anchor and self.wf.permissions_required:
-            stmts.append(self.scope_check(node))
-        downstream = self.branch(node, 0)
-        if stmts and isinstance(stmts[-1], ForEach):
-            stmts[-1].body.extend(downstream)  # n8n runs downstream nodes once per item
-            return stmts
-        return stmts + downstream
+        """The statements of ``node_id`` followed by everything downstream of it.
+
+        A run of nodes with one successor each is followed in a loop, not by recursion, so a
+        long chain costs no stack; recursion happens only where the graph branches."""
+        result: list[Stmt] = []
+        sink = result  # where the next node's statements go
+        current: str | None = node_id
+        while current is not None:
+            node = self.wf.node(current)
+            assert node is not None and node.spec is not None and node.kind is not None
+            stmts = node.spec.lower(node, self)
+            if len(node.kind.outputs) > 1:
+                sink.extend(stmts)  # the kind lowered its branches itself
+                break
+            if node.id == self.scope_anchor and self.wf.permissions_required:
+                stmts.append(self.scope_check(node))
+            sink.extend(stmts)
+            if stmts and isinstance(stmts[-1], ForEach):
+                sink = stmts[-1].body  # n8n runs downstream nodes once per item
+            outputs = self.graph.outputs.get(node.id, [])
+            targets = outputs[0] if outputs else []
+            if len(targets) == 1:
+                current = targets[0]
+                continue
+            for t in targets:
+                sink.extend(self.chain(t))
+            current = None
+        return result
 
     def branch(self, node: Node, index: int) -> list[Stmt]:
         """The statements of the nodes on output ``index`` of ``node``."""
@@ -66,7 +84,7 @@ class Lowering:
     def user_bound_at(self, node: Node) -> bool:
         """Whether the local ``user`` is bound once ``node`` has run."""
         by = self.bind.user_bound_by
-        return by is not None and (by == node.id or by in self.graph.upstream(node.id))
+        return by is not None and (by == node.id or self.graph.is_upstream(by, node.id))
 
     def scope_check(self, node: Node) -> ScopeCheck:
         """``meta.permissions.required`` checked once ``node`` has run."""
@@ -136,22 +154,25 @@ class Lowering:
             out.append(Param(role, e.key, col.column, _param_value(t, want, tr.box(t))))
         return out if ok else None
 
+    def var(self, use: DbUse) -> str:
+        """The local that holds an operation's output: the node id (``node__task`` for a
+        task), from the module's allocator, once per operation."""
+        key = (use.node.id, use.task)
+        if key not in self._locals:
+            preferred = use.node.id if use.task is None else f"{use.node.id}__{use.task}"
+            self._locals[key] = self.names.take(preferred)
+        return self._locals[key]
+
     def sql_name(self, use: DbUse) -> str:
-        """The SQL constant's name for one operation: ``SQL_<NODE>`` or ``SQL_<NODE>_<TASK>``."""
-        return self.const_name(use.node.id if use.task is None else f"{use.node.id}_{use.task}")
+        """The SQL constant of an operation: ``SQL_<NODE>`` or ``SQL_<NODE>_<TASK>``."""
+        key = (use.node.id, use.task)
+        if key not in self._sql:
+            preferred = use.node.id if use.task is None else f"{use.node.id}_{use.task}"
+            self._sql[key] = self.names.take("SQL_" + preferred.upper())
+        return self._sql[key]
 
     def sql(self, use: DbUse, text: str, params: list[Param]) -> SqlText:
         return SqlText(self.sql_name(use), text, tuple(params))
-
-    def const_name(self, key: str) -> str:
-        """``SQL_<KEY>``, unique even when two node ids differ only in case."""
-        base = "SQL_" + key.upper()
-        name, n = base, 1
-        while name in self._const_names and self._const_names[name] != key:
-            n += 1
-            name = f"{base}_{n}"
-        self._const_names[name] = key
-        return name
 
     def is_read(self, use: DbUse) -> bool:
         """Whether a later node reads this operation's output through ``$steps``."""

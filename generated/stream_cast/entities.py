@@ -108,7 +108,7 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = (
-    "stream_channel",
-    "stream_subscription",
+TENANT_SELECTS: Final = (
+    "SELECT tenant_id AS tenant FROM stream_channel",
+    "SELECT tenant_id AS tenant FROM stream_subscription",
 )

@@ -29,6 +29,7 @@ class Bound:
     decoder: str
     not_found: NotFound
     row: TExpr
+    var: str  # the local that holds the output
 
     @property
     def filter_keys(self) -> list[str]:
@@ -48,6 +49,7 @@ def bind(lw: Lowering, use: DbUse) -> Bound | None:
     if filters is None or data is None:
         return None
     keys = {p.field for p in filters}
+    var = lw.var(use)
     return Bound(
         ent,
         filters,
@@ -56,7 +58,8 @@ def bind(lw: Lowering, use: DbUse) -> Bound | None:
         any(set(k) <= keys for k in ent.unique_keys()),
         f"{snake_case(ent.name)}_row",
         NotFound(f"{ent.label} not found", ent.not_found_code),
-        TExpr(ast.Name(use.var, ast.Load()), row_type(ent)),
+        TExpr(ast.Name(var, ast.Load()), row_type(ent)),
+        var,
     )
 
 
@@ -76,11 +79,11 @@ def row_write(
         b.entity,
         lw.sql(use, sql, params),
         use.task,
-        use.var if b.read or not b.unique else None,
+        b.var if b.read or not b.unique else None,
         b.decoder if b.unique and b.read else None,
         b.not_found if b.unique else None,
         release if b.unique else None,
     )
     if not b.unique:
-        return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
+        return stmt, TExpr(ast.Name(b.var, ast.Load()), NUM)
     return stmt, b.row if b.read else None

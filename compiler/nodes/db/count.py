@@ -21,8 +21,8 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     if b is None:
         return None
     text = sql.count(b.entity, b.filter_keys)
-    stmt = Count(use.node, b.entity, lw.sql(use, text, b.filters), use.task, use.var)
-    return stmt, TExpr(ast.Name(use.var, ast.Load()), NUM)
+    stmt = Count(use.node, b.entity, lw.sql(use, text, b.filters), use.task, b.var)
+    return stmt, TExpr(ast.Name(b.var, ast.Load()), NUM)
 
 
 OPERATION = Operation(

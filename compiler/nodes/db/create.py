@@ -52,7 +52,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
         params.append(Param(Role.MAX_ROWS, None, None, ast.Constant(limit.limit)))
     owner_columns = [p.column for p in limit.owner if p.column] if limit else None
     text = sql.insert(ent, written, owner_columns)
-    lw.created.append((ent, use.var))
+    lw.created.append((ent, b.var))
     # A create that hits a unique key returns the existing row (an idempotent subscribe).
     natural = next(
         (k for k in ent.unique_keys() if k != (ent.primary_key,) and set(k) <= set(b.data_keys)),
@@ -64,7 +64,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
         keys = [Param(Role.FILTER, p.field, p.column, p.value) for p in data if p.field in natural]
         existing = SqlText(lw.sql_name(use) + "_EXISTING", lookup, tuple(keys))
     stmt = Insert(
-        node, ent, lw.sql(use, text, params), use.task, use.var, b.decoder, existing, limit
+        node, ent, lw.sql(use, text, params), use.task, b.var, b.decoder, existing, limit
     )
     return stmt, b.row
 

@@ -27,7 +27,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
             b.entity,
             lw.sql(use, text, b.filters),
             use.task,
-            use.var if b.read else None,
+            b.var if b.read else None,
             b.decoder if b.read else None,
             b.not_found,
         )
@@ -46,7 +46,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
         limit=op.limit is not None or op.skip is not None,
         skip=op.skip is not None,
     )
-    rows = ForEach(use.node, b.entity, lw.sql(use, text, params), use.task, use.var, b.decoder)
+    rows = ForEach(use.node, b.entity, lw.sql(use, text, params), use.task, b.var, b.decoder)
     return rows, b.row
 
 

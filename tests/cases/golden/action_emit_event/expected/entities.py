@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("action_emit_event_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM action_emit_event_item",)

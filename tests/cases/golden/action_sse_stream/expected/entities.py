@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("action_sse_stream_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM action_sse_stream_item",)

@@ -65,4 +65,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("moderation_comment",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM moderation_comment",)

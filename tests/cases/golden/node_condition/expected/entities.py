@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("node_condition_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM node_condition_item",)

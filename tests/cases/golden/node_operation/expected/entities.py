@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("node_operation_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM node_operation_item",)

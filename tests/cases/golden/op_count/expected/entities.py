@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("op_count_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM op_count_item",)

@@ -59,4 +59,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("op_create_membership",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM op_create_membership",)

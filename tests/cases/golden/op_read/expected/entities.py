@@ -62,4 +62,4 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = ("op_read_item",)
+TENANT_SELECTS: Final = ("SELECT tenant_id AS tenant FROM op_read_item",)

@@ -82,7 +82,7 @@ ENTITIES: Final = (
         ),
     ),
 )
-TENANT_TABLES: Final = (
-    "tenant_column_channel",
-    "tenant_column_viewer",
+TENANT_SELECTS: Final = (
+    "SELECT org AS tenant FROM tenant_column_channel",
+    "SELECT org AS tenant FROM tenant_column_viewer",
 )
