@@ -490,9 +490,7 @@ class Parser:
             self.too_deep(self.tok.start, self.tok.end)
 
     def expression(self) -> js.Expr:
-        self.nested()
         expr = self.conditional()
-        self._nesting -= 1
         if self.tok.kind == "punct" and (
             self.tok.text in _ASSIGNMENT_OPS or self.tok.text in (",", "=>")
         ):
@@ -500,6 +498,15 @@ class Parser:
         return expr
 
     def conditional(self) -> js.Expr:
+        """Every sub-expression (parenthesized, an element, an argument) starts here: this is
+        where nesting is counted."""
+        self.nested()
+        try:
+            return self._conditional()
+        finally:
+            self._nesting -= 1
+
+    def _conditional(self) -> js.Expr:
         start = self.tok.start
         test = self.coalesce()
         if not self.at("?"):
