@@ -339,6 +339,19 @@ class Plan:
         return any(s.writes for s in walk(self.body))
 
     @property
+    def auth_required(self) -> str | None:
+        """The 401 message when every execution requires a user before anything that could
+        branch: the runtime then refuses a request without one before reading its body."""
+        for s in self.body:
+            if isinstance(s, RequireUser):
+                return s.message
+            if isinstance(s, ScopeCheck) and s.binds_user:
+                return "User authentication required"
+            if isinstance(s, Condition | ForEach | Parallel | Respond | Stream):
+                return None  # past here, not every path may need the user
+        return None
+
+    @property
     def fan_out(self) -> bool:
         return any(isinstance(s, ForEach) for s in walk(self.body))
 

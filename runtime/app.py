@@ -22,6 +22,7 @@ from runtime.context import Context
 from runtime.database import Store, is_database_failure
 from runtime.engine import Engine
 from runtime.errors import (
+    AuthRequired,
     InvalidJson,
     InvalidToken,
     NotFound,
@@ -215,6 +216,42 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+MAX_BODY_DEPTH = 64  # nested objects and arrays in a request body
+
+
+def _no_constant(name: str) -> object:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (Python's reader accepts them)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _check_values(value: object) -> None:
+    """A body nests at most ``MAX_BODY_DEPTH`` levels and its strings are Unicode text (a
+    lone surrogate, which JSON's ``\\ud800`` can spell, cannot be stored or sent back)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_BODY_DEPTH:
+                raise InvalidJson(f"The body nests more than {MAX_BODY_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children)
+        elif isinstance(item, str) and not _is_text(item):
+            raise InvalidJson("The body holds a string that is not valid Unicode", "INVALID_BODY")
+
+
+def _is_text(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_body(request: Request, body: bytes) -> dict[str, object]:
     """The JSON object a request carries ({} for an empty body)."""
     if not body.strip():
@@ -226,11 +263,12 @@ def parse_body(request: Request, body: bytes) -> dict[str, object]:
             contentType=ctype or None,
         )
     try:
-        value = json.loads(body)
+        value = json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
-        raise InvalidJson(f"The body is not valid JSON: {exc}") from None
+        raise InvalidJson(f"The body is not valid JSON: {_short(exc)}") from None
     if not isinstance(value, dict):
         raise InvalidJson("The body must be a JSON object", "INVALID_BODY")
+    _check_values(value)
     converted = js.from_json(value)
     assert isinstance(converted, dict)
     return converted
@@ -258,6 +296,10 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
             if token_tenant != tenant:
                 # Another tenant's path looks exactly like a missing row.
                 raise NotFound(*not_found)
+        if user is None and wf.info.auth_required is not None:
+            # Authenticate first: no body is read, validated or recorded for a request the
+            # workflow refuses without a user anyway.
+            raise AuthRequired(wf.info.auth_required)
         raw = parse_body(request, await read_body(request, config.max_body_bytes))
         for name, value in request.path_params.items():
             if name == TENANT_PARAM:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 
@@ -35,8 +36,10 @@ def user_from_token(config: Config, token: str) -> tuple[str, User]:
     tenant, sub, level = claims.get("tid"), claims.get("sub"), claims.get("level", 0)
     if not isinstance(tenant, str) or not isinstance(sub, str) or not tenant or not sub:
         raise InvalidToken("The token's sub and tid claims must be non-empty strings")
-    if isinstance(level, bool) or not isinstance(level, int | float):
+    if not _finite(level):
         raise InvalidToken("The token's level claim must be a number")
+    if not _finite(claims.get("exp")):
+        raise InvalidToken("The token's exp claim must be a number")
     user: User = {
         "id": sub,
         "name": _text(claims.get("name")),
@@ -46,6 +49,16 @@ def user_from_token(config: Config, token: str) -> tuple[str, User]:
         "scopes": _texts(claims.get("scopes")),
     }
     return tenant, user
+
+
+def _finite(value: object) -> bool:
+    """A JSON number that is a usable double (not a boolean, NaN, infinite or 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _text(value: object) -> str:

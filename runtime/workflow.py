@@ -72,6 +72,7 @@ class WorkflowInfo:
     not_found: tuple[str, str] | None  # the workflow's first 404: what a cross-tenant call sees
     schedule_tenants: Query | None  # the tenants a scheduled run is for (None: every tenant)
     permissions_required: str | None = None
+    auth_required: str | None = None  # every execution needs a user first: the 401 message
     minimum_user_level: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
 

@@ -34,6 +34,7 @@ WORKFLOW: Final = WorkflowInfo(
     not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required="stream_cast:scenes:manage",
+    auth_required="User authentication required",
     minimum_user_level=2,
     tags=("streaming", "scenes", "moderator-action", "privileged", "broadcast"),
 )

@@ -39,6 +39,7 @@ WORKFLOW: Final = WorkflowInfo(
     not_found=("Channel not found", "CHANNEL_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required=None,
+    auth_required="User authentication required",
     minimum_user_level=None,
     tags=("streaming", "subscription", "realtime", "user-action", "websocket"),
 )

@@ -48,6 +48,7 @@ WORKFLOW: Final = WorkflowInfo(
         {"f_is_live": True},
     ),
     permissions_required=None,
+    auth_required=None,
     minimum_user_level=None,
     tags=("streaming", "analytics", "scheduled", "broadcast", "metrics"),
 )

@@ -34,6 +34,7 @@ WORKFLOW: Final = WorkflowInfo(
     not_found=None,
     schedule_tenants=None,
     permissions_required=None,
+    auth_required=None,
     minimum_user_level=None,
     tags=(),
 )

@@ -33,6 +33,7 @@ WORKFLOW: Final = WorkflowInfo(
     not_found=("Item not found", "ITEM_NOT_FOUND"),
     schedule_tenants=None,
     permissions_required=None,
+    auth_required="User authentication required",
     minimum_user_level=None,
     tags=(),
 )
