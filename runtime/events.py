@@ -206,13 +206,19 @@ class LocalBus:
         key = (sub.tenant, sub.channel)
         buffer = self._buffers.get(key, deque())
         epoch, _, seq_text = last_event_id.partition("-")
-        if epoch != self.epoch or not seq_text.isdigit():
+        if epoch != self.epoch or not is_count(seq_text):
             # An id from before a restart (or not ours): whatever happened since is unknown.
             return Replay(list(buffer), complete=False)
         seq = int(seq_text)
         missed = [e for e in buffer if _seq(e.id) > seq]
         # Complete unless an event newer than the client's last one has left the buffer.
         return Replay(missed, complete=self._evicted.get(key, 0) <= seq)
+
+
+def is_count(text: str) -> bool:
+    """ASCII digits, at most 20 of them (an event id's part; a client's ``Last-Event-ID`` may
+    hold anything: ``²`` is a digit to ``str.isdigit`` and 4,400 digits exceed ``int``)."""
+    return 0 < len(text) <= 20 and text.isascii() and text.isdigit()
 
 
 def _seq(event_id: str) -> int:
@@ -225,11 +231,11 @@ def newer(event_id: str, than: str) -> bool:
     so an event is never withheld because of an id from another bus or an older process."""
     head, _, seq = event_id.rpartition("-")
     other_head, _, other_seq = than.rpartition("-")
-    if not (seq.isdigit() and other_seq.isdigit()):
+    if not (is_count(seq) and is_count(other_seq)):
         return True
     if head == other_head:
         return int(seq) > int(other_seq)
-    if head.isdigit() and other_head.isdigit():
+    if is_count(head) and is_count(other_head):
         return (int(head), int(seq)) > (int(other_head), int(other_seq))
     return True
 

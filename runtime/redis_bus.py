@@ -24,7 +24,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from runtime.events import Event, Replay, Streams, Subscriber
+from runtime.events import Event, Replay, Streams, Subscriber, is_count
 
 log = logging.getLogger("runtime.events")
 
@@ -42,7 +42,7 @@ return 0
 
 def _parse_id(event_id: str) -> tuple[int, int] | None:
     ms, sep, seq = event_id.partition("-")
-    if not sep or not ms.isdigit() or not seq.isdigit():
+    if not sep or not is_count(ms) or not is_count(seq):
         return None
     return int(ms), int(seq)
 

@@ -394,6 +394,18 @@ async def test_hostile_requests_get_a_4xx_never_a_500(server: Server, client) ->
     assert r.status_code == 401 and r.json()["code"] == "INVALID_TOKEN"
 
 
+async def test_odd_last_event_ids_resume_nothing_and_never_fail(server: Server, client) -> None:
+    """A `Last-Event-ID` the bus never issued (a superscript digit, 4,400 digits, text) is an
+    unknown position: the stream opens, with a gap notice, and the server logs no traceback."""
+    channel = live(server, "acme")
+    token = server.token("acme", "viewer")
+    for odd in ("1-\u00b2", "1-" + "9" * 4400, "\u00b2-1", "x", "-", "1-2-3"):
+        raw = odd.encode("latin-1")  # as a client may send it: not ASCII
+        stream = await open_stream(subscribe(client, server, "acme", token, channel, raw))
+        first = await stream.next()
+        assert first.event in ("connected", "gap"), (odd, first.event)
+
+
 def _sign(payload: bytes) -> str:
     """An HS256 token over exactly ``payload`` (PyJWT would refuse to encode NaN or 10**400)."""
     import base64
