@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.jsoracle import node_available, node_eval  # noqa: E402
+from tests.jsoracle import node_available, node_eval
 
 CORPUS = Path(__file__).with_name("expressions.jsonl")
 
