@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import assert_never
 
+from compiler.escape import comment
 from compiler.ir import (
     Condition,
     Count,
@@ -38,7 +39,6 @@ from compiler.ir import (
     Validate,
 )  # fmt: skip
 from compiler.model import Node
-from compiler.names import comment_text
 
 
 def py(e: ast.expr) -> str:
@@ -52,7 +52,7 @@ def params(ps: tuple[Param, ...]) -> str:
 
 def header(label: str, node: Node, detail: str) -> str:
     text = f"{label}: {node.type}" + (f" ({detail})" if detail else "")
-    return "# " + comment_text(text)
+    return "# " + comment(text)
 
 
 _DETAIL = {

@@ -2,8 +2,8 @@
 context. Workflow files may come from people the operator does not trust, so every string
 they hold is data until one of these turns it into code:
 
-- :func:`literal`: a Python literal (``repr``: quotes, backslashes, line breaks, NUL and lone
-  surrogates become escapes);
+- :func:`literal`: a Python literal (``repr``: quotes, backslashes and every character that
+  is not printable, line breaks, NUL, U+2028, lone surrogates, become escapes);
 - :func:`comment`: the rest of one ``#`` line (no character can end the line);
 - :func:`docstring`: text inside ``\"\"\"...\"\"\"`` (no quote or backslash can end it early);
 - :func:`identifier`: a Python name, accepted only when it is one (ASCII, not a keyword);
@@ -35,7 +35,7 @@ class Code(str):
 def literal(value: object) -> Code:
     """A Python literal for a string, number, boolean, None, or a tuple/list/dict of them."""
     if isinstance(value, str):
-        return Code(_string(value))
+        return Code(repr(value))  # repr escapes quotes, backslashes and every unprintable
     if value is None or isinstance(value, bool | int | float):
         return Code(repr(value))
     if isinstance(value, tuple):
@@ -47,17 +47,6 @@ def literal(value: object) -> Code:
         pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items())
         return Code("{" + pairs + "}")
     raise TypeError(f"no Python literal for {type(value).__name__}")
-
-
-def _string(text: str) -> str:
-    """``repr`` of a string, with every character that is not plainly printable escaped (repr
-    already escapes control characters and lone surrogates; format and private-use ones too)."""
-    out = repr(text)
-    if all(unicodedata.category(ch) not in _UNSAFE_CATEGORIES for ch in out):
-        return out
-    return "".join(
-        ch if unicodedata.category(ch) not in _UNSAFE_CATEGORIES else _escape(ch) for ch in out
-    )
 
 
 def _escape(ch: str) -> str:

@@ -56,27 +56,6 @@ class Graph:
                 stack.append((n, True))
                 stack.extend((c, False) for c in children.get(n, ()))
 
-    def upstream(self, node_id: str) -> list[str]:
-        """Nodes that always run before ``node_id`` (its ancestors), nearest last."""
-        chain: list[str] = []
-        cur = self.parent.get(node_id)
-        while cur is not None:
-            chain.append(cur)
-            cur = self.parent.get(cur)
-        return list(reversed(chain))
-
-    def branch_of(self, node_id: str) -> list[tuple[str, int]]:
-        """(ancestor, branch index) pairs on the path from the root to ``node_id``."""
-        path: list[tuple[str, int]] = []
-        cur = node_id
-        while cur in self.parent:
-            p = self.parent[cur]
-            for i, targets in enumerate(self.outputs.get(p, [])):
-                if cur in targets:
-                    path.append((p, i))
-            cur = p
-        return list(reversed(path))
-
 
 def build_graph(wf: Workflow, diags: Diagnostics) -> Graph:
     ids = [n.id for n in wf.nodes]

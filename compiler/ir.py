@@ -286,16 +286,6 @@ def walk(stmts: list[Stmt]) -> Iterator[Stmt]:
         yield from walk(list(s.children()))
 
 
-def transform(stmts: list[Stmt], fn: Callable[[Stmt], Stmt | None]) -> list[Stmt]:
-    """Apply ``fn`` bottom-up; ``None`` drops the statement."""
-    out: list[Stmt] = []
-    for s in stmts:
-        got = fn(s.map_blocks(lambda b: transform(b, fn)))
-        if got is not None:
-            out.append(got)
-    return out
-
-
 # ----------------------------------------------------------------------------- plan
 
 

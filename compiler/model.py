@@ -441,10 +441,8 @@ def parse_templates(value: JValue | None, out: dict[int, Parts | ExpressionError
     if isinstance(value, JString):
         try:
             out[value.span.start.offset] = parse_parts(value.value)
-        except ExpressionError as err:
+        except ExpressionError as err:  # reported where the string is used
             out[value.span.start.offset] = err
-        except RecursionError:
-            pass  # left unparsed: the plan stage reports it where the string is used
     elif isinstance(value, JObject):
         for _, v in value.entries:
             parse_templates(v, out)

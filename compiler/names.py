@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import builtins
-import keyword
 import re
-import unicodedata
 from typing import Final
+
+from compiler.escape import is_identifier
 
 # name -> module it is imported from (`from MODULE import name`); None: `import name`.
 IMPORTS: Final[dict[str, str | None]] = {
@@ -101,25 +101,10 @@ class Allocator:
 
 def _free(name: str) -> bool:
     return (
-        name.isascii()
-        and name.isidentifier()
-        and not keyword.iskeyword(name)
-        and not keyword.issoftkeyword(name)
+        is_identifier(name)
         and name not in _BOUND
         and name not in IMPORTS
         and not hasattr(builtins, name)
         and not name.endswith("_row")
         and _TEMP.fullmatch(name) is None
     )
-
-
-def comment_text(text: str) -> str:
-    """``text`` safe on one ``#`` comment line: line breaks and other control, format or
-    surrogate characters become ``\\uXXXX`` escapes, so no text can end the comment."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)

@@ -154,8 +154,9 @@ def _dict_value(module: cst.Module, params: cst.BaseExpression, key: str) -> str
 def _steps(module: cst.Module, stepped: set[str]) -> list[Violation]:
     """Every node the docstring lists has an ``ex.step`` call of its own."""
     doc = module.get_docstring(clean=False) or ""
-    listed = _NODES.search(doc)
-    if listed is None:
+    # The last such line: the workflow's own description stands before it and may say anything.
+    listed = _NODES.findall(doc)
+    if not listed:
         return [Violation("", "has no list of its nodes in the module docstring")]
-    nodes = [n.strip() for n in listed.group(1).split(",") if n.strip() and n.strip() != "none"]
+    nodes = [n.strip() for n in listed[-1].split(",") if n.strip() and n.strip() != "none"]
     return [Violation(n, "has no `ex.step` in the handler") for n in nodes if n not in stepped]

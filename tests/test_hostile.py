@@ -76,13 +76,12 @@ def _hostile_package(i: int, text: str) -> tuple[str, dict[str, Any], dict[str, 
         if node["type"] == "metabuilder.validate":
             params["errorMessage"] = payload
     ents = json.loads((WORKFLOWS / "entities.json").read_text())
-    for name, ent in ents["entities"].items():
+    for ent in ents["entities"].values():
         ent["label"] = payload
         ent["description"] = payload
         ent["table"] = f"h{i}_{ent['table']}"
         for key in (*ent.get("unique", []), *ent.get("indexes", [])):
             key["name"] = f"h{i}_{key['name']}"
-        del name
     return f"hostile_{i}", doc, ents
 
 

@@ -15,7 +15,7 @@ from compiler.nodes.base import NodeKind, discover
 
 @functools.cache
 def _kinds() -> dict[str, NodeKind]:
-    return {k.type: k for k in discover(__name__, "KIND") if isinstance(k, NodeKind)}
+    return {k.type: k for k in discover(__name__, "KIND", NodeKind)}
 
 
 def __getattr__(name: str) -> object:

@@ -21,13 +21,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from compiler import messages
 from compiler.diagnostics import Diagnostics, Span
 from compiler.expressions.types import Type
 from compiler.load import JArray, JNumber, JObject, JString, JValue
 from compiler.suggest import did_you_mean, or_else
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from compiler.ir import Stmt
@@ -38,15 +40,17 @@ if TYPE_CHECKING:
 # ----------------------------------------------------------------------------- discovery
 
 
-def discover(package: str, attribute: str) -> list[object]:
-    """``attribute`` of every module of ``package`` that defines it, in module-name order: a
-    registry is the modules present, so adding a kind or an operation is adding its module."""
-    found: list[object] = []
+def discover(package: str, attribute: str, kind: type[T]) -> list[T]:
+    """``attribute`` of every module of ``package`` that defines one of type ``kind``, in
+    module-name order: a registry is the modules present, so adding a kind or an operation is
+    adding its module. Registries call this on first use (a module-level ``__getattr__``), so
+    a kind's module may import any stage of the compiler."""
+    found: list[T] = []
     path = importlib.import_module(package).__path__
     for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
-        module = importlib.import_module(f"{package}.{info.name}")
-        if hasattr(module, attribute):
-            found.append(getattr(module, attribute))
+        value = getattr(importlib.import_module(f"{package}.{info.name}"), attribute, None)
+        if isinstance(value, kind):
+            found.append(value)
     return found
 
 

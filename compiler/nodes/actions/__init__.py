@@ -26,7 +26,7 @@ class Action:
 def _actions() -> dict[str, Action]:
     from compiler.nodes.base import discover
 
-    return {a.name: a for a in discover(__name__, "ACTION") if isinstance(a, Action)}
+    return {a.name: a for a in discover(__name__, "ACTION", Action)}
 
 
 def __getattr__(name: str) -> object:

@@ -18,7 +18,7 @@ from compiler.nodes.base import DbOp, Operation, ParamReader, discover
 
 @functools.cache
 def _operations() -> dict[str, Operation]:
-    return {op.name: op for op in discover(__name__, "OPERATION") if isinstance(op, Operation)}
+    return {op.name: op for op in discover(__name__, "OPERATION", Operation)}
 
 
 def __getattr__(name: str) -> object:
