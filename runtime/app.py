@@ -73,7 +73,7 @@ def make_bus(config: Config) -> EventBus:
     if config.events_url.startswith(("redis://", "rediss://")):
         from runtime.redis_bus import RedisBus
 
-        return RedisBus(config.events_url, config.event_buffer * 10, config.stream_queue)
+        return RedisBus(config.events_url, config.event_buffer, config.stream_queue)
     raise ConfigError(f"EVENTS_URL {config.events_url!r}: no event bus for this scheme")
 
 

@@ -145,13 +145,14 @@ class Streams:
 
 @dataclass
 class LocalBus:
-    """The in-process bus for one worker (``EVENTS_URL`` unset): ids ``<epoch>-<n>`` and a
-    bounded buffer per channel for ``Last-Event-ID``."""
+    """The in-process bus for one worker (``EVENTS_URL`` unset): ids ``<epoch>-<n>``, ``n``
+    counting the events of one tenant channel (so an id tells a tenant nothing about other
+    channels' traffic), and a bounded buffer per channel for ``Last-Event-ID``."""
 
     buffer_size: int = 1000
     queue_size: int = 1000
     epoch: str = field(default_factory=lambda: secrets.token_hex(4))
-    _seq: int = 0
+    _seqs: dict[tuple[str, str], int] = field(default_factory=dict)
     _buffers: dict[tuple[str, str], deque[Event]] = field(default_factory=dict)
     _evicted: dict[tuple[str, str], int] = field(default_factory=dict)  # newest seq dropped
     streams: Streams = field(init=False)
@@ -179,9 +180,9 @@ class LocalBus:
         return True  # one process: it always leads
 
     async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event:
-        self._seq += 1
-        event = Event(f"{self.epoch}-{self._seq}", name, data)
         key = (tenant, channel)
+        seq = self._seqs[key] = self._seqs.get(key, 0) + 1
+        event = Event(f"{self.epoch}-{seq}", name, data)
         buffer = self._buffers.get(key)
         if buffer is None:
             buffer = self._buffers[key] = deque(maxlen=self.buffer_size)
@@ -197,7 +198,8 @@ class LocalBus:
     async def subscribe(
         self, tenant: str, channel: str, held_by: tuple[str, str] | None
     ) -> Subscriber:
-        return self.streams.add(tenant, channel, held_by, f"{self.epoch}-{self._seq}")
+        position = f"{self.epoch}-{self._seqs.get((tenant, channel), 0)}"
+        return self.streams.add(tenant, channel, held_by, position)
 
     async def unsubscribe(self, sub: Subscriber) -> None:
         self.streams.remove(sub)

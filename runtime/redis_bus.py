@@ -1,11 +1,15 @@
 """The event bus across workers and machines: one Redis stream (``EVENTS_URL=redis://...``).
 
 Every event, and every "close the streams this deleted row holds" notice, is appended to one
-Redis stream, trimmed to about ``buffer_size`` entries. Each worker reads the stream from
-where it last read and hands entries to its own subscribers, so an event emitted on one
-worker reaches every worker, in one order. Event ids are the stream's ids: a client may
-reconnect to any worker with ``Last-Event-ID`` and get what it missed (``XRANGE``), or a
-``gap`` notice when that part of the stream has been trimmed or lost.
+fan-out stream, trimmed to about ``fanout_size`` entries. Each worker reads it from where it
+last read and hands entries to its own subscribers, so an event emitted on one worker reaches
+every worker, in one order.
+
+Each tenant channel also has a stream of its own (trimmed to about ``buffer_size`` entries,
+expiring a day after its last event), appended in the same script: an event's id is its id
+in that stream, so ids say nothing about other tenants' traffic, and a client may reconnect
+to any worker with ``Last-Event-ID`` and get what it missed on its channel (``XRANGE``), or a
+``gap`` notice when that part has been trimmed or lost.
 
 When Redis goes away the server keeps answering; the reader retries with backoff, and on
 reconnecting tells its subscribers that events may have been missed. Publishing while
@@ -22,14 +26,26 @@ import secrets
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 from runtime.events import Event, Replay, Streams, Subscriber, is_count
 
 log = logging.getLogger("runtime.events")
 
 STREAM = "streamcast:events"
+CHANNEL = "streamcast:channel:"
 LEASE = "streamcast:lease:"
+CHANNEL_TTL_MS = 24 * 3600 * 1000
+EMPTY = "0-0"  # the position on a channel that has had no event
+
+# Append an event to its channel's stream, then (with that id) to the fan-out stream.
+_PUBLISH = """
+local id = redis.call('xadd', KEYS[1], 'maxlen', '~', ARGV[1], '*', 'n', ARGV[5], 'd', ARGV[6])
+redis.call('pexpire', KEYS[1], ARGV[2])
+redis.call('xadd', KEYS[2], 'maxlen', '~', ARGV[3], '*',
+  'k', 'event', 't', ARGV[4], 'c', ARGV[7], 'n', ARGV[5], 'd', ARGV[6], 'i', id)
+return id
+"""
 
 # Renew the lease only if this worker still holds it.
 _RENEW = """
@@ -40,6 +56,12 @@ return 0
 """
 
 
+def channel_key(tenant: str, channel: str) -> str:
+    """The Redis key of a tenant channel's stream; the tenant's length keeps ``a:b``+``c``
+    and ``a``+``b:c`` apart."""
+    return f"{CHANNEL}{len(tenant)}:{tenant}:{channel}"
+
+
 def _parse_id(event_id: str) -> tuple[int, int] | None:
     ms, sep, seq = event_id.partition("-")
     if not sep or not is_count(ms) or not is_count(seq):
@@ -48,9 +70,12 @@ def _parse_id(event_id: str) -> tuple[int, int] | None:
 
 
 class RedisBus:
-    def __init__(self, url: str, buffer_size: int = 10_000, queue_size: int = 1000) -> None:
+    def __init__(
+        self, url: str, buffer_size: int = 1000, queue_size: int = 1000, fanout_size: int = 10_000
+    ) -> None:
         self.url = url
-        self.maxlen = max(buffer_size, 100)
+        self.buffer_size = max(buffer_size, 10)
+        self.maxlen = max(fanout_size, 100)
         self.local = Streams(queue_size)
         self._worker = secrets.token_hex(8)
         # redis-py types its replies as unions of every shape a command may return; the
@@ -89,20 +114,35 @@ class RedisBus:
     # ------------------------------------------------------------------ publishing
 
     async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event:
-        fields = {"k": "event", "t": tenant, "c": channel, "n": name, "d": data}
-        event_id = await self._append(fields)
-        return Event(event_id, name, data)
+        try:
+            event_id = await self.redis.eval(
+                _PUBLISH,
+                2,
+                channel_key(tenant, channel),
+                STREAM,
+                str(self.buffer_size),
+                str(CHANNEL_TTL_MS),
+                str(self.maxlen),
+                tenant,
+                name,
+                data,
+                channel,
+            )
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+            return Event("", name, data)
+        return Event(str(event_id), name, data)
 
     async def release(self, tenant: str, table: str, key: str) -> None:
-        await self._append({"k": "release", "t": tenant, "c": table, "n": key, "d": ""})
-
-    async def _append(self, fields: dict[str, str]) -> str:
+        fields = {"k": "release", "t": tenant, "c": table, "n": key, "d": ""}
         try:
-            return str(await self.redis.xadd(STREAM, fields, maxlen=self.maxlen, approximate=True))
+            await self.redis.xadd(STREAM, fields, maxlen=self.maxlen, approximate=True)
         except (RedisError, OSError) as exc:
-            log.error("publishing to Redis failed (%s); subscribers are told of the gap", exc)
-            self.report_gap("the event bus was unavailable; some events were not delivered")
-            return ""
+            self._lost(exc)
+
+    def _lost(self, exc: Exception) -> None:
+        log.error("publishing to Redis failed (%s); subscribers are told of the gap", exc)
+        self.report_gap("the event bus was unavailable; some events were not delivered")
 
     # ------------------------------------------------------------------ reading
 
@@ -138,7 +178,7 @@ class RedisBus:
         if fields.get("k") == "release":
             self.local.close_held(tenant, channel, fields.get("n", ""))
         else:
-            event = Event(entry_id, fields.get("n", ""), fields.get("d", ""))
+            event = Event(fields.get("i", ""), fields.get("n", ""), fields.get("d", ""))
             self.local.deliver((tenant, channel), event)
 
     # ------------------------------------------------------------------ subscribers
@@ -146,32 +186,43 @@ class RedisBus:
     async def subscribe(
         self, tenant: str, channel: str, held_by: tuple[str, str] | None
     ) -> Subscriber:
-        position = self.last_id if _parse_id(self.last_id) else ""
-        return self.local.add(tenant, channel, held_by, position)
+        sub = self.local.add(tenant, channel, held_by, "")
+        try:
+            newest = await self.redis.xrevrange(channel_key(tenant, channel), count=1)
+        except (RedisError, OSError):
+            return sub  # no position: a reconnect with no Last-Event-ID starts afresh
+        sub.position = newest[0][0] if newest else EMPTY
+        return sub
 
     async def unsubscribe(self, sub: Subscriber) -> None:
         self.local.remove(sub)
 
     async def replay(self, sub: Subscriber, last_event_id: str) -> Replay:
-        start = _parse_id(last_event_id)
-        if start is None:
+        if _parse_id(last_event_id) is None:
             return Replay([], complete=False)
+        key = channel_key(sub.tenant, sub.channel)
         try:
-            oldest = await self.redis.xrange(STREAM, count=1)
-            entries = await self.redis.xrange(STREAM, min=f"({last_event_id}", max="+")
+            entries = await self.redis.xrange(key, min=last_event_id, max="+")
+            trimmed = await self._trimmed(key) if last_event_id == EMPTY else False
         except (RedisError, OSError):
             return Replay([], complete=False)
-        missed = [
-            Event(entry_id, fields.get("n", ""), fields.get("d", ""))
-            for entry_id, fields in entries
-            if fields.get("k") == "event"
-            and fields.get("t") == sub.tenant
-            and fields.get("c") == sub.channel
-        ]
-        # Complete when the stream still reaches back to the client's last event.
-        first = _parse_id(oldest[0][0]) if oldest else None
-        complete = first is not None and first <= start
-        return Replay(missed, complete)
+        events = [Event(i, f.get("n", ""), f.get("d", "")) for i, f in entries]
+        if last_event_id == EMPTY:
+            # The client connected before the channel's first event: complete unless the
+            # stream has been trimmed since.
+            return Replay(events, complete=not trimmed)
+        # Complete when the client's last event is still in the stream (trimming removes the
+        # oldest entries first, so everything after it is there too).
+        if events and events[0].id == last_event_id:
+            return Replay(events[1:], complete=True)
+        return Replay(events, complete=False)
+
+    async def _trimmed(self, key: str) -> bool:
+        try:
+            info = await self.redis.xinfo_stream(key)
+        except ResponseError:  # no such key: nothing was ever published, or it expired
+            return False
+        return int(info["entries-added"]) > int(info["length"])
 
     def subscriber_count(self) -> int:
         return self.local.count()
