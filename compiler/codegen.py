@@ -171,7 +171,7 @@ def render_workflow_source(plan: Plan) -> str:
             node_list=", ".join(order) or "none", imports=Code(_IMPORTS_HERE), active=wf.active,
             triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=(not_found.message, not_found.code) if not_found else None, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
-            auth_required=plan.auth_required,
+            auth_required=plan.auth_required, streams=plan.streams,
             tags=tuple(wf.tags), statements=[(q.name, q.sql) for q in plan.sql()],
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
             result_type=result_type, body=Code("\n".join(lines)),

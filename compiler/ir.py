@@ -329,6 +329,12 @@ class Plan:
         return any(s.writes for s in walk(self.body))
 
     @property
+    def streams(self) -> bool:
+        """Whether an execution may answer with an event stream (the runtime checks its
+        stream caps before running the workflow, so a refusal writes nothing)."""
+        return any(isinstance(s, Stream) for s in walk(self.body))
+
+    @property
     def auth_required(self) -> str | None:
         """The 401 message when every execution requires a user before anything that could
         branch: the runtime then refuses a request without one before reading its body."""

@@ -17,7 +17,7 @@ import jwt
 from runtime import config as configuration
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
-from runtime.database import HISTORY_TABLE, Store, is_database_failure, migrate
+from runtime.database import HEALTH_TABLE, HISTORY_TABLE, Store, is_database_failure, migrate
 from runtime.loader import Registry, load_registry
 from runtime.workflow import HttpTrigger, WorkflowInfo
 
@@ -29,7 +29,7 @@ def grants(registry: Registry, role: str) -> list[str]:
     row-level security policies apply to it)."""
     if not ROLE_NAME.fullmatch(role):
         raise ConfigError(f"--grant {role!r}: a role name is lowercase letters, digits and _")
-    tables = sorted({e.table for e in registry.entities} | {HISTORY_TABLE})
+    tables = sorted({e.table for e in registry.entities} | {HISTORY_TABLE, HEALTH_TABLE})
     return [f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {role}"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
 import os
@@ -11,14 +13,14 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runtime import js
 from runtime.auth import user_from_token
 from runtime.config import Config, ConfigError
-from runtime.context import Context
+from runtime.context import Context, User
 from runtime.database import Store, is_database_failure
 from runtime.engine import Engine
 from runtime.errors import (
@@ -27,6 +29,7 @@ from runtime.errors import (
     InvalidToken,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
@@ -36,7 +39,7 @@ from runtime.events import EventBus, LocalBus
 from runtime.history import History
 from runtime.results import JsonResult, OkResult, StreamResult
 from runtime.scheduler import Scheduler
-from runtime.sse import open_stream
+from runtime.sse import Lease, StreamLimits, open_stream
 from runtime.workflow import CompiledWorkflow, HttpTrigger
 
 log = logging.getLogger("runtime.app")
@@ -45,7 +48,9 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 TENANT_PARAM = "tenant"
 JSON_TYPES = ("application/json",)
-HIDDEN_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+INTERNAL_KEY_HEADER = "x-internal-key"
+HIDDEN_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", INTERNAL_KEY_HEADER})
+MAX_TENANT_CHARS = 128
 
 
 def error_response(err: WorkflowError, headers: dict[str, str] | None = None) -> Response:
@@ -65,6 +70,7 @@ class Services:
     history: History | None
     engine: Engine
     scheduler: Scheduler
+    streams: StreamLimits
 
 
 def make_bus(config: Config) -> EventBus:
@@ -93,7 +99,8 @@ def create_app(
     engine = Engine(store, bus, history)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
-    services = Services(config, store, bus, history, engine, scheduler)
+    limits = StreamLimits(config.streams_per_user, config.streams_per_tenant)
+    services = Services(config, store, bus, history, engine, scheduler, limits)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -171,11 +178,14 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 def _health(services: Services) -> Endpoint:
     async def health(request: Request) -> Response:
         try:
-            await services.store.ping()
+            await services.store.check_writable(services.bus.worker)
         except Exception as exc:
             if not is_database_failure(exc):
                 raise
-            return error_response(ServiceUnavailable("The database is unavailable"))
+            log.warning("health check: the database cannot be written: %s", exc)
+            return error_response(
+                ServiceUnavailable(f"The database cannot be written: {_short(exc)}")
+            )
         history = services.history
         return JSONResponse(
             {
@@ -273,18 +283,44 @@ def parse_body(request: Request, body: bytes) -> dict[str, object]:
     return value
 
 
+class ClientGone(WorkflowError):
+    """The client went away mid-request: nobody reads the answer; one log line."""
+
+    status = 400
+    code = "CLIENT_DISCONNECTED"
+
+
+def _internal_caller(config: Config, request: Request) -> bool:
+    """Whether the request carries the configured internal key (compared in constant time)."""
+    given = request.headers.get(INTERNAL_KEY_HEADER)
+    if config.internal_key is None or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), config.internal_key.encode())
+
+
 def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
     config = services.config
     not_found = wf.info.not_found or ("Not found", "NOT_FOUND")
+    # A route the compiler flags as unauthenticated (no check of the user), guarded when
+    # OPEN_ROUTES=protect (the default in production): a token or the internal key.
+    guarded = not wf.info.checks_user and config.open_routes == "protect"
+    streams = wf.info.streams
 
     async def endpoint(request: Request) -> Response:
         try:
             return await _handle(request)
+        except ClientGone as gone:
+            log.info("%s %s: %s", request.method, request.url.path[:200], gone)
+            return error_response(gone)
         except WorkflowError as err:
             return error_response(err)
 
     async def _handle(request: Request) -> Response:
         tenant = request.path_params[TENANT_PARAM]
+        if len(tenant) > MAX_TENANT_CHARS:
+            raise ValidationFailed(
+                f"The tenant id is longer than {MAX_TENANT_CHARS} characters", "INVALID_TENANT"
+            )
         user = None
         auth = request.headers.get("authorization")
         if auth is not None:
@@ -295,11 +331,36 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
             if token_tenant != tenant:
                 # Another tenant's path looks exactly like a missing row.
                 raise NotFound(*not_found)
-        if user is None and wf.info.auth_required is not None:
-            # Authenticate first: no body is read, validated or recorded for a request the
-            # workflow refuses without a user anyway.
-            raise AuthRequired(wf.info.auth_required)
-        raw = parse_body(request, await read_body(request, config.max_body_bytes))
+        if user is None:
+            if wf.info.auth_required is not None:
+                # Authenticate first: no body is read, validated or recorded for a request the
+                # workflow refuses without a user anyway.
+                raise AuthRequired(wf.info.auth_required)
+            if guarded and not _internal_caller(config, request):
+                raise AuthRequired(
+                    "This route requires a token or the internal key (X-Internal-Key)"
+                )
+        lease = services.streams.reserve(tenant, user["id"] if user else None) if streams else None
+        try:
+            return await _run(request, tenant, user, lease)
+        except BaseException:
+            if lease is not None:
+                lease.release()
+            raise
+
+    async def _run(
+        request: Request, tenant: str, user: User | None, lease: Lease | None
+    ) -> Response:
+        try:
+            async with asyncio.timeout(config.body_timeout_s):
+                payload = await read_body(request, config.max_body_bytes)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"The body did not arrive within {config.body_timeout_s:g} s"
+            ) from None
+        except ClientDisconnect:
+            raise ClientGone("The client disconnected before sending the whole body") from None
+        raw = parse_body(request, payload)
         for name, value in request.path_params.items():
             if name == TENANT_PARAM:
                 continue
@@ -339,6 +400,7 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
             result,
             request.headers.get("last-event-id"),
             {"X-Execution-Id": done.execution_id},
+            lease,
         )
 
     return endpoint

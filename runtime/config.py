@@ -23,11 +23,18 @@ class Config:
     jwt_private_key: str | None = None  # RS256 only: lets `runtime token` mint tokens
     max_body_bytes: int = 64 * 1024
     heartbeat_s: float = 15.0
+    send_timeout_s: float = 30.0  # a stream whose client reads nothing this long is dropped
     event_buffer: int = 1000  # events kept per tenant channel for Last-Event-ID resume
     stream_queue: int = 1000  # events a slow subscriber may lag behind before it is dropped
+    streams_per_user: int = 20  # open streams one user may hold on a worker (0: no cap)
+    streams_per_tenant: int = 2000  # open streams of one tenant on a worker (0: no cap)
+    body_timeout_s: float = 10.0  # a request body must arrive within this
     pool_size: int = 4
     busy_timeout_ms: int = 5000
     history: bool = True
+    environment: str = "development"  # or "production": stricter defaults, no demo secret
+    open_routes: str = "allow"  # "protect": unauthenticated routes need a token or the key
+    internal_key: str | None = None  # the X-Internal-Key that opens protected routes
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,6 +85,21 @@ def load(env: Mapping[str, str] | None = None) -> Config:
             f"JWT_ALGORITHM is {wanted} but the key configured is for {algorithm} "
             "(JWT_SECRET means HS256, JWT_PUBLIC_KEY means RS256)"
         )
+    environment = env.get("RUNTIME_ENV") or "development"
+    if environment not in ("development", "production"):
+        raise ConfigError(f"RUNTIME_ENV must be development or production, got {environment!r}")
+    production = environment == "production"
+    if production and key == DEV_JWT_SECRET:
+        raise ConfigError(
+            "RUNTIME_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY: the development "
+            "secret is public"
+        )
+    open_routes = env.get("OPEN_ROUTES") or ("protect" if production else "allow")
+    if open_routes not in ("allow", "protect"):
+        raise ConfigError(f"OPEN_ROUTES must be allow or protect, got {open_routes!r}")
+    internal_key = env.get("INTERNAL_KEY") or None
+    if internal_key is not None and len(internal_key) < 32:
+        raise ConfigError("INTERNAL_KEY must be at least 32 characters (a random secret)")
     return Config(
         database_url=url,
         events_url=events,
@@ -86,9 +108,16 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         jwt_private_key=env.get("JWT_PRIVATE_KEY") or None,
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
         heartbeat_s=_int(env, "SSE_HEARTBEAT_MS", 15000) / 1000,
+        send_timeout_s=max(1, _int(env, "SSE_SEND_TIMEOUT_MS", 30_000)) / 1000,
         event_buffer=_int(env, "EVENT_BUFFER", 1000),
         stream_queue=_int(env, "STREAM_QUEUE", 1000),
+        streams_per_user=_int(env, "MAX_STREAMS_PER_USER", 20),
+        streams_per_tenant=_int(env, "MAX_STREAMS_PER_TENANT", 2000),
+        body_timeout_s=max(1, _int(env, "BODY_TIMEOUT_MS", 10_000)) / 1000,
         pool_size=max(1, _int(env, "DB_POOL_SIZE", 4)),
         busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
         history=env.get("EXECUTION_HISTORY", "on") != "off",
+        environment=environment,
+        open_routes=open_routes,
+        internal_key=internal_key,
     )

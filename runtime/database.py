@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +53,20 @@ HISTORY_COLUMNS = (
 )
 
 
+HEALTH_TABLE = "runtime_health"  # one row per worker, written by every /healthz
+HEALTH_UPSERT = (
+    f"INSERT INTO {HEALTH_TABLE} (worker, checked_at) VALUES (:worker, :at) "
+    "ON CONFLICT (worker) DO UPDATE SET checked_at = excluded.checked_at"
+)
+HEALTH_PRUNE = f"DELETE FROM {HEALTH_TABLE} WHERE checked_at < :before"
+
+
 def history_ddl(dialect: str) -> tuple[str, ...]:
+    """The runtime's own tables: the execution history and the health check's."""
     real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
     return (
+        f"CREATE TABLE IF NOT EXISTS {HEALTH_TABLE} (worker TEXT PRIMARY KEY, "
+        "checked_at TEXT NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} (id TEXT PRIMARY KEY, "
         "workflow_id TEXT NOT NULL, version_id TEXT NOT NULL, tenant_id TEXT NOT NULL, "
         "user_id TEXT, trigger TEXT NOT NULL, status TEXT NOT NULL, error_code TEXT, "
@@ -62,6 +75,11 @@ def history_ddl(dialect: str) -> tuple[str, ...]:
         f"CREATE INDEX IF NOT EXISTS idx_{HISTORY_TABLE}_tenant "
         f"ON {HISTORY_TABLE} (tenant_id, started_at)",
     )
+
+
+class DatabaseGone(OSError):
+    """The SQLite file was deleted or replaced under a running server: writes would go to a
+    file nobody will open again."""
 
 
 class Driver:
@@ -119,6 +137,7 @@ class Store:
     _pool: asyncio.Queue[Connection] = field(init=False)
     _write_lock: asyncio.Lock = field(init=False)
     _missing: int = 0  # pool slots whose connection could not be reopened yet
+    _file: tuple[int, int] | None = None  # SQLite: the (device, inode) opened at start
 
     def __post_init__(self) -> None:
         url = self.config.database_url
@@ -137,6 +156,7 @@ class Store:
         if self.config.is_sqlite:
             async with self.database.connection() as conn:
                 await conn.execute("PRAGMA journal_mode=WAL")
+            self._file = _identity(self.config.sqlite_path)
         for _ in range(self.config.pool_size):
             self._pool.put_nowait(await self._open())
 
@@ -239,9 +259,28 @@ class Store:
         async with self.transaction(writes=True, tenant=tenant) as conn:
             yield conn
 
-    async def ping(self) -> None:
-        async with self.transaction(writes=False) as conn:
-            await conn.fetch_one("SELECT 1 AS ok")
+    async def check_writable(self, worker: str) -> None:
+        """Raise unless a write commits: the file is still the one opened (SQLite), the disk
+        has room, the database is not read-only. One row per worker, old ones pruned."""
+        if self.config.is_sqlite:
+            path = self.config.sqlite_path
+            try:
+                now = _identity(path)
+            except FileNotFoundError:
+                raise DatabaseGone(f"the database file {path} was deleted") from None
+            if now != self._file:
+                raise DatabaseGone(f"the database file {path} was replaced")
+        at = datetime.now(UTC)
+        async with self.writer() as conn:
+            driver = Driver(conn, self.dialect)
+            await driver.fetch_all(HEALTH_UPSERT, {"worker": worker, "at": at.isoformat()})
+            before = (at - timedelta(days=1)).isoformat()
+            await driver.fetch_all(HEALTH_PRUNE, {"before": before})
+
+
+def _identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,10 @@ class Engine:
         t0 = time.perf_counter_ns()
         info = wf.info
         ex: DatabaseExecution | None = None
+        # Input that does not match the trigger's fields is refused before anything runs:
+        # a 400, not an execution (the history records what ran).
+        json_input = wf.parse_input(raw)
         try:
-            json_input = wf.parse_input(raw)
             async with asyncio.timeout(info.settings.execution_timeout_s or None):
                 async with self.store.transaction(info.writes, ctx["tenantId"]) as conn:
                     ex = DatabaseExecution(conn, ctx, self.store.dialect)
@@ -120,15 +122,15 @@ class Engine:
                 for n, (ms, runs) in totals.items()
             ]
         failures = ex.failures if ex is not None else []
-        nodes += [{"node": n, "error": message} for n, message in failures]
+        nodes += [{"node": n, "error": _bounded(message)} for n, message in failures]
         user = ctx.get("user")
         self.history.record(
             Record(
                 id=execution_id,
                 workflow_id=wf.info.id,
                 version_id=wf.info.version_id,
-                tenant_id=ctx["tenantId"],
-                user_id=user["id"] if user is not None else None,
+                tenant_id=_bounded(ctx["tenantId"]),
+                user_id=_bounded(user["id"]) if user is not None else None,
                 trigger=trigger,
                 status="error" if err else "partial" if failures else "success",
                 error_code=err.code if err else None,
@@ -138,3 +140,11 @@ class Engine:
                 nodes=tuple(nodes),
             )
         )
+
+
+MAX_STORED_CHARS = 500
+
+
+def _bounded(text: str) -> str:
+    """A value from a request or a token, as the history stores it: at most 500 characters."""
+    return text if len(text) <= MAX_STORED_CHARS else text[: MAX_STORED_CHARS - 1] + "…"

@@ -53,6 +53,16 @@ class UnsupportedMediaType(WorkflowError):
     code = "UNSUPPORTED_MEDIA_TYPE"
 
 
+class TooManyStreams(WorkflowError):
+    status = 429
+    code = "TOO_MANY_STREAMS"
+
+
+class RequestTimeout(WorkflowError):
+    status = 408
+    code = "BODY_TIMEOUT"
+
+
 class InvalidJson(WorkflowError):
     status = 400
     code = "INVALID_JSON"

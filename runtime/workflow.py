@@ -74,6 +74,7 @@ class WorkflowInfo:
     permissions_required: str | None = None
     auth_required: str | None = None  # every execution needs a user first: the 401 message
     minimum_user_level: int | None = None
+    streams: bool = False  # an execution may answer with an event stream (stream caps apply)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -35,6 +35,7 @@ WORKFLOW: Final = WorkflowInfo(
     schedule_tenants=None,
     permissions_required="stream_cast:scenes:manage",
     auth_required="User authentication required",
+    streams=False,
     minimum_user_level=2,
     tags=("streaming", "scenes", "moderator-action", "privileged", "broadcast"),
 )

@@ -40,6 +40,7 @@ WORKFLOW: Final = WorkflowInfo(
     schedule_tenants=None,
     permissions_required=None,
     auth_required="User authentication required",
+    streams=True,
     minimum_user_level=None,
     tags=("streaming", "subscription", "realtime", "user-action", "websocket"),
 )

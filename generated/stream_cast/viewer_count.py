@@ -49,6 +49,7 @@ WORKFLOW: Final = WorkflowInfo(
     ),
     permissions_required=None,
     auth_required=None,
+    streams=False,
     minimum_user_level=None,
     tags=("streaming", "analytics", "scheduled", "broadcast", "metrics"),
 )

@@ -34,6 +34,7 @@ WORKFLOW: Final = WorkflowInfo(
     schedule_tenants=None,
     permissions_required=None,
     auth_required=None,
+    streams=False,
     minimum_user_level=None,
     tags=(),
 )

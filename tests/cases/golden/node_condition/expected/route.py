@@ -33,6 +33,7 @@ WORKFLOW: Final = WorkflowInfo(
     schedule_tenants=None,
     permissions_required=None,
     auth_required="User authentication required",
+    streams=False,
     minimum_user_level=None,
     tags=(),
 )
