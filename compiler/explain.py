@@ -258,7 +258,9 @@ _LONG: dict[str, tuple[str, str, str]] = {
     "unauthenticated-route": (
         "An HTTP trigger whose workflow never checks $context.user can be called by anyone who "
         "knows the tenant's name. Intended for some routes (health, public counters); the "
-        "warning makes the choice visible in review.",
+        "warning makes the choice visible in review. The runtime can guard such routes: with "
+        "OPEN_ROUTES=protect (the default when RUNTIME_ENV=production) they take a token of "
+        "the tenant or the X-Internal-Key header.",
         "a workflow that starts with a database read and has an HTTP trigger",
         'start it with a validate node on "{{ $context.user.id }}"',
     ),

@@ -366,7 +366,9 @@ ROUTE_NEVER_CHECKS_USER: Final = Message(
     "`{0} {1}` never checks the user: anyone who knows the tenant can call it",
 )
 HINT__ADD_A_VALIDATE_NODE: Final = (
-    "add a validate node on `{{{{ $context.user.id }}}}` if only signed-in users may call it"
+    "add a validate node on `{{{{ $context.user.id }}}}` if only signed-in users may call it; "
+    "served with OPEN_ROUTES=protect (the default when RUNTIME_ENV=production) it takes a "
+    "token or the internal key"
 )
 
 # compiler/expressions/parser.py

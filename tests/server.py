@@ -38,6 +38,7 @@ class Server:
     demo: dict = field(default_factory=dict)
     admin_url: str | None = None  # PostgreSQL: the tables' owner, for migrate and demo
     serve_args: tuple[str, ...] = ()
+    preexec: typing.Callable[[], None] | None = None  # run in the server's process before exec
 
     @property
     def env(self) -> dict[str, str]:
@@ -121,6 +122,7 @@ class Server:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec,
         )
 
     def stop(self) -> None:
