@@ -1,5 +1,6 @@
 """Property-based fuzzing of the compiler: mutate the four spec workflows (delete keys, change
-types, rewire connections, corrupt expressions, truncate or splice the text) and require an
+types, rewire connections, corrupt expressions, truncate or splice the text, put hostile
+strings and names in place of any key or string: tests/test_hostile.py) and require an
 answer of diagnostics or a clean compile for every mutation, never an exception and never
 ``internal-error``.
 
@@ -23,6 +24,7 @@ from compiler import codes
 from compiler.diagnostics import render_human, render_json
 from compiler.pipeline import compile_project
 from tests.conftest import ROOT, in_ci
+from tests.test_hostile import HOSTILE, HOSTILE_NAMES, NAMES, _place, _text_positions
 
 SOURCES = {
     p.name: p.read_text(encoding="utf-8")
@@ -61,7 +63,15 @@ def mutation(draw: st.DrawFn) -> tuple[str, str, str]:
     text = SOURCES[name]
     kind = draw(
         st.sampled_from(
-            ["delete-key", "change-type", "rewire", "corrupt-expression", "truncate", "splice"]
+            [
+                "delete-key",
+                "change-type",
+                "rewire",
+                "corrupt-expression",
+                "truncate",
+                "splice",
+                "hostile",
+            ]
         )
     )
     if kind == "truncate":
@@ -97,6 +107,10 @@ def mutation(draw: st.DrawFn) -> tuple[str, str, str]:
             main[branch][0] = target
         else:
             main[branch].pop()
+    elif kind == "hostile":  # a hostile string or name in place of any key or string value
+        positions = _text_positions(doc)
+        path, is_key = draw(st.sampled_from(positions))
+        _place(doc, path, is_key, draw(st.sampled_from(HOSTILE + HOSTILE_NAMES + NAMES)))
     else:  # corrupt-expression
         strings = [p for p in everything if isinstance(at(doc, p), str) and "{{" in at(doc, p)]
         path = draw(st.sampled_from(strings))

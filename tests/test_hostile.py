@@ -14,6 +14,7 @@ import ast
 import asyncio
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def _hostile_package(i: int, text: str) -> tuple[str, dict[str, Any], dict[str, 
     return f"hostile_{i}", doc, ents
 
 
-def test_hostile_strings_never_become_code(tmp_path: Path) -> None:
+def test_hostile_strings_never_become_code(tmp_path: Path, postgres) -> None:  # type: ignore[no-untyped-def]
     src = tmp_path / "src"
     for i, text in enumerate(HOSTILE):
         package, doc, ents = _hostile_package(i, text)
@@ -98,32 +99,43 @@ def test_hostile_strings_never_become_code(tmp_path: Path) -> None:
     for d in errors:  # a refusal is located
         assert d.span is not None and d.span.has_line, d
     assert not errors, [d.message for d in errors]  # every hostile text is data: all compile
+    check_output(tmp_path, res.files, len(HOSTILE), postgres)
+
+
+def check_output(tmp_path: Path, files: dict[str, str], workflows: int, postgres: Any) -> None:
+    """Write the generated files, import every module in a fresh interpreter (nothing may
+    run: no marker file appears), migrate on SQLite and PostgreSQL, and type-check them."""
     out = tmp_path / "generated"
-    write_all(out, res.files)
+    write_all(out, files)
     work = tmp_path / "run"
     work.mkdir()
     modules = sorted(
         f"generated.{p.parent.name}.{p.stem}" for p in out.glob("*/*.py") if p.stem != "__init__"
     )
     script = (
-        "import importlib, sys\n"
+        "import importlib, os, sys\n"
         f"sys.path[:0] = [{str(tmp_path)!r}, {str(ROOT)!r}]\n"
         f"for m in {modules!r}:\n    importlib.import_module(m)\n"
         "from generated import registry\n"
         "import asyncio\n"
         "from runtime.config import Config\n"
         "from runtime.database import Store, migrate\n"
-        "async def main():\n"
-        "    store = Store(Config(database_url='sqlite:///hostile.db'))\n"
+        "async def main(url, ddl):\n"
+        "    store = Store(Config(database_url=url))\n"
         "    await store.start()\n"
-        "    await migrate(store, registry.DDL_SQLITE)\n"
+        "    await migrate(store, ddl)\n"
+        "    await migrate(store, ddl)  # idempotent\n"
         "    await store.stop()\n"
-        "asyncio.run(main())\n"
+        "asyncio.run(main('sqlite:///hostile.db', registry.DDL_SQLITE))\n"
+        "asyncio.run(main(os.environ['PG_URL'], registry.DDL_POSTGRESQL))\n"
         "print(len(registry.WORKFLOWS))\n"
     )
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=work)
+    env = {**os.environ, "PG_URL": postgres.url(postgres.create_database())}
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=work, env=env
+    )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == str(len(HOSTILE))
+    assert run.stdout.strip() == str(workflows)
     assert not any(MARKER in p.name for p in work.iterdir()), "a workflow string ran as code"
     assert not list(tmp_path.rglob(MARKER)), "a workflow string ran as code"
     mypy = subprocess.run(
@@ -226,3 +238,93 @@ def test_a_node_named_like_generated_code_keeps_working(name: str, tmp_path: Pat
     assert missing == {"error": "Channel not found", "code": "CHANNEL_NOT_FOUND"}
     counted = asyncio.run(run("viewer_count", {}))
     assert isinstance(counted, OkResult) and counted.items == 1, counted
+
+
+HOSTILE_NAMES = [
+    "class", "None", "async", "from", "order", "select", "group", "__init__", "__class__",
+    "demo", "registry", "1st", "é", "", "a" * 300, "x y", "a-b", "a.b", "a/b", "x\n",
+]  # fmt: skip
+
+
+def _text_positions(
+    value: Any, prefix: tuple[Any, ...] = ()
+) -> list[tuple[tuple[Any, ...], bool]]:
+    """Every string in a JSON document: (path, is a key)."""
+    out: list[tuple[tuple[Any, ...], bool]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.append(((*prefix, k), True))
+            out += _text_positions(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += _text_positions(v, (*prefix, i))
+    elif isinstance(value, str):
+        out.append((prefix, False))
+    return out
+
+
+def _place(doc: Any, path: tuple[Any, ...], is_key: bool, text: str) -> None:
+    parent = doc
+    for p in path[:-1]:
+        parent = parent[p]
+    if is_key:  # rename the key, keeping the order of the others
+        items = [(text if k == path[-1] else k, v) for k, v in parent.items()]
+        parent.clear()
+        parent.update(items)
+    else:
+        parent[path[-1]] = text
+
+
+def _fuzz_package(i: int, rng: random.Random) -> tuple[str, dict[str, str], str]:
+    """The spec's package, made distinct (ids, routes, tables) and with one hostile string or
+    name placed anywhere: a value or a key of a workflow or of the entity file."""
+    docs = {p.name: json.loads(p.read_text()) for p in sorted(WORKFLOWS.glob("*.json"))}
+    docs.pop("demo.json")
+    for name, doc in docs.items():
+        if name == "entities.json":
+            for ent in doc["entities"].values():
+                ent["table"] = f"f{i}_{ent['table']}"
+                for key in (*ent.get("unique", []), *ent.get("indexes", [])):
+                    key["name"] = f"f{i}_{key['name']}"
+        else:
+            doc["id"] = f"fz{i}_{doc['id']}"
+            doc["meta"]["triggers"] = [
+                t.replace("/stream_cast/", f"/fz{i}/") for t in doc["meta"]["triggers"]
+            ]
+    target = rng.choice(sorted(docs))
+    positions = _text_positions(docs[target])
+    keys = rng.random() < 0.2  # most names of the format are keys: mostly values, then
+    path, is_key = rng.choice([p for p in positions if p[1] == keys])
+    text = rng.choice(HOSTILE + HOSTILE_NAMES + NAMES).replace("MARK", MARKER)
+    _place(docs[target], path, is_key, text)
+    where = f"{target} {'key' if is_key else 'value'} {list(path)!r} = {text!r}"
+    return f"fz_{i}", {n: json.dumps(d) for n, d in docs.items()}, where
+
+
+FUZZ_PACKAGES = 24
+
+
+def test_hostile_text_anywhere_compiles_or_is_refused(tmp_path: Path, postgres) -> None:  # type: ignore[no-untyped-def]
+    """Hostile strings and names at random places of the spec's workflows and entities (a
+    fixed seed): each package is refused with located errors or compiles; those that compile
+    import without side effects, migrate on SQLite and PostgreSQL and pass mypy together."""
+    rng = random.Random(20261126)
+    src = tmp_path / "src"
+    clean: list[str] = []
+    for i in range(FUZZ_PACKAGES * 3):
+        package, files, where = _fuzz_package(i, rng)
+        alone = tmp_path / "alone" / str(i)
+        (alone / package).mkdir(parents=True)
+        for name, text in files.items():
+            (alone / package / name).write_text(text, encoding="utf-8")
+        errors = compile_project([alone]).diagnostics.errors()
+        assert not [d for d in errors if d.code is codes.INTERNAL_ERROR], (where, errors)
+        for d in errors:
+            assert d.span is not None and d.span.has_line, (where, d)
+        if not errors and len(clean) < FUZZ_PACKAGES:
+            shutil.copytree(alone / package, src / package)
+            clean.append(where)
+    assert len(clean) >= FUZZ_PACKAGES // 2, clean
+    res = compile_project([src])
+    assert not res.diagnostics.errors(), [d.message for d in res.diagnostics.errors()]
+    check_output(tmp_path, res.files, 4 * len(clean), postgres)
