@@ -1,8 +1,9 @@
-"""2,000 concurrent SSE subscribers on one uvicorn worker (SQLite, in-process bus): how many
-receive a ``scene_changed`` within 1 s of the transition request, the delivery latency,
-and the server's memory per idle stream.
+"""SSE fan-out on one uvicorn worker (SQLite, in-process bus), with 1,000 and 5,000 open
+streams (stream caps lifted): the broadcast cost (the transition's answer time, how many
+receive ``scene_changed`` within 1 s, the delivery latency) and the memory per idle stream.
+Then the caps at their defaults: one user trying to hold 5,000 streams.
 
-Run: ``make bench`` or ``.venv/bin/python bench/sse_bench.py [--subscribers 2000]``.
+Run: ``make bench`` or ``.venv/bin/python bench/sse_bench.py [--subscribers 1000,5000]``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Subscriber:
     def __init__(self, port: int, channel: str, user: str) -> None:
         self.port, self.channel, self.user = port, channel, user
         self.connected = asyncio.Event()
+        self.refused = False
         self.received_at: float | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -59,9 +61,13 @@ class Subscriber:
             buffer = b""
             while b"event: connected" not in buffer:
                 chunk = await reader.read(4096)
+                buffer += chunk
+                if buffer.startswith(b"HTTP/1.1 429"):
+                    self.refused = True
+                    self.connected.set()
+                    return
                 if not chunk:
                     raise RuntimeError(f"subscriber {self.user}: closed: {buffer[:300]!r}")
-                buffer += chunk
         self.connected.set()
         while b"event: scene_changed" not in buffer:
             chunk = await reader.read(4096)
@@ -75,9 +81,10 @@ class Subscriber:
             self.writer.close()
 
 
-async def main(n: int) -> None:
+async def fan_out(n: int) -> None:
+    env = {"SSE_HEARTBEAT_MS": "15000", "MAX_STREAMS_PER_TENANT": "0"}
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), {"SSE_HEARTBEAT_MS": "15000"}).start()
+        server = Server(Path(tmp), env).start()
         try:
             assert server.proc is not None
             pid = server.proc.pid
@@ -91,7 +98,7 @@ async def main(n: int) -> None:
             t_open = time.perf_counter()
             tasks = [asyncio.create_task(s.run(gate)) for s in subs]
             await asyncio.wait_for(
-                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=300
+                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=600
             )
             opened_s = time.perf_counter() - t_open
             await asyncio.sleep(2.0)  # idle
@@ -110,6 +117,7 @@ async def main(n: int) -> None:
             )
             await writer.drain()
             status = (await reader.readline()).decode().strip()
+            answered_ms = (time.perf_counter() - t0) * 1e3
             writer.close()
             await asyncio.wait(tasks, timeout=10)
             latencies = sorted(
@@ -122,7 +130,8 @@ async def main(n: int) -> None:
 
     within = sum(1 for ms in latencies if ms <= 1000)
     print(f"SSE fan-out, one uvicorn worker, {n} subscribers on one channel (SQLite)")
-    print(f"  subscribes opened in {opened_s:.1f} s ({n / opened_s:.0f}/s); transition: {status}")
+    print(f"  subscribes opened in {opened_s:.1f} s ({n / opened_s:.0f}/s)")
+    print(f"  scene transition answered in {answered_ms:.0f} ms ({status})")
     print(f"  received scene_changed: {len(latencies)}/{n}; within 1 s: {within}/{n}")
     if latencies:
         p50 = statistics.median(latencies)
@@ -136,7 +145,46 @@ async def main(n: int) -> None:
     )
 
 
+async def one_user(n: int) -> None:
+    """One user asks for ``n`` streams on one channel with the default caps."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Server(Path(tmp), {"SSE_HEARTBEAT_MS": "15000"}).start()
+        try:
+            assert server.proc is not None
+            channel = next(
+                c["id"] for c in server.demo["tenants"]["acme"]["channels"] if c["isLive"]
+            )
+            await asyncio.sleep(0.5)
+            before = rss_kib(server.proc.pid)
+            subs = [Subscriber(server.port, channel, "greedy") for _ in range(n)]
+            gate = asyncio.Semaphore(64)
+            t0 = time.perf_counter()
+            tasks = [asyncio.create_task(s.run(gate)) for s in subs]
+            await asyncio.wait_for(
+                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=600
+            )
+            took = time.perf_counter() - t0
+            await asyncio.sleep(1.0)
+            after = rss_kib(server.proc.pid)
+            for t in tasks:
+                t.cancel()
+            for s in subs:
+                s.close()
+        finally:
+            server.stop()
+    held = sum(1 for s in subs if not s.refused)
+    print(f"Stream caps (defaults: 20 per user, 2000 per tenant): one user asks for {n} streams")
+    print(f"  held {held}, refused with 429: {n - held} (in {took:.1f} s)")
+    print(f"  server RSS {before / 1024:.1f} MiB -> {after / 1024:.1f} MiB")
+
+
+async def main(counts: list[int]) -> None:
+    for n in counts:
+        await fan_out(n)
+    await one_user(max(counts))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--subscribers", type=int, default=2000)
-    asyncio.run(main(parser.parse_args().subscribers))
+    parser.add_argument("--subscribers", default="1000,5000")
+    asyncio.run(main([int(n) for n in parser.parse_args().subscribers.split(",")]))

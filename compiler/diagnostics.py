@@ -11,7 +11,7 @@ from compiler.codes import Code, Severity
 from compiler.messages import Message, Text
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
     """A place in a source file: 1-based line and column (in characters), 0-based offset."""
 
@@ -20,7 +20,7 @@ class Position:
     offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     path: str
     start: Position

