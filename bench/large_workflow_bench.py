@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.test_limits import chain  # noqa: E402
 
 # Peak RSS of the compile, measured in its own process (ru_maxrss of the child, in KiB).
 _MEASURE = """
@@ -28,39 +31,6 @@ codes = sorted({line.split("[", 1)[1].split("]", 1)[0] for line in done.stdout.s
                 + done.stderr.splitlines() if "error[" in line})
 print(f"{took:.2f} {peak} {done.returncode} {','.join(codes) or '-'}")
 """
-
-
-def workflow(n: int) -> dict[str, object]:
-    nodes: list[dict[str, object]] = [
-        {
-            "id": "n0",
-            "name": "n0",
-            "type": "metabuilder.validate",
-            "typeVersion": 1,
-            "parameters": {"input": "{{ $context.user.id }}", "validator": "required"},
-        }
-    ]
-    nodes += [
-        {
-            "id": f"n{i}",
-            "name": f"n{i}",
-            "type": "metabuilder.action",
-            "typeVersion": 1,
-            "parameters": {"action": "log", "message": f"step {i}"},
-        }
-        for i in range(1, n)
-    ]
-    return {
-        "id": "large_001",
-        "name": "Large",
-        "active": True,
-        "tenantId": "{{ $context.tenantId }}",
-        "nodes": nodes,
-        "connections": {
-            f"n{i}": {"main": [[{"node": f"n{i + 1}", "index": 0}]]} for i in range(n - 1)
-        },
-        "meta": {"triggers": ["POST /api/v1/{tenant}/large/run"]},
-    }
 
 
 def measure(project: Path, python: str, src: Path, out: Path) -> str:
@@ -79,7 +49,7 @@ def main(n: int, baseline: Path | None) -> None:
         src.mkdir(parents=True)
         entities = (ROOT / "workflows" / "stream_cast" / "entities.json").read_text()
         (src / "entities.json").write_text(entities)
-        (src / "large.json").write_text(json.dumps(workflow(n)))
+        (src / "large.json").write_text(json.dumps(chain(n)))
         print(f"A {n:,}-node workflow")
         print(f"  this tree: {measure(ROOT, sys.executable, src.parent, Path(tmp) / 'a')}")
         if baseline is not None:

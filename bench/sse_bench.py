@@ -81,6 +81,15 @@ class Subscriber:
             self.writer.close()
 
 
+async def open_all(subs: list[Subscriber]) -> tuple[list[asyncio.Task[None]], float]:
+    """Open every subscriber's stream, 64 at a time; their tasks and the seconds it took."""
+    gate = asyncio.Semaphore(64)
+    t0 = time.perf_counter()
+    tasks = [asyncio.create_task(s.run(gate)) for s in subs]
+    await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in subs)), timeout=600)
+    return tasks, time.perf_counter() - t0
+
+
 async def fan_out(n: int) -> None:
     env = {"SSE_HEARTBEAT_MS": "15000", "MAX_STREAMS_PER_TENANT": "0"}
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,13 +103,7 @@ async def fan_out(n: int) -> None:
             await asyncio.sleep(0.5)
             before = rss_kib(pid)
             subs = [Subscriber(server.port, channel, f"viewer{i}") for i in range(n)]
-            gate = asyncio.Semaphore(64)
-            t_open = time.perf_counter()
-            tasks = [asyncio.create_task(s.run(gate)) for s in subs]
-            await asyncio.wait_for(
-                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=600
-            )
-            opened_s = time.perf_counter() - t_open
+            tasks, opened_s = await open_all(subs)
             await asyncio.sleep(2.0)  # idle
             after = rss_kib(pid)
 
@@ -157,13 +160,7 @@ async def one_user(n: int) -> None:
             await asyncio.sleep(0.5)
             before = rss_kib(server.proc.pid)
             subs = [Subscriber(server.port, channel, "greedy") for _ in range(n)]
-            gate = asyncio.Semaphore(64)
-            t0 = time.perf_counter()
-            tasks = [asyncio.create_task(s.run(gate)) for s in subs]
-            await asyncio.wait_for(
-                asyncio.gather(*(s.connected.wait() for s in subs)), timeout=600
-            )
-            took = time.perf_counter() - t0
+            tasks, took = await open_all(subs)
             await asyncio.sleep(1.0)
             after = rss_kib(server.proc.pid)
             for t in tasks:

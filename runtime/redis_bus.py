@@ -37,6 +37,7 @@ CHANNEL = "streamcast:channel:"
 LEASE = "streamcast:lease:"
 CHANNEL_TTL_MS = 24 * 3600 * 1000
 EMPTY = "0-0"  # the position on a channel that has had no event
+STOP_TIMEOUT_S = 3.0
 
 # Append an event to its channel's stream, then (with that id) to the fan-out stream.
 _PUBLISH = """
@@ -85,6 +86,7 @@ class RedisBus:
         )
         self.last_id = "0-0"
         self._reader: asyncio.Task[None] | None = None
+        self._stopping = False
         self.connected = asyncio.Event()
 
     @property
@@ -104,12 +106,23 @@ class RedisBus:
         self._reader = asyncio.create_task(self._read(), name="redis-events")
 
     async def stop(self) -> None:
+        # redis-py may absorb a cancellation that lands inside a blocking XREAD and carry on;
+        # the flag ends the loop at the latest when that read returns (within a second).
+        self._stopping = True
         if self._reader is not None:
             self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            try:
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await self._reader
+            except TimeoutError:
+                log.warning("the Redis reader did not stop within %s s", STOP_TIMEOUT_S)
         self.local.close_all("shutdown")
-        await self.redis.aclose()
+        try:
+            async with asyncio.timeout(STOP_TIMEOUT_S):
+                await self.redis.aclose()
+        except TimeoutError:
+            log.warning("closing the Redis connections took over %s s", STOP_TIMEOUT_S)
 
     # ------------------------------------------------------------------ publishing
 
@@ -148,7 +161,7 @@ class RedisBus:
 
     async def _read(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 if self.last_id == "$":  # started while Redis was down
                     newest = await self.redis.xrevrange(STREAM, count=1)

@@ -220,8 +220,8 @@ def test_the_deepest_allowed_expression_compiles_and_type_checks(tmp_path: Path)
     compile(res.files["stream_cast/subscribe.py"], "subscribe.py", "exec")
 
 
-def test_a_long_chain_of_nodes_compiles(tmp_path: Path) -> None:
-    """600 nodes in a row: lowered without recursion (it used to be an internal error)."""
+def chain(n: int) -> dict[str, Any]:
+    """A workflow of ``n`` nodes in a row: a validate node, then log actions."""
     nodes = [
         {
             "id": "n0",
@@ -239,13 +239,18 @@ def test_a_long_chain_of_nodes_compiles(tmp_path: Path) -> None:
             "typeVersion": 1,
             "parameters": {"action": "log", "message": f"step {i}"},
         }
-        for i in range(1, 600)
+        for i in range(1, n)
     ]
-    doc = {"id": "chain_001", "name": "Chain", "active": True, "nodes": nodes,
-           "tenantId": "{{ $context.tenantId }}",
-           "connections": {f"n{i}": {"main": [[{"node": f"n{i + 1}", "index": 0}]]}
-                           for i in range(599)},
-           "meta": {"triggers": ["POST /api/v1/{tenant}/chain/run"]}}  # fmt: skip
+    return {"id": "chain_001", "name": "Chain", "active": True, "nodes": nodes,
+            "tenantId": "{{ $context.tenantId }}",
+            "connections": {f"n{i}": {"main": [[{"node": f"n{i + 1}", "index": 0}]]}
+                            for i in range(n - 1)},
+            "meta": {"triggers": ["POST /api/v1/{tenant}/chain/run"]}}  # fmt: skip
+
+
+def test_a_long_chain_of_nodes_compiles(tmp_path: Path) -> None:
+    """600 nodes in a row: lowered without recursion (it used to be an internal error)."""
+    doc = chain(600)
     files = {"entities.json": json.loads((WORKFLOWS / "entities.json").read_text())}
     files["chain.json"] = doc
     res = compile_project([_project(tmp_path, {"chain": files})])
