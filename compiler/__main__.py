@@ -10,7 +10,7 @@ from pathlib import Path
 
 from compiler import codes
 from compiler.diagnostics import Diagnostic, render_human, render_json
-from compiler.pipeline import Result, compile_project
+from compiler.pipeline import Result, compile_metabuilder, compile_project
 from compiler.write import stale, write_all
 
 
@@ -47,13 +47,34 @@ def _promote(d: Diagnostic, werror: bool) -> Diagnostic:
 
 
 def _compile(args: argparse.Namespace, check: bool) -> int:
+    if args.metabuilder is not None:
+        if args.sources:
+            print("error: give workflow folders or --metabuilder ROOT, not both", file=sys.stderr)
+            return 2
+        root, overlays = Path(args.metabuilder), Path(args.overlay or "overlay")
+        for what, path in (("--metabuilder", root / "packages"), ("--overlay", overlays)):
+            if not path.is_dir():
+                print(f"error: {what}: {path} is not a folder", file=sys.stderr)
+                return 2
+        have = {d.parent.name for d in (root / "packages").glob("*/workflow")}
+        missing = sorted(set(args.package) - have)
+        if missing:
+            print(f"error: --package: no workflows for {', '.join(missing)}", file=sys.stderr)
+            return 2
+    elif args.overlay or args.package:
+        print("error: --overlay and --package go with --metabuilder ROOT", file=sys.stderr)
+        return 2
     sources = [Path(s) for s in args.sources] or [Path("workflows")]
-    for s in sources:
+    for s in sources if args.metabuilder is None else ():
         if not s.exists():
             print(f"error: {s} does not exist", file=sys.stderr)
             return 2
     try:
-        res = compile_project(sources)
+        res = (
+            compile_project(sources)
+            if args.metabuilder is None
+            else compile_metabuilder(root, overlays, args.package)
+        )
     except RecursionError:
         print("error[internal-error]: input nested too deeply", file=sys.stderr)
         return 1
@@ -181,6 +202,23 @@ def main(argv: list[str] | None = None) -> int:
             help="workflow folders or files (default workflows/)",
         )
         p.add_argument("--out", default="generated", help="output folder (default generated/)")
+        p.add_argument(
+            "--metabuilder",
+            metavar="ROOT",
+            help="compile a MetaBuilder tree (packages/*/workflow, DBAL YAML) read unchanged",
+        )
+        p.add_argument(
+            "--overlay",
+            metavar="DIR",
+            help="with --metabuilder: <package>.json files with routes and extra entities",
+        )
+        p.add_argument(
+            "--package",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="with --metabuilder: compile only this package (repeatable)",
+        )
         p.add_argument(
             "--format", choices=("human", "json"), default="human", help="diagnostics format"
         )

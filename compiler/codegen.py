@@ -190,6 +190,8 @@ _DECODE = {
     "boolean": "db_bool",
     "integer": "db_number",
     "number": "db_number",
+    "bigint": "db_number",
+    "json": "db_json",
 }
 
 
@@ -205,6 +207,8 @@ def render_entities(package: str, source: str, entities: dict[str, Entity]) -> s
                 "boolean": "bool",
                 "integer": "float",
                 "number": "float",
+                "bigint": "float",
+                "json": "object",
             }[f.type]
             decode = _DECODE[f.type] + ("_or_none" if f.nullable else "")
             decoders.add(decode)

@@ -38,6 +38,7 @@ E, W = Severity.ERROR, Severity.WARNING
 INVALID_JSON = _code("invalid-json", E, "the file is not valid JSON")
 DUPLICATE_KEY = _code("duplicate-key", E, "an object repeats a key")
 UNREADABLE_FILE = _code("unreadable-file", E, "the file cannot be read")
+INVALID_YAML = _code("invalid-yaml", E, "a DBAL entity file is not valid YAML")
 # schema
 SCHEMA_VIOLATION = _code("schema-violation", E, "a value does not match the file format")
 UNKNOWN_KEY = _code("unknown-key", E, "an object has a key the format does not define")

@@ -70,6 +70,12 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"name": "Subscribe", "name": "Subscribe to Stream"',
         '"name": "Subscribe to Stream"',
     ),
+    "invalid-yaml": (
+        "A DBAL entity file (--metabuilder ROOT: dbal/shared/api/schema/entities/**/*.yaml) "
+        "must be YAML; the caret points where the YAML parser gave up.",
+        "fields:\n  id: {type: cuid, primary: true\n",
+        "fields:\n  id: {type: cuid, primary: true}\n",
+    ),
     "unreadable-file": (
         "A path under workflows/ ending in .json could not be read (a folder named like a file, "
         "missing permissions, a broken link).",

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import bisect
 import math
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
 from compiler import messages
@@ -410,6 +412,14 @@ def parse_json(source: SourceFile, diags: Diagnostics) -> JValue | None:
             hint=err.hint or messages.HINT__FIX_THE_JSON_SYNTAX,
         )
         return None
+
+
+def display_path(path: Path) -> str:
+    """How diagnostics name a file: relative to the working directory when it can be."""
+    try:
+        return os.path.relpath(path, Path.cwd()).replace(os.sep, "/")
+    except ValueError:
+        return path.as_posix()
 
 
 def load_file(

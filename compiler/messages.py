@@ -639,3 +639,62 @@ ROUTE_SHADOWED: Final = Message(
     codes.DUPLICATE_ROUTE,
     "route `{0} {1}` differs from `{0} {2}` of {3} only in parameter names: one would never run",
 )
+
+# compiler/dbal.py: DBAL YAML entities and MetaBuilder overlays
+YAML_SYNTAX: Final = Message(codes.INVALID_YAML, "invalid YAML: {0}")
+HINT__FIX_THE_YAML_SYNTAX: Final = "fix the YAML syntax (indentation, `key: value`, quoting)"
+DBAL_ENTITY_NAME: Final = Message(
+    codes.INVALID_ENTITY, "entity name `{0}` is not an UpperCamelCase identifier"
+)
+HINT__DBAL_ENTITY_NAME: Final = "name the entity like `StreamChannel`"
+DBAL_UNKNOWN_KEY: Final = Message(codes.UNKNOWN_KEY, "unknown key `{0}` in entity {1}")
+HINT__DBAL_KEYS: Final = "see the DBAL format in the README (MetaBuilder sources)"
+DBAL_NO_FIELDS: Final = Message(codes.INVALID_ENTITY, "entity {0} declares no fields")
+HINT__DBAL_FIELDS: Final = "declare `fields:` as a mapping of field name to `{type: ...}`"
+DBAL_FIELD_NAME: Final = Message(
+    codes.INVALID_ENTITY, "field name `{0}` of {1} is not an identifier"
+)
+HINT__DBAL_FIELD_NAME: Final = "use letters, digits and `_`, not starting with a digit"
+DBAL_FIELD_NOT_MAPPING: Final = Message(
+    codes.INVALID_ENTITY, "field `{0}` of {1} must be a mapping with a `type`"
+)
+DBAL_UNKNOWN_FIELD_KEY: Final = Message(codes.UNKNOWN_KEY, "unknown key `{0}` in field {1}.{2}")
+DBAL_UNKNOWN_TYPE: Final = Message(
+    codes.INVALID_ENTITY, "unknown type `{0}` for field `{1}` of {2}"
+)
+HINT__DBAL_TYPES: Final = (
+    "use cuid, uuid, string, text, email, enum, integer, int, bigint, boolean or json"
+)
+DBAL_ENUM_WITHOUT_VALUES: Final = Message(
+    codes.INVALID_ENTITY, "enum field `{0}` of {1} lists no `values`"
+)
+HINT__DBAL_ENUM_VALUES: Final = "list the allowed values: `values: [a, b]`"
+DBAL_TWO_PRIMARY_KEYS: Final = Message(
+    codes.INVALID_ENTITY, "entity {0} has two primary keys, `{1}` and `{2}`"
+)
+DBAL_NO_PRIMARY_KEY: Final = Message(
+    codes.INVALID_ENTITY, "entity {0} has no primary key and no `id` field"
+)
+HINT__DBAL_ONE_PRIMARY_KEY: Final = "mark exactly one field `primary: true`"
+DBAL_ENTITY_REDECLARED: Final = Message(
+    codes.INVALID_ENTITY, "entity {0} is declared twice, differently"
+)
+DBAL_FIELD_REDECLARED: Final = Message(
+    codes.INVALID_ENTITY, "field `{0}` of {1} is declared twice, differently"
+)
+HINT__DBAL_ONE_DECLARATION: Final = (
+    "declare it once, or repeat it identically (overlays may repeat a declaration)"
+)
+OVERLAY_NOT_OBJECT: Final = Message(codes.SCHEMA_VIOLATION, "an overlay must be a JSON object")
+OVERLAY_ROUTE_NOT_TEXT: Final = Message(
+    codes.SCHEMA_VIOLATION, "the route of `{0}` must be a string"
+)
+OVERLAY_UNKNOWN_KEY: Final = Message(codes.UNKNOWN_KEY, "unknown key `{0}` in an overlay")
+HINT__OVERLAY_SHAPE: Final = (
+    'an overlay holds "routes" (stem: "METHOD /path", "SCHEDULED:<cron>" or "internal"), '
+    '"env" (names) and "entities"'
+)
+MODULE_NAME_COLLIDES: Final = Message(
+    codes.INVALID_NAME, "`{0}` and `{1}` would both become the module `{2}`"
+)
+HINT__RENAME_ONE_OF_THE_FILES: Final = "rename one of the files"

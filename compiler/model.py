@@ -29,7 +29,9 @@ STATIC_DATA_KEYS = {
     "updateInterval": "milliseconds between scheduled runs",
     "maxChannels": "largest number of items a scheduled fan-out handles per run",
 }
-FIELD_TYPES = ("string", "integer", "number", "boolean", "datetime")
+# bigint: a 64-bit integer, epoch milliseconds where it is a time (DBAL's convention); json:
+# any JSON value (JSONB on PostgreSQL, text on SQLite).
+FIELD_TYPES = ("string", "integer", "number", "boolean", "datetime", "bigint", "json")
 
 
 # ----------------------------------------------------------------------------- entities
@@ -179,8 +181,11 @@ def _keys(
 
 def _default_fits(ftype: str, v: object) -> bool:
     if v in ("uuid", "now"):
-        return ftype in ("string", "datetime")
+        return ftype in ("string", "datetime") or (v == "now" and ftype == "bigint")
+    if ftype == "json":
+        return True
     return {
+        "bigint": isinstance(v, int) and not isinstance(v, bool),
         "string": isinstance(v, str),
         "datetime": isinstance(v, str),
         "boolean": isinstance(v, bool),
@@ -270,6 +275,7 @@ class Workflow:
     templates: dict[int, Parts | ExpressionError] = field(default_factory=dict)
     _index: dict[str, Node] = field(default_factory=dict, repr=False)
     entities: dict[str, Entity] = field(default_factory=dict)
+    used_entities: set[str] = field(default_factory=set)  # what its database steps touch
 
     @property
     def path(self) -> str:

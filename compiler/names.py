@@ -35,6 +35,8 @@ IMPORTS: Final[dict[str, str | None]] = {
     "db_number": "runtime.values",
     "new_id": "runtime.values",
     "now_iso": "runtime.values",
+    "now_ms": "runtime.values",
+    "sql_json": "runtime.values",
     "optional_str": "runtime.values",
     "optional_value": "runtime.values",
     "require_str": "runtime.values",

@@ -12,16 +12,16 @@ import json
 import multiprocessing as mp
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import codegen, escape, messages, schema
+from compiler import codegen, dbal, escape, messages, schema
 from compiler.diagnostics import Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Sql, walk
-from compiler.load import JArray, JObject, load_file
+from compiler.load import JArray, JObject, JString, JValue, display_path, load_file
 from compiler.model import Entity, HttpTrigger, Workflow, build_entities, build_workflow
 from compiler.plan import plan_workflow
 from compiler.verify import Violation, verify_module
@@ -37,11 +37,7 @@ class Result:
     pending: list[tuple[str, Workflow, _Job]] = field(default_factory=list)
 
 
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path, Path.cwd()).replace(os.sep, "/")
-    except ValueError:
-        return path.as_posix()
+_display = display_path
 
 
 RESERVED = frozenset({"entities.json", "demo.json"})
@@ -84,74 +80,198 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _compile_project(sources: list[Path]) -> Result:
-    res = Result()
-    diags = res.diagnostics
-    packages = discover(sources)
-    modules: list[tuple[str, str]] = []
-    routes: dict[tuple[str, str], tuple[Workflow, Span, str]] = {}
-    ids: dict[str, Workflow] = {}
-    tables: dict[str, tuple[str, Entity]] = {}  # table -> (package, entity): one mapping
-    for package, files in packages.items():
+    project = _Project()
+    for package, files in discover(sources).items():
         if not files:
             continue
-        if not escape.is_identifier(package):
+        if not project.package_name_ok(package, files[0].parent):
+            continue
+        _check_demo(files[0].parent / "demo.json", project.res.diagnostics)
+        entities_path = files[0].parent / "entities.json"
+        entities = _load_entities(entities_path, package, project.res)
+        project.add_package(
+            package, [(f, f.stem) for f in files], entities, _display(entities_path)
+        )
+    return project.finish()
+
+
+def compile_metabuilder(root: Path, overlays: Path, only: Sequence[str] = ()) -> Result:
+    """Compile a MetaBuilder tree as upstream lays it out, read unchanged:
+    ``packages/<pkg>/workflow/*.json`` with entities from its DBAL YAML
+    (:mod:`compiler.dbal`) and ``overlays/<pkg>.json`` for the routes and the entities or
+    fields the YAML lacks. The entity registry is global, as DBAL's is; each package's
+    entities module holds the entities its workflows use. ``only``: these packages."""
+    with _collector_paused():
+        project = _Project()
+        res = project.res
+        diags = res.diagnostics
+        declared = dbal.Declared()
+        dbal.load_yaml_entities(root, diags, declared)
+        base = root / "packages"
+        selected = [
+            d.parent.name
+            for d in sorted(base.glob("*/workflow"))
+            if d.is_dir() and (not only or d.parent.name in only)
+        ]
+        overlay = {
+            pkg: dbal.load_overlay(overlays / f"{pkg}.json", pkg, diags, declared)
+            for pkg in selected
+        }
+        for path, text in declared.sources.items():
+            res.sources.put(path, text)
+        compiled: list[Workflow] = []
+        for pkg in selected:
+            folder = base / pkg / "workflow"
+            ov = overlay[pkg]
+            if ov is None or not project.package_name_ok(pkg, folder):
+                continue
+            files = _module_names(sorted(folder.glob("*.json")), diags)
+            compiled += project.add_package(
+                pkg,
+                files,
+                declared.entities,
+                dbal.ENTITY_DIR.as_posix(),
+                routes=ov.routes,
+                only_used=True,
+            )
+        _report_unreadable_entities(compiled, res, declared)
+        return project.finish()
+
+
+def _module_names(files: list[Path], diags: Diagnostics) -> list[tuple[Path, str]]:
+    """Upstream's file stems hold hyphens (``stream-subscribe``): the module is the stem with
+    ``_`` for ``-``; two files that would share a module are an error."""
+    out: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for f in files:
+        module = f.stem.replace("-", "_")
+        if module in seen:
             diags.add(
-                messages.PACKAGE_FOLDER_NOT_IDENTIFIER.format(package),
-                Span.whole_file(_display(files[0].parent)),
-                hint=messages.HINT__NAME_WORKFLOW_FOLDERS_WITH,
+                messages.MODULE_NAME_COLLIDES.format(f.name, seen[module].name, module),
+                Span.whole_file(_display(f)),
+                hint=messages.HINT__RENAME_ONE_OF_THE_FILES,
             )
             continue
-        _check_demo(files[0].parent / "demo.json", diags)
-        entities = _load_entities(files[0].parent / "entities.json", package, res)
-        if entities is not None and not _one_mapping(package, entities, tables, diags):
+        seen[module] = f
+        out.append((f, module))
+    return out
+
+
+def _report_unreadable_entities(
+    workflows: list[Workflow], res: Result, declared: dbal.Declared
+) -> None:
+    """The problems of an entity declaration that could not be read, once, when a compiled
+    workflow names that entity (upstream's tree declares entities no workflow uses in other
+    dialects; those stay silent)."""
+    texts = [res.sources.get(wf.path) or "" for wf in workflows]
+    for name, problems in sorted(declared.problems.items()):
+        if any(f'"{name}"' in text for text in texts):
+            res.diagnostics.extend(problems)
+
+
+@dataclass
+class _Project:
+    """What the packages of one compile share: the routes, workflow ids and table mappings
+    they must not claim twice, and the modules for the registry."""
+
+    res: Result = field(default_factory=Result)
+    modules: list[tuple[str, str]] = field(default_factory=list)
+    routes: dict[tuple[str, str], tuple[Workflow, Span, str]] = field(default_factory=dict)
+    ids: dict[str, Workflow] = field(default_factory=dict)
+    tables: dict[str, tuple[str, Entity]] = field(default_factory=dict)  # one mapping a table
+
+    def package_name_ok(self, package: str, folder: Path) -> bool:
+        if escape.is_identifier(package):
+            return True
+        self.res.diagnostics.add(
+            messages.PACKAGE_FOLDER_NOT_IDENTIFIER.format(package),
+            Span.whole_file(_display(folder)),
+            hint=messages.HINT__NAME_WORKFLOW_FOLDERS_WITH,
+        )
+        return False
+
+    def add_package(
+        self,
+        package: str,
+        files: list[tuple[Path, str]],
+        entities: dict[str, Entity] | None,
+        entities_source: str,
+        routes: Mapping[str, tuple[str, Span]] | None = None,
+        only_used: bool = False,
+    ) -> list[Workflow]:
+        """Compile one package's workflows (``(path, module)`` pairs). ``routes`` (by file
+        stem) replace the workflows' own triggers; ``only_used`` emits only the entities its
+        workflows use (entities from a global registry)."""
+        res, diags = self.res, self.res.diagnostics
+        if (
+            entities is not None
+            and not only_used
+            and not _one_mapping(package, entities, self.tables, diags)
+        ):
             entities = None
-        for path in files:
-            wf = _compile_one(path, package, entities, res)
+        compiled: list[Workflow] = []
+        used: set[str] = set()
+        for path, module in files:
+            route = routes.get(path.stem) if routes is not None else None
+            wf = _compile_one(path, package, entities, res, module, route, routes is not None)
             if wf is None:
                 continue
-            if wf.id in ids:
-                first = ids[wf.id]
-                diags.add(
-                    messages.WORKFLOW_ID_TAKEN.format(wf.id, first.path),
-                    wf.id_span or wf.span,
-                    hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS,
-                    related=(
-                        Related(first.id_span or first.span, messages.LABEL__FIRST.format(wf.id)),
-                    ),
-                )
-            ids[wf.id] = wf
-            for t in wf.triggers:
-                if isinstance(t, HttpTrigger):
-                    # `{a}` and `{channelId}` match the same requests: one route.
-                    key = (t.method, re.sub(r"\{[^}]*\}", "{}", t.path))
-                    if key in routes:
-                        other, other_span, other_path = routes[key]
-                        message = (
-                            messages.ROUTE_TAKEN.format(t.method, t.path, other.path)
-                            if other_path == t.path
-                            else messages.ROUTE_SHADOWED.format(
-                                t.method, t.path, other_path, other.path
-                            )
-                        )
-                        diags.add(
-                            message,
-                            t.span,
-                            hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
-                            related=(Related(other_span, messages.LABEL__CLAIMED_FIRST),),
-                        )
-                    routes.setdefault(key, (wf, t.span, t.path))
-            modules.append((package, wf.module))
+            compiled.append(wf)
+            used |= wf.used_entities
+            self._claim(wf)
+            self.modules.append((package, wf.module))
         if entities is not None:
+            emitted = {k: v for k, v in entities.items() if k in used} if only_used else entities
+            if only_used and not _one_mapping(package, emitted, self.tables, diags):
+                return compiled
             res.files[f"{package}/entities.py"] = codegen.render_entities(
-                package, _display(files[0].parent / "entities.json"), entities
+                package, entities_source, emitted
             )
             res.files[f"{package}/__init__.py"] = codegen.render_package_init(package)
-    _finish_all(res)
-    res.files["registry.py"] = codegen.render_registry(modules)
-    res.files["__init__.py"] = (
-        '# Code generated by the workflow compiler. DO NOT EDIT.\n"""Compiled workflows."""\n'
-    )
-    return res
+        return compiled
+
+    def _claim(self, wf: Workflow) -> None:
+        diags = self.res.diagnostics
+        if wf.id in self.ids:
+            first = self.ids[wf.id]
+            diags.add(
+                messages.WORKFLOW_ID_TAKEN.format(wf.id, first.path),
+                wf.id_span or wf.span,
+                hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS,
+                related=(
+                    Related(first.id_span or first.span, messages.LABEL__FIRST.format(wf.id)),
+                ),
+            )
+        self.ids[wf.id] = wf
+        for t in wf.triggers:
+            if isinstance(t, HttpTrigger):
+                # `{a}` and `{channelId}` match the same requests: one route.
+                key = (t.method, re.sub(r"\{[^}]*\}", "{}", t.path))
+                if key in self.routes:
+                    other, other_span, other_path = self.routes[key]
+                    message = (
+                        messages.ROUTE_TAKEN.format(t.method, t.path, other.path)
+                        if other_path == t.path
+                        else messages.ROUTE_SHADOWED.format(
+                            t.method, t.path, other_path, other.path
+                        )
+                    )
+                    diags.add(
+                        message,
+                        t.span,
+                        hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
+                        related=(Related(other_span, messages.LABEL__CLAIMED_FIRST),),
+                    )
+                self.routes.setdefault(key, (wf, t.span, t.path))
+
+    def finish(self) -> Result:
+        res = self.res
+        _finish_all(res)
+        res.files["registry.py"] = codegen.render_registry(self.modules)
+        res.files["__init__.py"] = (
+            '# Code generated by the workflow compiler. DO NOT EDIT.\n"""Compiled workflows."""\n'
+        )
+        return res
 
 
 def _mapping(e: Entity) -> tuple[object, ...]:
@@ -254,14 +374,24 @@ def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] |
 
 
 def _compile_one(
-    path: Path, package: str, entities: dict[str, Entity] | None, res: Result
+    path: Path,
+    package: str,
+    entities: dict[str, Entity] | None,
+    res: Result,
+    module: str,
+    route: tuple[str, Span] | None = None,
+    routed: bool = False,
 ) -> Workflow | None:
+    """Compile one workflow file into the module ``module``. ``routed``: its triggers are
+    ``route`` (from an overlay; None or ``internal``: none), not the file's ``meta.triggers``."""
     diags = res.diagnostics
     loaded = load_file(str(path), _display(path), diags)
     if loaded is None:
         return None
     source, root = loaded
     res.sources.put(source.path, source.text)
+    if routed and isinstance(root, JObject):
+        root = _with_triggers(root, route)
     nodes = root.get("nodes") if isinstance(root, JObject) else None
     if isinstance(nodes, JArray) and len(nodes.items) > MAX_NODES:
         assert isinstance(root, JObject)
@@ -274,7 +404,6 @@ def _compile_one(
     if not schema.validate("workflow", root, diags):
         return None
     assert isinstance(root, JObject)
-    module = path.stem
     if not escape.is_identifier(module) or module in RESERVED_MODULES or module.startswith("__"):
         diags.add(
             messages.FILE_NAME_NOT_MODULE.format(path.name),
@@ -297,10 +426,29 @@ def _compile_one(
         e.table: e.fields["tenantId"].column for e in entities.values() if "tenantId" in e.fields
     }
     owners = {s.query.name: s.node.id for s in walk(plan.body) if isinstance(s, Sql)}
+    wf.used_entities = {s.entity.name for s in walk(plan.body) if isinstance(s, Sql)}
     job = _Job(codegen.render_workflow_source(plan), tenants, owners)
     res.pending.append((f"{package}/{module}.py", wf, job))
     res.files[f"{package}/{module}.md"] = codegen.render_mermaid(plan)
     return wf
+
+
+def _with_triggers(root: JObject, route: tuple[str, Span] | None) -> JObject:
+    """``root`` with ``meta.triggers`` set to the overlay's route (none for ``internal``)."""
+    items: tuple[JValue, ...] = ()
+    span = root.span
+    if route is not None and route[0] != "internal":
+        items = (JString(route[0], route[1], ()),)
+        span = route[1]
+    meta = root.get("meta")
+    entries = list(meta.entries) if isinstance(meta, JObject) else []
+    entries = [(k, v) for k, v in entries if k.value != "triggers"]
+    entries.append((JString("triggers", span, ()), JArray(items, span)))
+    new_meta = JObject(tuple(entries), meta.span if meta is not None else span)
+    out = [(k, new_meta if k.value == "meta" else v) for k, v in root.entries]
+    if meta is None:
+        out.append((JString("meta", span, ()), new_meta))
+    return JObject(tuple(out), root.span)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ same column. Table, column and index names enter only through
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from compiler.escape import sql_identifier as q
@@ -22,6 +23,8 @@ _SQLITE_TYPES = {
     "boolean": "BOOLEAN",
     "integer": "INTEGER",
     "number": "REAL",
+    "bigint": "INTEGER",
+    "json": "TEXT",
 }
 _PG_TYPES = {
     "string": "TEXT",
@@ -29,6 +32,8 @@ _PG_TYPES = {
     "boolean": "BOOLEAN",
     "integer": "BIGINT",
     "number": "DOUBLE PRECISION",
+    "bigint": "BIGINT",
+    "json": "JSONB",
 }
 
 
@@ -136,6 +141,9 @@ def _column_ddl(f: EntityField, types: dict[str, str], pk: bool) -> str:
             parts.append(f"DEFAULT {d!r}")
         elif isinstance(d, str):
             parts.append("DEFAULT '" + d.replace("'", "''") + "'")
+        elif isinstance(d, dict | list):  # a JSON column's default, as JSON text
+            text = json.dumps(d, separators=(",", ":"), sort_keys=True)
+            parts.append("DEFAULT '" + text.replace("'", "''") + "'")
     return " ".join(parts)
 
 

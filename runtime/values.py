@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import uuid
@@ -50,6 +51,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def now_ms() -> float:
+    """``Date.now()``: epoch milliseconds, as an epoch-milliseconds (``bigint``) column holds."""
+    return float(int(datetime.now(UTC).timestamp() * 1000))
+
+
 def sql_text(value: object) -> str | None:
     if value is None or value is js.UNDEFINED:
         return None
@@ -67,6 +73,13 @@ def sql_number(value: object) -> float | None:
         return None
     n = js.to_number(value)
     return None if math.isnan(n) else n
+
+
+def sql_json(value: object) -> str | None:
+    """A JSON column's value: the JSON text of a JavaScript value (``JSON.stringify``)."""
+    if value is None or value is js.UNDEFINED:
+        return None
+    return js.to_json_text(value)
 
 
 def db_text(value: object) -> str:
@@ -93,6 +106,17 @@ def db_number(value: object) -> float:
 
 def db_number_or_none(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def db_json(value: object) -> object:
+    """A JSON column as JavaScript sees it: text on SQLite and from asyncpg's ``jsonb``."""
+    if isinstance(value, str | bytes):
+        return js.from_json(json.loads(value))
+    return js.from_json(value)
+
+
+def db_json_or_none(value: object) -> object:
+    return None if value is None else db_json(value)
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")

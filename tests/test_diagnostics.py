@@ -45,10 +45,22 @@ def package(files: Path, tmp: Path, with_entities: bool) -> Path:
     return tmp / "src"
 
 
-def compile_(src: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def metabuilder(files: Path, tmp: Path) -> list[str] | None:
+    """A case in MetaBuilder's layout (a ``metabuilder/`` folder with ``root/`` and
+    ``overlay/``), copied beside the compile: the arguments that compile it."""
+    mb = files / "metabuilder"
+    if not mb.is_dir():
+        return None
+    shutil.rmtree(tmp / "metabuilder", ignore_errors=True)
+    shutil.copytree(mb, tmp / "metabuilder")
+    return ["--metabuilder", "metabuilder/root", "--overlay", "metabuilder/overlay"]
+
+
+def compile_(src: Path | None, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     shutil.rmtree(tmp / "out", ignore_errors=True)
+    where = [str(src)] if src is not None else []
     return subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", str(src), "--out", str(tmp / "out"), *args],
+        [sys.executable, "-m", "compiler", "compile", *where, "--out", str(tmp / "out"), *args],
         capture_output=True, text=True, cwd=tmp, env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )  # fmt: skip
 
@@ -73,7 +85,13 @@ def test_diagnostic_case(case: Path, tmp_path: Path) -> None:
     code = case.name
     assert codes.lookup(code) is not None, f"{case} is not named after a diagnostic code"
     args = (case / "args").read_text().split() if (case / "args").exists() else []
-    src = package(case, tmp_path, with_entities=not (case / "no-entities").exists())
+    upstream = metabuilder(case, tmp_path)
+    src = (
+        None
+        if upstream is not None
+        else package(case, tmp_path, with_entities=not (case / "no-entities").exists())
+    )
+    args += upstream or []
     proc = compile_(src, tmp_path, *args)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -99,7 +117,12 @@ def test_diagnostic_case(case: Path, tmp_path: Path) -> None:
 
     fixed = case / "fixed"
     if fixed.exists():
-        ok = compile_(package(fixed, tmp_path, with_entities=True), tmp_path)
+        fixed_upstream = metabuilder(fixed, tmp_path)
+        ok = (
+            compile_(None, tmp_path, *fixed_upstream)
+            if fixed_upstream is not None
+            else compile_(package(fixed, tmp_path, with_entities=True), tmp_path)
+        )
         assert ok.returncode == 0, ok.stderr
         assert f"[{code}]" not in ok.stderr, ok.stderr
 

@@ -12,6 +12,7 @@ from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.graph import Graph
 from compiler.ir import Plan, ScopeCheck, Stmt
+from compiler.load import JString
 from compiler.model import Entity, Workflow
 from compiler.plan.binding import Binder
 from compiler.plan.lower import Lowering
@@ -31,7 +32,9 @@ def plan_workflow(
     bind = Binder(wf, graph, entities, diags)
     bind.first_pass(nodes)
     check_tenancy(nodes, bind, diags)
-    if wf.tenant_id is not None and not bind.is_context_tenant(wf.tenant_id):
+    # `${TENANT_ID}` is how MetaBuilder's own workflows say "the context tenant".
+    upstream = isinstance(wf.tenant_id, JString) and wf.tenant_id.value == "${TENANT_ID}"
+    if wf.tenant_id is not None and not upstream and not bind.is_context_tenant(wf.tenant_id):
         diags.add(
             messages.WORKFLOW_TENANT_NOT_CONTEXT.format(),
             wf.tenant_id.span,

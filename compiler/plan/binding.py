@@ -37,9 +37,15 @@ from compiler.model import Entity, HttpTrigger, Node, Workflow
 
 
 def column_type(ent: Entity, name: str) -> Type:
-    return {"string": STR, "datetime": STR, "boolean": BOOL, "integer": NUM, "number": NUM}[
-        ent.fields[name].type
-    ]
+    return {
+        "string": STR,
+        "datetime": STR,
+        "boolean": BOOL,
+        "integer": NUM,
+        "number": NUM,
+        "bigint": NUM,
+        "json": ANY,
+    }[ent.fields[name].type]
 
 
 def row_type(ent: Entity) -> Record:

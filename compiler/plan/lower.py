@@ -191,6 +191,8 @@ def _fits(t: Type, want: Type, nullable: bool) -> bool:
 
 def _param_value(t: TExpr, want: Type, boxed: ast.expr) -> ast.expr:
     """The Python value bound to a SQL parameter."""
+    if want == ANY:  # a JSON column: the value's JSON text
+        return ast.Call(ast.Name("sql_json", ast.Load()), [boxed], [])
     if t.type == DATE:
         return ast.Call(
             ast.Attribute(ast.Name("js", ast.Load()), "iso_string", ast.Load()), [t.node], []

@@ -33,7 +33,9 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
         if f.name in b.data_keys:
             continue
         if f.has_default and isinstance(f.default, str) and f.default in _GENERATORS:
-            call = ast.Call(ast.Name(_GENERATORS[f.default], ast.Load()), [], [])
+            # "now" in an epoch-milliseconds column is a number, elsewhere ISO text.
+            make = "now_ms" if (f.default, f.type) == ("now", "bigint") else _GENERATORS[f.default]
+            call = ast.Call(ast.Name(make, ast.Load()), [], [])
             data.append(Param(Role.DATA, f.name, f.column, call))
         elif not f.nullable and not f.has_default:
             lw.diags.add(

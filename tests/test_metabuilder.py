@@ -1,0 +1,167 @@
+"""MetaBuilder's own layout, read unchanged: ``--metabuilder ROOT --overlay DIR``.
+
+``tests/cases/metabuilder/`` is a small tree of that shape: workflows with hyphenated file
+names, a top-level ``version`` and ``"tenantId": "${TENANT_ID}"``, entities in DBAL YAML
+(multi-document, every type, a field named ``from``, another dialect of upstream's tree
+beside them), routes and extra entities from an overlay, one workflow ``internal``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT
+from tests.server import Server
+
+TREE = ROOT / "tests" / "cases" / "metabuilder"
+
+
+def compile_tree(tmp: Path, *extra: str, tree: Path = TREE) -> subprocess.CompletedProcess[str]:
+    args = ["--metabuilder", str(tree / "root"), "--overlay", str(tree / "overlay")]
+    args += ["--out", str(tmp / "generated"), *extra]
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def copy_tree(tmp: Path) -> Path:
+    tree = tmp / "tree"
+    shutil.copytree(TREE, tree)
+    return tree
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("mb")
+    out = compile_tree(tmp)
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr
+    return tmp
+
+
+def test_the_tree_compiles_and_type_checks(compiled: Path) -> None:
+    gen = compiled / "generated"
+    modules = sorted(p.name for p in (gen / "library").glob("*.py"))
+    assert modules == ["__init__.py", "add_book.py", "book_title.py", "entities.py", "get_book.py"]
+    entities = (gen / "library" / "entities.py").read_text()
+    # The entities its workflows use, not the whole registry (Loan and Shelf are unused).
+    assert "class Book" in entities or '"Book"' in entities
+    assert "Loan" not in entities and "Shelf" not in entities
+    assert "tags JSONB" in entities and "published_at BIGINT" in entities
+    assert '\\"from\\" TEXT' in entities  # a keyword field, a quoted column
+    assert "subtitle TEXT" in entities  # added by the overlay
+    assert "triggers=()," in (gen / "library" / "book_title.py").read_text()  # internal
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "generated"],
+        capture_output=True, text=True, cwd=compiled, env={"MYPYPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    assert mypy.returncode == 0, mypy.stdout
+
+
+async def test_the_compiled_tree_is_served(compiled: Path, tmp_path: Path) -> None:
+    gen = str(compiled / "generated")
+    srv = Server(tmp_path, serve_args=("--generated", gen))
+    migrated = srv.cli("migrate", "--generated", gen)
+    assert migrated.returncode == 0, migrated.stderr
+    with sqlite3.connect(tmp_path / "app.db") as db:
+        columns = {r[1]: r[2] for r in db.execute("PRAGMA table_info(book)")}
+        assert columns["tags"] == "TEXT" and columns["created_at"] == "INTEGER"
+        db.execute(
+            'INSERT INTO book (id, tenant_id, title, pages, tags, "from") '
+            "VALUES ('b1', 'acme', 'Dune', 412, '[\"sf\"]', 'Arrakis')"
+        )
+    srv.launch()
+    try:
+        token = srv.mint("acme", "ada", 1)
+        other = srv.mint("globex", "bo", 1)
+        async with httpx.AsyncClient(timeout=10) as client:
+            url = f"{srv.base}/api/v1/acme/library/books"
+            r = await client.get(f"{url}/b1", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+            assert r.json() == {
+                "title": "Dune",
+                "tags": ["sf"],
+                "genre": "fiction",  # the column's default
+                "from": "Arrakis",
+                "createdAt": None,
+            }
+            r = await client.get(f"{url}/b1")
+            assert r.status_code == 401 and r.json()["code"] == "AUTH_REQUIRED"
+            r = await client.get(
+                f"{srv.base}/api/v1/globex/library/books/b1",
+                headers={"Authorization": f"Bearer {other}"},
+            )
+            assert r.status_code == 404 and r.json()["code"] == "BOOK_NOT_FOUND"
+            body = {"title": "Solaris", "pages": 204, "tags": {"lang": "pl"}, "origin": "Lem"}
+            r = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 201, r.text
+            new_id = r.json()["id"]
+            r = await client.post(
+                url,
+                json={"title": "x", "origin": "y"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert r.status_code == 400 and r.json()["field"] == "pages"
+        with sqlite3.connect(tmp_path / "app.db") as db:
+            row = db.execute(
+                'SELECT tags, "from", genre, created_at FROM book WHERE id = ?', (new_id,)
+            ).fetchone()
+        tags, origin, genre, created = row
+        assert json.loads(tags) == {"lang": "pl"} and origin == "Lem" and genre == "fiction"
+        assert isinstance(created, int) and created > 1_700_000_000_000  # epoch milliseconds
+    finally:
+        srv.stop()
+    assert "Traceback" not in srv.log(), srv.log()
+
+
+def test_an_iso_string_into_epoch_milliseconds_is_an_error(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    path = tree / "root" / "packages" / "library" / "workflow" / "add-book.json"
+    doc = json.loads(path.read_text())
+    doc["nodes"][1]["parameters"]["data"]["publishedAt"] = "{{ new Date().toISOString() }}"
+    path.write_text(json.dumps(doc, indent=2))
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "add-book.json" in out.stderr and "publishedAt" in out.stderr, out.stderr
+    assert not (tmp_path / "generated").exists()
+
+
+def test_file_names_that_would_share_a_module(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    workflows = tree / "root" / "packages" / "library" / "workflow"
+    shutil.copy(workflows / "get-book.json", workflows / "get_book.json")
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1
+    assert "error[invalid-name]: `get_book.json` and `get-book.json` would both become" in (
+        out.stderr
+    ), out.stderr
+
+
+def test_an_entity_in_another_dialect_is_reported_where_it_is_used(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    path = tree / "root" / "packages" / "library" / "workflow" / "get-book.json"
+    path.write_text(path.read_text().replace('"entity": "Book"', '"entity": "Video"'))
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "video.yaml" in out.stderr and "unknown type `String`" in out.stderr, out.stderr
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    out = compile_tree(tmp_path, "--package", "nope")
+    assert out.returncode == 2 and "--package: no workflows for nope" in out.stderr
+    alone = subprocess.run(
+        [sys.executable, "-m", "compiler", "compile", "--overlay", str(TREE / "overlay")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert alone.returncode == 2 and "go with --metabuilder" in alone.stderr
