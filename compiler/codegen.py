@@ -142,6 +142,8 @@ def render_workflow_source(plan: Plan) -> str:
         if isinstance(t, HttpTrigger):
             args = f"{escape.literal(t.method)}, {escape.literal(t.path)}"
             triggers.append(Code(f"HttpTrigger({args})"))
+        elif t.cron is not None:
+            triggers.append(Code(f"ScheduleTrigger(cron={escape.literal(t.cron)})"))
         else:
             every = wf.static_data.get("updateInterval", (t.every_ms, None))[0]
             period = every if isinstance(every, int) else t.every_ms

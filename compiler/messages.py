@@ -156,7 +156,8 @@ KEY_FIELD_NOT_DECLARED: Final = Message(codes.INVALID_ENTITY, "`{0}` is not a fi
 HINT__LIST_DECLARED_FIELDS_ONLY: Final = "list declared fields only"
 SCHEDULE_UNREADABLE: Final = Message(codes.INVALID_TRIGGER, "cannot read the schedule `{0}`")
 HINT__WRITE_SCHEDULED_EVERY_N: Final = (
-    "write SCHEDULED:every_<n>_<seconds|minutes|hours|milliseconds>"
+    "write SCHEDULED:every_<n>_<seconds|minutes|hours|milliseconds>, or a five-field cron "
+    "expression: SCHEDULED:*/30 * * * *"
 )
 TRIGGER_UNREADABLE: Final = Message(codes.INVALID_TRIGGER, "cannot read the trigger `{0}`")
 ROUTE_NOT_UNDER_TENANT: Final = Message(

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from croniter import croniter
+
 from compiler import messages
 from compiler.diagnostics import Diagnostics, Related, Span
 from compiler.escape import is_identifier
@@ -231,6 +233,7 @@ class ScheduleTrigger:
     text: str
     every_ms: int | None
     span: Span
+    cron: str | None = None  # a five-field cron expression, run in the workflow's timezone
 
 
 Trigger = HttpTrigger | ScheduleTrigger
@@ -320,6 +323,8 @@ def parse_trigger(text: JString, diags: Diagnostics) -> Trigger | None:
     if s.startswith("SCHEDULED:"):
         rest = s.removeprefix("SCHEDULED:")
         m = _SCHEDULE_EVERY.fullmatch(rest)
+        if not m and len(rest.split()) == 5 and croniter.is_valid(rest):
+            return ScheduleTrigger(rest, None, text.span, cron=" ".join(rest.split()))
         if not m:
             diags.add(
                 messages.SCHEDULE_UNREADABLE.format(rest),

@@ -50,6 +50,8 @@ def workflow_warnings(wf: Workflow, plan: Plan | None, diags: Diagnostics) -> No
         if cron is not None:
             periods.append((f"meta.schedule `{wf.schedule[0]}` ({_human(cron)})", cron))
     for t in scheduled:
+        if t.cron is not None and (every := cron_interval_ms(t.cron)) is not None:
+            periods.append((f"the trigger `SCHEDULED:{t.text}` ({_human(every)})", every))
         if t.every_ms is not None:
             periods.append(
                 (f"the trigger `SCHEDULED:{t.text}` ({_human(t.every_ms)})", t.every_ms)

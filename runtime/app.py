@@ -360,7 +360,12 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
             ) from None
         except ClientDisconnect:
             raise ClientGone("The client disconnected before sending the whole body") from None
-        raw = parse_body(request, payload)
+        raw = (
+            # A GET carries its input in the query string (values are strings, as in n8n).
+            dict[str, object](request.query_params.items())
+            if request.method == "GET"
+            else parse_body(request, payload)
+        )
         for name, value in request.path_params.items():
             if name == TENANT_PARAM:
                 continue

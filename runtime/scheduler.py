@@ -1,5 +1,5 @@
-"""Scheduled runs: every ``ScheduleTrigger.every_ms`` (``staticData.updateInterval``), once
-for each tenant the workflow's schedule query names (the tenants that have the rows its first
+"""Scheduled runs: every ``ScheduleTrigger.every_ms`` (``staticData.updateInterval``) or at
+the times of its cron expression (in the workflow's timezone), once for each tenant the workflow's schedule query names (the tenants that have the rows its first
 read selects)."""
 
 from __future__ import annotations
@@ -8,6 +8,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
 
 from runtime.context import Context
 from runtime.database import Store, is_database_failure
@@ -33,19 +37,19 @@ class Scheduler:
         self.bus = bus
         self.tenant_selects = tuple(tenant_selects)  # compiled: tables and columns checked
         self.jobs = [
-            (wf, t.every_ms)
-            for wf in workflows
-            for t in wf.info.triggers
-            if isinstance(t, ScheduleTrigger)
+            (wf, t) for wf in workflows for t in wf.info.triggers if isinstance(t, ScheduleTrigger)
         ]
         self._tasks: list[asyncio.Task[None]] = []
         self.runs = 0  # scheduled executions started (reported by /healthz)
 
     async def start(self) -> None:
-        for wf, every_ms in self.jobs:
-            self._tasks.append(
-                asyncio.create_task(self._loop(wf, every_ms), name=f"schedule:{wf.info.id}")
+        for wf, trigger in self.jobs:
+            job = (
+                self._cron_loop(wf, trigger.cron)
+                if trigger.cron is not None
+                else self._loop(wf, trigger.every_ms)
             )
+            self._tasks.append(asyncio.create_task(job, name=f"schedule:{wf.info.id}"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -70,6 +74,25 @@ class Scheduler:
                 continue
             # A run that overran its interval is not followed by a burst of catch-up runs.
             next_at = max(next_at + interval, loop.time())
+            try:
+                await self.run_once(wf)
+            except Exception as exc:
+                if not is_database_failure(exc):
+                    log.exception("scheduled run of %s failed", wf.info.id)
+                else:
+                    log.warning("scheduled run of %s: database unavailable: %s", wf.info.id, exc)
+
+    async def _cron_loop(self, wf: CompiledWorkflow, cron: str) -> None:
+        """Run at each time the cron expression names, in the workflow's timezone. Each
+        firing is its own lease, so among several workers exactly one runs it."""
+        zone = _zone(wf.info.settings.timezone)
+        after = datetime.now(zone)
+        while True:
+            fire = next_fire(cron, zone, after)
+            await asyncio.sleep(max(0.0, (fire - datetime.now(zone)).total_seconds()))
+            after = fire
+            if not await self.bus.lead(f"schedule:{wf.info.id}:{int(fire.timestamp())}", 60_000):
+                continue
             try:
                 await self.run_once(wf)
             except Exception as exc:
@@ -105,3 +128,18 @@ class Scheduler:
             except WorkflowError as err:
                 log.warning("scheduled run of %s for %s: %s", wf.info.id, tenant, err.message)
         return ok
+
+
+def next_fire(cron: str, zone: tzinfo, after: datetime) -> datetime:
+    """The first time after ``after`` that ``cron`` names, read in ``zone`` (so ``0 2 * * *``
+    is 2 a.m. local time, daylight saving included)."""
+    fire: datetime = croniter(cron, after.astimezone(zone)).get_next(datetime)
+    return fire
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown timezone %r; schedules run in UTC", name)
+        return UTC

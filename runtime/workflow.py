@@ -18,7 +18,8 @@ class HttpTrigger:
 
 @dataclass(frozen=True)
 class ScheduleTrigger:
-    every_ms: int
+    every_ms: int = 0  # a period; or
+    cron: str | None = None  # a five-field cron expression in the workflow's timezone
 
 
 @dataclass(frozen=True)

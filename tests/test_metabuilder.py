@@ -53,7 +53,14 @@ def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_tree_compiles_and_type_checks(compiled: Path) -> None:
     gen = compiled / "generated"
     modules = sorted(p.name for p in (gen / "library").glob("*.py"))
-    assert modules == ["__init__.py", "add_book.py", "book_title.py", "entities.py", "get_book.py"]
+    assert modules == [
+        "__init__.py",
+        "add_book.py",
+        "book_title.py",
+        "entities.py",
+        "get_book.py",
+        "nightly_count.py",
+    ]
     entities = (gen / "library" / "entities.py").read_text()
     # The entities its workflows use, not the whole registry (Loan and Shelf are unused).
     assert "class Book" in entities or '"Book"' in entities
@@ -62,6 +69,8 @@ def test_the_tree_compiles_and_type_checks(compiled: Path) -> None:
     assert '\\"from\\" TEXT' in entities  # a keyword field, a quoted column
     assert "subtitle TEXT" in entities  # added by the overlay
     assert "triggers=()," in (gen / "library" / "book_title.py").read_text()  # internal
+    nightly = (gen / "library" / "nightly_count.py").read_text()
+    assert 'triggers=(ScheduleTrigger(cron="0 2 * * *"),),' in nightly
     mypy = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "generated"],
         capture_output=True, text=True, cwd=compiled, env={"MYPYPATH": str(ROOT), "PATH": ""},
@@ -96,6 +105,10 @@ async def test_the_compiled_tree_is_served(compiled: Path, tmp_path: Path) -> No
                 "from": "Arrakis",
                 "createdAt": None,
             }
+            r = await client.get(
+                f"{url}/b1?bookId=b2", headers={"Authorization": f"Bearer {token}"}
+            )  # a GET's input is its query string, merged with the path like a body
+            assert r.status_code == 400 and r.json()["field"] == "bookId", r.text
             r = await client.get(f"{url}/b1")
             assert r.status_code == 401 and r.json()["code"] == "AUTH_REQUIRED"
             r = await client.get(
@@ -165,3 +178,29 @@ def test_usage_errors(tmp_path: Path) -> None:
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert alone.returncode == 2 and "go with --metabuilder" in alone.stderr
+
+
+def test_a_cron_schedule_that_cannot_be_read(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    overlay = tree / "overlay" / "library.json"
+    overlay.write_text(overlay.read_text().replace("SCHEDULED:0 2 * * *", "SCHEDULED:61 2 * * *"))
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1
+    assert "library.json" in out.stderr and "error[invalid-trigger]" in out.stderr, out.stderr
+    assert "SCHEDULED:*/30 * * * *" in out.stderr  # the hint shows the cron form
+
+
+def test_cron_times_are_read_in_the_workflows_timezone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from runtime.scheduler import next_fire
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2 a.m. in Berlin is 01:00 UTC in winter and 00:00 UTC in summer.
+    winter = next_fire("0 2 * * *", berlin, datetime(2026, 1, 10, 12, 0, tzinfo=UTC))
+    assert winter.astimezone(UTC) == datetime(2026, 1, 11, 1, 0, tzinfo=UTC)
+    summer = next_fire("0 2 * * *", berlin, datetime(2026, 7, 10, 12, 0, tzinfo=UTC))
+    assert summer.astimezone(UTC) == datetime(2026, 7, 11, 0, 0, tzinfo=UTC)
+    every = next_fire("*/30 * * * *", UTC, datetime(2026, 1, 1, 10, 7, tzinfo=UTC))
+    assert every == datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
