@@ -101,7 +101,9 @@ EXPRESSION_TOO_DEEP = _code(
 )
 # checks
 TENANT_FILTER_MISSING = _code(
-    "tenant-filter-missing", E, "a database operation does not filter on tenantId"
+    "tenant-filter-missing",
+    W,
+    "a database operation does not filter on tenantId: the context tenant is added",
 )
 TENANT_FILTER_NOT_CONTEXT = _code(
     "tenant-filter-not-context", E, "a tenantId filter is not exactly {{ $context.tenantId }}"

@@ -6,8 +6,10 @@ from compiler import codes
 
 _LONG: dict[str, tuple[str, str, str]] = {
     "tenant-filter-missing": (
-        "Every database operation must filter on the tenant, so a request can only reach rows of its "
-        "own tenant.",
+        "Every database operation on a tenant-scoped entity filters on the tenant, so a request "
+        "can only reach rows of its own tenant. Without a tenantId filter the compiler adds "
+        "`tenantId = $context.tenantId`, as MetaBuilder's DBAL does, and warns so the implied "
+        "filter is visible in review; write it to silence the warning.",
         '"filter": { "id": "{{ $json.id }}" }',
         '"filter": { "id": "{{ $json.id }}", "tenantId": "{{ $context.tenantId }}" }',
     ),

@@ -308,11 +308,10 @@ WRITES_TENANT_NOT_CONTEXT: Final = Message(
 )
 HINT__WRITE: Final = "write {0}"
 FILTER_WITHOUT_TENANT: Final = Message(
-    codes.TENANT_FILTER_MISSING, "{0} ({1} of {2}) does not filter on tenantId"
+    codes.TENANT_FILTER_MISSING,
+    "{0} ({1} of {2}) does not filter on tenantId: the context tenant is added",
 )
-HINT__ADD_TO_FILTER_WITHOUT: Final = (
-    "add {0} to `filter`; without it the operation reaches every tenant's rows"
-)
+HINT__ADD_TO_FILTER_WITHOUT: Final = "write {0} in `filter` to say so (DBAL adds it the same way)"
 FILTER_TENANT_NOT_CONTEXT: Final = Message(
     codes.TENANT_FILTER_NOT_CONTEXT,
     "{0} filters tenantId on something other than exactly $context.tenantId",

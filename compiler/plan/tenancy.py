@@ -6,19 +6,25 @@ an operation that declares no binding is refused (an internal error naming the n
 operation's module is incomplete), never passed on its filter alone.
 
 - ``FILTER``: ``filter.tenantId`` must be exactly ``{{ $context.tenantId }}``, and the data
-  (if the operation takes any) may write ``tenantId`` only as the same value.
+  (if the operation takes any) may write ``tenantId`` only as the same value. Without a
+  ``tenantId`` filter the context tenant is added, as MetaBuilder's DBAL does on its own, and
+  a warning at the node says so (reviewers see every implied filter).
 - ``DATA``: ``data.tenantId`` must be exactly ``{{ $context.tenantId }}``.
+
+An entity without a ``tenantId`` field is not tenant-scoped: its operations bind no tenant.
 """
 
 from __future__ import annotations
 
 from compiler import messages
 from compiler.diagnostics import Diagnostics
+from compiler.load import JString
 from compiler.model import Node
-from compiler.nodes.base import DbUse, TenantBinding
+from compiler.nodes.base import DbUse, Entry, TenantBinding
 from compiler.plan.binding import Binder
 
-_FIX = '"tenantId": "{{ $context.tenantId }}"'
+CONTEXT_TENANT = "{{ $context.tenantId }}"
+_FIX = f'"tenantId": "{CONTEXT_TENANT}"'
 
 
 def check_tenancy(nodes: list[Node], bind: Binder, diags: Diagnostics) -> None:
@@ -39,6 +45,9 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
             hint=messages.HINT__DECLARE_TENANT_ON_THE_OPERATION.format(op.operation.name),
         )
         return
+    entity = bind.entities.get(op.entity)
+    if entity is not None and "tenantId" not in entity.fields:
+        return  # not tenant-scoped (an unknown entity is reported where it is lowered)
     if binding is TenantBinding.DATA:
         entry = next((e for e in op.data if e.key == "tenantId"), None)
         if entry is None:
@@ -58,12 +67,16 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
         return
     entry = next((e for e in op.filter if e.key == "tenantId"), None)
     if entry is None:
+        span = op.filter_span or op.span
         diags.add(
             messages.FILTER_WITHOUT_TENANT.format(where, op.operation.verb, op.entity),
-            op.filter_span or op.span,
+            span,
             node_id=node.id,
             hint=messages.HINT__ADD_TO_FILTER_WITHOUT.format(_FIX),
         )
+        # The filter the compiler adds: the context tenant, like a written one. (The span is
+        # an object's, so no template of the file starts where this one is keyed.)
+        op.filter.append(Entry("tenantId", span, JString(CONTEXT_TENANT, span, ())))
     elif not bind.is_context_tenant(entry.value):
         diags.add(
             messages.FILTER_TENANT_NOT_CONTEXT.format(where),
