@@ -160,3 +160,22 @@ def test_triggers(tmp_path: Path) -> None:
     assert "duplicate-route" in codes_of(tmp_path, ("subscribe", a), ("unsubscribe", b))
     b["meta"]["triggers"] = ["DELETE /api/v1/{tenant}/stream_cast/subscribe"]  # other method
     assert codes_of(tmp_path, ("subscribe", a), ("unsubscribe", b)) == set()
+
+
+@pytest.mark.parametrize(
+    ("name", "node_id"),
+    [("viewer_count", "fetch_active_streams"), ("subscribe", "fetch_channel")],
+)
+def test_one_bad_field_is_one_error_not_a_cascade(tmp_path: Path, name: str, node_id: str) -> None:
+    """Nodes downstream of a node that failed to compile do not report its `$steps` as
+    missing (nor the tasks of a node that failed because of it)."""
+    doc = load(name)
+    flt = node(doc, node_id)["parameters"]["filter"]
+    key = next(k for k in flt if k != "tenantId")
+    flt[key + "Typo"] = flt.pop(key)
+    pkg = tmp_path / "src" / "stream_cast"
+    pkg.mkdir(parents=True)
+    shutil.copy(WORKFLOWS / "entities.json", pkg / "entities.json")
+    (pkg / f"{name}.json").write_text(json.dumps(doc, indent=2))
+    errors = compile_project([tmp_path / "src"]).diagnostics.errors()
+    assert [d.code.name for d in errors] == ["unknown-field"], [d.message for d in errors]

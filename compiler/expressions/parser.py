@@ -26,6 +26,9 @@ class ExpressionError(Exception):
     kind: str = "SyntaxError"  # the JavaScript error, or "CompileError" outside the subset
     hint: str | None = None
     code: codes.Code = codes.EXPRESSION_SYNTAX  # the diagnostic it is reported under
+    # A consequence of an error reported elsewhere (a read of a node that failed to
+    # compile): the expression is not translated, and nothing more is said.
+    silent: bool = False
 
     def __str__(self) -> str:
         return self.message

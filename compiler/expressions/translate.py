@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from compiler import messages
@@ -67,6 +67,8 @@ class Scope:
     # Paths proved present by an upstream validate node, bound to a local name:
     # ("$context", "user") -> TExpr(Name("user"), USER)
     narrowed: dict[tuple[str, ...], TExpr] = field(default_factory=dict)
+    # Nodes upstream of this one that failed to compile (their error is already reported).
+    failed: Callable[[str], bool] = lambda _: False
 
 
 def _err(
@@ -542,6 +544,10 @@ class Translator:
                 messages.HINT__WRITE_STEPS_NODE_ID,
             )
         info = steps.get(key)
+        if info is None and self.scope.failed(key):
+            silent = _err(messages.STEP_NOT_ON_EVERY_PATH.format(key), (e.name_start, e.end))
+            silent.silent = True  # its own error was reported at that node: no cascade
+            raise silent
         if info is None:
             here = (
                 messages.HINT__BEFORE_NODE.format(self.scope.current_node)

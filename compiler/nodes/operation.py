@@ -47,14 +47,17 @@ class OperationSpec(NodeSpec):
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
         tasks: list[Stmt] = []
         outputs: dict[str, TExpr] = {}
+        failed = False
         for use in self.operations(node):
             built = lw.operation(use)
             if built is None:
+                failed = True
                 continue
             tasks.append(built[0])
             if built[1] is not None and use.task is not None:
                 outputs[use.task] = built[1]
-        lw.bind.set_output(node, None, outputs)
+        if not failed:  # a node with a failed task has no `$steps` entry: no cascade
+            lw.bind.set_output(node, None, outputs)
         return [Parallel(node, tasks)]
 
 

@@ -88,6 +88,11 @@ class UpstreamSteps(Mapping[str, StepInfo]):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def failed(self, key: str) -> bool:
+        """Whether ``key`` runs before this node yet recorded no output: it failed to
+        compile, and that error was reported there."""
+        return key not in self.steps and self.graph.is_upstream(key, self.node)
+
 
 @dataclass
 class Binder:
@@ -127,6 +132,8 @@ class Binder:
         return found
 
     def report(self, err: ExpressionError, s: JString, node: Node | None) -> None:
+        if err.silent:
+            return
         span = string_span(self.wf.source, s, err.start, err.end)
         self.diags.add(err.text, span, hint=err.hint, node_id=node.id if node else None)
 
@@ -225,6 +232,7 @@ class Binder:
         bound = self.user_bound_by
         if bound is not None and self.graph.is_upstream(bound, node.id):
             narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
+        steps = UpstreamSteps(self.graph, self.steps, node.id)
         return Scope(
             json=TExpr(
                 ast.Name("json", ast.Load()),
@@ -235,8 +243,9 @@ class Binder:
                 ),
             ),
             context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
-            steps=UpstreamSteps(self.graph, self.steps, node.id),
+            steps=steps,
             all_node_ids=self.node_ids,
+            failed=steps.failed,
             current_node=node.id,
             narrowed=narrowed,
         )
