@@ -22,6 +22,7 @@ from compiler.ir import (
     Emit,
     ForEach,
     Insert,
+    Let,
     Log,
     Lookup,
     Parallel,
@@ -168,6 +169,10 @@ class Emitter:
             self.line(depth, header(s.node.id, s.node, "log"))
             self.step(depth, s.node.id)
             self.line(depth, f"ex.log({s.node.id!r}, {py(s.message)})")
+        elif isinstance(s, Let):
+            self.line(depth, header(s.node.id, s.node, "transform"))
+            self.step(depth, s.node.id)
+            self.line(depth, f"{s.var} = {py(s.value)}")
         else:
             assert_never(s)
         return False

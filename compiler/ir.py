@@ -257,6 +257,14 @@ class Log(StmtBase):
     message: ast.expr
 
 
+@dataclass(eq=False)
+class Let(StmtBase):
+    """A value computed once for later nodes (a transform node's output)."""
+
+    var: str
+    value: ast.expr
+
+
 Stmt = (
     Validate
     | RequireUser
@@ -274,6 +282,7 @@ Stmt = (
     | Respond
     | Stream
     | Log
+    | Let
 )
 
 SqlStmt = Lookup | ForEach | Count | Insert | Update | Delete

@@ -1,8 +1,8 @@
 """Binding: parse every ``{{ }}`` string once, infer ``$json`` from its uses, and translate
 parameter values in the scope of the node that reads them.
 
-``$json`` is typed by use: a field read without ``?.`` is required, and a field written into
-a column takes the column's type. The first pass asks every node's spec for the values it
+``$json`` is typed by use: a field read without ``?.`` and without a fallback (the left side
+of ``||`` or ``??``) is required, and a field written into a column takes the column's type. The first pass asks every node's spec for the values it
 reads (:meth:`NodeSpec.expressions`), so no kind can hide an input from the inference.
 """
 
@@ -187,7 +187,12 @@ class Binder:
             for v in value.items:
                 self.collect(v, node)
 
-    def _walk(self, e: jsast.Expr, expected: Type | None) -> None:
+    def _walk(self, e: jsast.Expr, expected: Type | None, fallback: bool = False) -> None:
+        if isinstance(e, jsast.Logical) and e.op in ("||", "??"):
+            # `$json.limit || 100`: the read has a default, so the field may be absent.
+            self._walk(e.left, None, fallback=True)
+            self._walk(e.right, None)
+            return
         if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):
             key = (
                 e.name
@@ -195,7 +200,7 @@ class Binder:
                 else (e.computed.value if isinstance(e.computed, jsast.Str) else None)
             )
             if e.obj.name == "$json" and key is not None:
-                self.note_json(key, not e.optional, expected)
+                self.note_json(key, not (e.optional or fallback), expected)
                 return
             if e.obj.name == "$steps" and key is not None:
                 self.step_reads.add(key)
