@@ -698,3 +698,7 @@ MODULE_NAME_COLLIDES: Final = Message(
     codes.INVALID_NAME, "`{0}` and `{1}` would both become the module `{2}`"
 )
 HINT__RENAME_ONE_OF_THE_FILES: Final = "rename one of the files"
+HINT__CHANNEL_OR_INTERNAL: Final = (
+    "name the channel; only an internal workflow (route `internal`) may end with an event as "
+    "its result"
+)

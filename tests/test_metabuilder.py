@@ -68,7 +68,10 @@ def test_the_tree_compiles_and_type_checks(compiled: Path) -> None:
     assert "tags JSONB" in entities and "published_at BIGINT" in entities
     assert '\\"from\\" TEXT' in entities  # a keyword field, a quoted column
     assert "subtitle TEXT" in entities  # added by the overlay
-    assert "triggers=()," in (gen / "library" / "book_title.py").read_text()  # internal
+    internal = (gen / "library" / "book_title.py").read_text()
+    assert "triggers=()," in internal  # not mounted
+    # emit_event without a channel in an internal workflow: the event's data is its result
+    assert 'return JsonResult(200, {"title":' in internal
     nightly = (gen / "library" / "nightly_count.py").read_text()
     assert 'triggers=(ScheduleTrigger(cron="0 2 * * *"),),' in nightly
     mypy = subprocess.run(
@@ -204,3 +207,17 @@ def test_cron_times_are_read_in_the_workflows_timezone() -> None:
     assert summer.astimezone(UTC) == datetime(2026, 7, 11, 0, 0, tzinfo=UTC)
     every = next_fire("*/30 * * * *", UTC, datetime(2026, 1, 1, 10, 7, tzinfo=UTC))
     assert every == datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
+
+
+def test_an_event_without_a_channel_outside_an_internal_workflow(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    overlay = tree / "overlay" / "library.json"
+    overlay.write_text(
+        overlay.read_text().replace(
+            '"book-title": "internal"',
+            '"book-title": "GET /api/v1/{tenant}/library/titles/{bookId}"',
+        )
+    )
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1
+    assert "book-title.json" in out.stderr and "needs the parameter `channel`" in out.stderr

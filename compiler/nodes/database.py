@@ -52,10 +52,15 @@ KIND = NodeKind(
     parameters=(
         ParamDoc("operation", True, "one of " + ", ".join(OPERATIONS)),
         ParamDoc("entity", True, "an entity of the package"),
-        ParamDoc("filter", False, "field: value pairs; `tenantId` is required"),
+        ParamDoc(
+            "filter", False, "field: value pairs; without `tenantId` the context tenant is added"
+        ),
         ParamDoc("data", False, "field: value pairs written by a create or update"),
         ParamDoc("limit", False, "largest number of rows a read returns"),
         ParamDoc("skip", False, "rows a read skips"),
+        ParamDoc(
+            "output", False, "a label for the result (decorative: read `$steps.<id>.output`)"
+        ),
     ),
     parse=parse,
 )
