@@ -16,6 +16,7 @@ from typing import assert_never
 
 from compiler.escape import comment
 from compiler.ir import (
+    CheckRules,
     Condition,
     Count,
     Delete,
@@ -123,6 +124,16 @@ class Emitter:
             extra = f", field={s.field!r}" if s.field and not s.auth else ""
             self.line(depth, f"if not check_value({s.validator!r}, {py(s.value)}):")
             self.line(depth + 1, f"raise {err}({s.message!r}{extra})")
+        elif isinstance(s, CheckRules):
+            self.line(depth, header(s.node.id, s.node, "rules"))
+            self.step(depth, s.node.id)
+            self.line(depth, f"{s.var} = {py(s.value)}")
+            for c in s.checks:
+                self.line(depth, f"if {py(c.fails)}:")
+                self.line(
+                    depth + 1,
+                    f"raise ValidationFailed({c.message!r}, field={c.field!r}, rule={c.rule!r})",
+                )
         elif isinstance(s, Lookup | ForEach | Count | Insert | Update | Delete):
             return self.sql(s, depth, recover)
         elif isinstance(s, Reuse):

@@ -206,6 +206,25 @@ class Validate(StmtBase):
     auth: bool  # a check of `$context.user...`: failing is 401 AUTH_REQUIRED, else 400
 
 
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule of a validate node's ``rules``: when ``fails`` holds, 400 naming the field."""
+
+    field: str
+    rule: str
+    fails: ast.expr
+    message: str
+
+
+@dataclass(eq=False)
+class CheckRules(StmtBase):
+    """A validate node with ``rules``: its input in a local, then each rule as direct code."""
+
+    var: str
+    value: ast.expr
+    checks: tuple[RuleCheck, ...]
+
+
 @dataclass(eq=False)
 class RequireUser(StmtBase):
     """A validate node on ``$context.user``: binds the local ``user`` (401 when absent)."""
@@ -267,6 +286,7 @@ class Let(StmtBase):
 
 Stmt = (
     Validate
+    | CheckRules
     | RequireUser
     | Lookup
     | ForEach

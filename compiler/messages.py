@@ -702,3 +702,18 @@ HINT__CHANNEL_OR_INTERNAL: Final = (
     "name the channel; only an internal workflow (route `internal`) may end with an event as "
     "its result"
 )
+RULES_NOT_OBJECT: Final = Message(
+    codes.INVALID_PARAMETER, "`rules` of node `{0}` must map field names to rule strings"
+)
+HINT__RULES_SHAPE: Final = 'write "rules": {"email": "required|email", "name": "string"}'
+RULE_UNKNOWN: Final = Message(
+    codes.UNKNOWN_VALIDATOR, "cannot compile the rule `{0}` of field `{1}` in node `{2}`"
+)
+HINT__RULES: Final = "rules are {0}"
+HINT__RULE_UNIQUE: Final = (
+    "`unique:Entity` (an existence query) is not compiled yet; check it with a database read "
+    "and a condition"
+)
+HINT__RULE_NEEDS_NUMBER: Final = "write `{0}:<number>`"
+HINT__RULE_NEEDS_FIELD: Final = "write `{0}:<other field>`"
+HINT__RULE_REGEX: Final = "the pattern does not compile: {0}"

@@ -140,3 +140,39 @@ def check_value(validator: str, value: object) -> bool:
     if validator == "boolean":
         return isinstance(value, bool)
     raise ValueError(f"unknown validator {validator!r}")
+
+
+# ----------------------------------------------------------------------------- validation rules
+# What a validate node's `rules` compile to: each rule is a direct test in the handler.
+
+
+def absent(value: object) -> bool:
+    """``required`` fails: undefined, null or the empty string."""
+    return value is None or value is js.UNDEFINED or value == ""
+
+
+def is_email(value: object) -> bool:
+    return isinstance(value, str) and _EMAIL.fullmatch(value) is not None
+
+
+def is_uuid(value: object) -> bool:
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def js_length(value: object) -> float:
+    """``value.length`` for a string (UTF-16 code units) or an array; NaN otherwise."""
+    if isinstance(value, str):
+        return float(len(value.encode("utf-16-le")) // 2)
+    if isinstance(value, list):
+        return float(len(value))
+    return math.nan
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, float | int) and not isinstance(value, bool)
+
+
+def matches(pattern: str, value: object, ignore_case: bool) -> bool:
+    """``/pattern/.test(value)`` for a string value (the pattern checked at compile time)."""
+    flags = re.IGNORECASE if ignore_case else 0
+    return isinstance(value, str) and re.search(pattern, value, flags) is not None

@@ -34,6 +34,7 @@ T = TypeVar("T")
 if TYPE_CHECKING:
     from compiler.ir import Stmt
     from compiler.model import Node
+    from compiler.plan.binding import Binder
     from compiler.plan.lower import Lowered, Lowering
 
 
@@ -272,6 +273,11 @@ class NodeSpec(ABC):
     @abstractmethod
     def label(self) -> str:
         """What the node does, for the Mermaid picture (``read StreamChannel``)."""
+
+    def json_fields(self, node: Node, bind: Binder) -> Iterator[str]:
+        """``$json`` fields the node checks without naming them in an expression (a validate
+        node's ``rules`` over ``$json``): optional inputs of the request."""
+        return iter(())
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,18 @@
 """``metabuilder.validate``: check one value with a validator; a failure answers 401 (the
-user) or 400 ``VALIDATION_FAILED`` naming the ``$json`` field."""
+user) or 400 ``VALIDATION_FAILED`` naming the ``$json`` field.
+
+With ``rules`` (``{"email": "required|email", "name": "string|minLength:2"}``) it checks the
+fields of ``input`` instead, each rule compiled to a direct test: ``required``, ``string``,
+``number``, ``boolean``, ``array``, ``email``, ``uuid``, ``minLength:n``, ``maxLength:n``,
+``min:n``, ``max:n``, ``regex:/.../flags``, ``same:field``, ``different:field``. Rules other
+than ``required`` pass when the field is absent. A failure is 400 ``VALIDATION_FAILED`` with
+the ``field`` and the ``rule``."""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -13,17 +21,161 @@ from compiler.diagnostics import Span
 from compiler.expressions import ast as jsast
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import DATE, USER
-from compiler.ir import RequireUser, Stmt, Validate
-from compiler.load import JValue
+from compiler.ir import CheckRules, RequireUser, RuleCheck, Stmt, Validate
+from compiler.load import JObject, JString, JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
 from compiler.plan.binding import is_path
 from compiler.suggest import did_you_mean, or_else
 
 if TYPE_CHECKING:
+    from compiler.plan.binding import Binder
     from compiler.plan.lower import Lowering
 
 VALIDATORS = ("required", "email", "uuid", "string", "number", "boolean", "nonEmpty")
+RULES = (
+    "required", "string", "number", "boolean", "array", "email", "uuid", "minLength",
+    "maxLength", "min", "max", "regex", "same", "different",
+)  # fmt: skip
+_WITH_NUMBER = ("minLength", "maxLength", "min", "max")
+_WITH_FIELD = ("same", "different")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    arg: str | None
+
+
+@dataclass
+class RulesSpec(NodeSpec):
+    input: JValue
+    rules: list[tuple[str, list[Rule]]]
+    error_message: str | None
+
+    def expressions(self) -> Iterator[ExprUse]:
+        yield ExprUse(self.input)
+
+    def operations(self, node: Node) -> Iterator[DbUse]:
+        return iter(())
+
+    def label(self) -> str:
+        return "rules"
+
+    def json_fields(self, node: Node, bind: Binder) -> Iterator[str]:
+        """The checked fields, when the input is ``$json`` itself: inputs of the request."""
+        if isinstance(bind.whole_expression(self.input), jsast.Ident):
+            yield from (name for name, _ in self.rules)
+
+    def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        t = lw.bind.value(self.input, node)
+        if t is None:
+            return []
+        var = lw.names.take("checked")
+        value = lw.bind.translator_for(node).box(t)
+        lw.bind.set_output(node, None)
+        checks: list[RuleCheck] = []
+        for fname, rules in self.rules:
+            for rule in rules:
+                fails = _fails(rule, _field(var, fname), lambda other: _field(var, other))
+                if rule.name != "required":
+                    fails = _and(_not(_call("absent", _field(var, fname))), fails)
+                message = self.error_message or _message(fname, rule)
+                checks.append(RuleCheck(fname, rule.name, fails, message))
+        return [CheckRules(node, var, value, tuple(checks))]
+
+
+def _call(fn: str, *args: ast.expr) -> ast.expr:
+    return ast.Call(ast.Name(fn, ast.Load()), list(args), [])
+
+
+def _field(var: str, name: str) -> ast.expr:
+    get = ast.Attribute(ast.Name("js", ast.Load()), "get", ast.Load())
+    return ast.Call(get, [ast.Name(var, ast.Load()), ast.Constant(name)], [])
+
+
+def _not(e: ast.expr) -> ast.expr:
+    return ast.UnaryOp(ast.Not(), e)
+
+
+def _and(a: ast.expr, b: ast.expr) -> ast.expr:
+    return ast.BoolOp(ast.And(), [a, b])
+
+
+def _isinstance(e: ast.expr, *types: str) -> ast.expr:
+    kinds: ast.expr = (
+        ast.Name(types[0], ast.Load())
+        if len(types) == 1
+        else ast.Tuple([ast.Name(t, ast.Load()) for t in types], ast.Load())
+    )
+    return _call("isinstance", e, kinds)
+
+
+def _fails(rule: Rule, value: ast.expr, other: Callable[[str], ast.expr]) -> ast.expr:
+    """The test that is true when ``value`` breaks ``rule``."""
+    name, arg = rule.name, rule.arg
+    if name == "required":
+        return _call("absent", value)
+    if name == "string":
+        return _not(_isinstance(value, "str"))
+    if name == "number":
+        return _not(_call("is_number", value))
+    if name == "boolean":
+        return _not(_isinstance(value, "bool"))
+    if name == "array":
+        return _not(_isinstance(value, "list"))
+    if name in ("email", "uuid"):
+        return _not(_call(f"is_{name}", value))
+    if name in _WITH_NUMBER:
+        assert arg is not None
+        bound = ast.Constant(float(arg))
+        measured = (
+            _call("js_length", value)
+            if name.endswith("Length")
+            else ast.Call(
+                ast.Attribute(ast.Name("js", ast.Load()), "to_number", ast.Load()), [value], []
+            )
+        )
+        # NaN fails both bounds, as a value that is not a number or has no length should.
+        op: ast.cmpop = ast.GtE() if name.startswith("min") else ast.LtE()
+        return _not(ast.Compare(measured, [op], [bound]))
+    if name == "regex":
+        assert arg is not None
+        pattern, flags = _js_regex(arg)
+        return _not(_call("matches", ast.Constant(pattern), value, ast.Constant("i" in flags)))
+    assert arg is not None and name in _WITH_FIELD
+    equal = ast.Call(
+        ast.Attribute(ast.Name("js", ast.Load()), "strict_eq", ast.Load()), [value, other(arg)], []
+    )
+    return _not(equal) if name == "same" else equal
+
+
+def _js_regex(text: str) -> tuple[str, str]:
+    """``/pattern/flags`` (or a bare pattern) as Python's pattern and JavaScript's flags."""
+    if text.startswith("/") and text.rfind("/") > 0:
+        end = text.rfind("/")
+        return text[1:end], text[end + 1 :]
+    return text, ""
+
+
+def _message(field: str, rule: Rule) -> str:
+    arg = rule.arg
+    return {
+        "required": f"`{field}` is required",
+        "string": f"`{field}` must be a string",
+        "number": f"`{field}` must be a number",
+        "boolean": f"`{field}` must be true or false",
+        "array": f"`{field}` must be an array",
+        "email": f"`{field}` must be an email address",
+        "uuid": f"`{field}` must be a UUID",
+        "minLength": f"`{field}` must be at least {arg} characters long",
+        "maxLength": f"`{field}` must be at most {arg} characters long",
+        "min": f"`{field}` must be at least {arg}",
+        "max": f"`{field}` must be at most {arg}",
+        "regex": f"`{field}` has the wrong format",
+        "same": f"`{field}` must match `{arg}`",
+        "different": f"`{field}` must differ from `{arg}`",
+    }[rule.name]
 
 
 @dataclass
@@ -86,8 +238,72 @@ class ValidateSpec(NodeSpec):
         ]
 
 
-def parse(r: ParamReader) -> ValidateSpec | None:
+def parse_rules(r: ParamReader, inp: JValue, rules_v: JValue) -> RulesSpec | None:
+    if not isinstance(rules_v, JObject):
+        r.diags.add(
+            messages.RULES_NOT_OBJECT.format(r.node),
+            rules_v.span,
+            node_id=r.node,
+            hint=messages.HINT__RULES_SHAPE,
+        )
+        return None
+    rules: list[tuple[str, list[Rule]]] = []
+    ok = True
+    for fname, text_v in rules_v.entries:
+        if not isinstance(text_v, JString):
+            r.diags.add(
+                messages.RULES_NOT_OBJECT.format(r.node),
+                text_v.span,
+                node_id=r.node,
+                hint=messages.HINT__RULES_SHAPE,
+            )
+            ok = False
+            continue
+        parsed: list[Rule] = []
+        for token in (t.strip() for t in text_v.value.split("|")):
+            name, sep, arg = token.partition(":")
+            problem = _rule_problem(name, arg if sep else None)
+            if problem is not None:
+                r.diags.add(
+                    messages.RULE_UNKNOWN.format(token, fname.value, r.node),
+                    text_v.span,
+                    node_id=r.node,
+                    hint=problem,
+                )
+                ok = False
+                continue
+            parsed.append(Rule(name, arg if sep else None))
+        rules.append((fname.value, parsed))
+    msg = r.string("errorMessage", "the error message", required=False)
+    return RulesSpec(inp, rules, msg[0] if msg else None) if ok else None
+
+
+def _rule_problem(name: str, arg: str | None) -> str | None:
+    """Why a rule cannot be compiled (a hint), or None."""
+    if name == "unique":
+        return messages.HINT__RULE_UNIQUE
+    if name not in RULES:
+        return or_else(did_you_mean(name, RULES), messages.HINT__RULES.format(", ".join(RULES)))
+    if name in _WITH_NUMBER:
+        try:
+            float(arg or "")
+        except ValueError:
+            return messages.HINT__RULE_NEEDS_NUMBER.format(name)
+    if name in _WITH_FIELD and not arg:
+        return messages.HINT__RULE_NEEDS_FIELD.format(name)
+    if name == "regex":
+        try:
+            re.compile(_js_regex(arg or "")[0])
+        except re.error as err:
+            return messages.HINT__RULE_REGEX.format(err)
+    return None
+
+
+def parse(r: ParamReader) -> ValidateSpec | RulesSpec | None:
     inp = r.require("input", "the value to check")
+    rules_v = r.params.get("rules")
+    if rules_v is not None:
+        return parse_rules(r, inp, rules_v) if inp is not None else None
     validator = r.string("validator", "the validator name")
     if validator is not None and validator[0] not in VALIDATORS:
         s = did_you_mean(validator[0], VALIDATORS)
@@ -111,7 +327,8 @@ KIND = NodeKind(
     parameters=(
         ParamDoc("operation", False, "`validate` (decorative)"),
         ParamDoc("input", True, "the value to check, usually `{{ $json.field }}`"),
-        ParamDoc("validator", True, "one of " + ", ".join(VALIDATORS)),
+        ParamDoc("validator", False, "one of " + ", ".join(VALIDATORS) + " (or `rules`)"),
+        ParamDoc("rules", False, "field: `rule|rule:arg` checks on the fields of `input`"),
         ParamDoc("errorMessage", False, "the message of the 400 or 401"),
     ),
     parse=parse,

@@ -163,6 +163,8 @@ class Binder:
             assert node.spec is not None
             for use in node.spec.expressions():
                 self.collect(use.value, node, use.expected)
+            for name in node.spec.json_fields(node, self):
+                self.note_json(name, False, None)
             for db in node.spec.operations(node):
                 ent = self.entities.get(db.op.entity)
                 for e in (*db.op.filter, *db.op.data):

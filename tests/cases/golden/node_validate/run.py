@@ -1,5 +1,5 @@
 """metabuilder.validate: a user check (401), an input check with its own message (400 naming the
-field), a type check."""
+field), a type check; `rules` over the fields of `$json`, each rule its own 400."""
 
 from __future__ import annotations
 
@@ -24,3 +24,29 @@ async def check(h: Harness) -> None:
         200,
         {"email": "ada@example.com", "count": 2, "by": "U1"},
     )
+
+    good = {"email": "ada@example.com", "name": "Ada", "password": "lovelace1815",
+            "confirm": "lovelace1815", "age": 36, "code": "abc-42", "tags": []}  # fmt: skip
+    assert await h.run("register", good) == (201, {"ok": True})
+    assert await h.run(
+        "register", {"email": "ada@example.com", "name": "Ada", "password": "lovelace1815"}
+    ) == (201, {"ok": True})
+    for change, field, rule in (
+        ({"email": None}, "email", "required"),
+        ({"email": "ada"}, "email", "email"),
+        ({"name": "A"}, "name", "minLength"),
+        ({"name": "A" * 21}, "name", "maxLength"),
+        ({"name": 5}, "name", "string"),
+        ({"age": 12}, "age", "min"),
+        ({"age": "36"}, "age", "number"),
+        ({"code": "ab-1"}, "code", "regex"),
+        ({"password": "short"}, "password", "minLength"),
+        ({"password": "ada@example.com"}, "password", "different"),
+        ({"confirm": "other"}, "confirm", "same"),
+        ({"tags": "x"}, "tags", "array"),
+    ):
+        status, body = await h.run("register", {**good, **change})
+        assert status == 400 and body["code"] == "VALIDATION_FAILED", (change, body)
+        assert (body["field"], body["rule"]) == (field, rule), (change, body)
+    status, body = await h.run("register", {"email": "x@example.com"})
+    assert (status, body["field"], body["error"]) == (400, "name", "`name` is required")
