@@ -164,7 +164,11 @@ class Emitter:
         elif isinstance(s, Respond):
             self.line(depth, header(s.node.id, s.node, "http_response"))
             self.step(depth, s.node.id)
-            self.line(depth, f"return JsonResult({s.status}, {py(s.body)})")
+            if s.headers:
+                pairs = ", ".join(f"({name!r}, {py(value)})" for name, value in s.headers)
+                self.line(depth, f"return JsonResult({s.status}, {py(s.body)}, ({pairs},))")
+            else:
+                self.line(depth, f"return JsonResult({s.status}, {py(s.body)})")
             return True
         elif isinstance(s, Stream):
             self.line(depth, header(s.node.id, s.node, "sse_stream"))

@@ -260,6 +260,7 @@ class Emit(StmtBase):
 class Respond(StmtBase):
     status: int
     body: ast.expr
+    headers: tuple[tuple[str, ast.expr], ...] = ()
 
 
 @dataclass(eq=False)

@@ -717,3 +717,13 @@ HINT__RULE_UNIQUE: Final = (
 HINT__RULE_NEEDS_NUMBER: Final = "write `{0}:<number>`"
 HINT__RULE_NEEDS_FIELD: Final = "write `{0}:<other field>`"
 HINT__RULE_REGEX: Final = "the pattern does not compile: {0}"
+HEADERS_NOT_OBJECT: Final = Message(
+    codes.INVALID_PARAMETER, "`headers` of node `{0}` must map header names to text"
+)
+HEADER_NAME_REFUSED: Final = Message(
+    codes.INVALID_PARAMETER, "`{0}` cannot be a response header of node `{1}`"
+)
+HINT__HEADERS_SHAPE: Final = (
+    'write "headers": {"Content-Type": "text/csv"}; names are HTTP tokens, and the server '
+    "sets Content-Length, Transfer-Encoding and Connection itself"
+)

@@ -38,6 +38,7 @@ IMPORTS: Final[dict[str, str | None]] = {
     "is_number": "runtime.values",
     "js_length": "runtime.values",
     "matches": "runtime.values",
+    "header_value": "runtime.values",
     "db_number": "runtime.values",
     "new_id": "runtime.values",
     "now_iso": "runtime.values",

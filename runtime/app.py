@@ -290,6 +290,22 @@ class ClientGone(WorkflowError):
     code = "CLIENT_DISCONNECTED"
 
 
+def json_result(result: JsonResult) -> Response:
+    headers = dict(result.headers)
+    declared = next((v for k, v in result.headers if k.lower() == "content-type"), None)
+    if declared is not None and isinstance(result.body, str):
+        headers.pop(next(k for k in headers if k.lower() == "content-type"))
+        return Response(
+            result.body, status_code=result.status, media_type=declared, headers=headers
+        )
+    return Response(
+        js.to_json_text(result.body),
+        status_code=result.status,
+        media_type=declared or "application/json",
+        headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+    )
+
+
 def _internal_caller(config: Config, request: Request) -> bool:
     """Whether the request carries the configured internal key (compared in constant time)."""
     given = request.headers.get(INTERNAL_KEY_HEADER)
@@ -387,11 +403,7 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
         done = await services.engine.run(wf, ctx, raw)
         result = done.result
         if isinstance(result, JsonResult):
-            return Response(
-                js.to_json_text(result.body),
-                status_code=result.status,
-                media_type="application/json",
-            )
+            return json_result(result)
         if isinstance(result, OkResult):
             body: dict[str, object] = {"ok": True, "executionId": done.execution_id}
             if result.items is not None:

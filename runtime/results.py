@@ -7,8 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class JsonResult:
+    """Answer with ``status`` and ``body`` as JSON; with a ``Content-Type`` among ``headers``
+    a string body is sent as it is, in that type."""
+
     status: int
     body: object
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

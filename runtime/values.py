@@ -176,3 +176,10 @@ def matches(pattern: str, value: object, ignore_case: bool) -> bool:
     """``/pattern/.test(value)`` for a string value (the pattern checked at compile time)."""
     flags = re.IGNORECASE if ignore_case else 0
     return isinstance(value, str) and re.search(pattern, value, flags) is not None
+
+
+def header_value(value: object) -> str:
+    """A response header's value from a workflow: its text, with line breaks and other control
+    characters as spaces (a value from the request can never start another header)."""
+    text = js.to_string(value)
+    return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
