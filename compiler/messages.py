@@ -323,10 +323,12 @@ UPDATE_MOVES_ROWS_ACROSS_TENANTS: Final = Message(
     codes.TENANT_DATA_NOT_CONTEXT, "{0} would move rows to another tenant"
 )
 HINT__REMOVE_TENANTID_FROM_DATA: Final = "remove tenantId from `data`"
-ENTITY_NOT_DECLARED: Final = Message(
-    codes.UNKNOWN_ENTITY, "entity `{0}` is not declared in entities.json"
-)
+ENTITY_NOT_DECLARED: Final = Message(codes.UNKNOWN_ENTITY, "entity `{0}` is not declared")
 HINT__DECLARED: Final = "declared: {0}"
+HINT__DECLARE_THE_ENTITY: Final = (
+    "declare it in the package's entities.json (with --metabuilder: in the DBAL YAML or the "
+    "package's overlay)"
+)
 FIELD_NOT_DECLARED: Final = Message(codes.UNKNOWN_FIELD, "{0} has no field `{1}`")
 PROPERTY_NOT_IN_RECORD: Final = Message(codes.UNKNOWN_PROPERTY, "{0} has no field `{1}`")
 HINT__FIELDS: Final = "fields: {0}"

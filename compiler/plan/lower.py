@@ -107,8 +107,13 @@ class Lowering:
                 messages.ENTITY_NOT_DECLARED.format(op.entity),
                 op.entity_span,
                 node_id=node.id,
-                hint=(
-                    or_else(s, messages.HINT__DECLARED.format(", ".join(sorted(self.entities))))
+                hint=or_else(
+                    s,
+                    (
+                        messages.HINT__DECLARED.format(", ".join(sorted(self.entities)))
+                        if self.entities
+                        else messages.HINT__DECLARE_THE_ENTITY
+                    ),
                 ),
             )
             return None
