@@ -74,13 +74,7 @@ class Scheduler:
                 continue
             # A run that overran its interval is not followed by a burst of catch-up runs.
             next_at = max(next_at + interval, loop.time())
-            try:
-                await self.run_once(wf)
-            except Exception as exc:
-                if not is_database_failure(exc):
-                    log.exception("scheduled run of %s failed", wf.info.id)
-                else:
-                    log.warning("scheduled run of %s: database unavailable: %s", wf.info.id, exc)
+            await self._run_logged(wf)
 
     async def _cron_loop(self, wf: CompiledWorkflow, cron: str) -> None:
         """Run at each time the cron expression names, in the workflow's timezone. Each
@@ -93,13 +87,17 @@ class Scheduler:
             after = fire
             if not await self.bus.lead(f"schedule:{wf.info.id}:{int(fire.timestamp())}", 60_000):
                 continue
-            try:
-                await self.run_once(wf)
-            except Exception as exc:
-                if not is_database_failure(exc):
-                    log.exception("scheduled run of %s failed", wf.info.id)
-                else:
-                    log.warning("scheduled run of %s: database unavailable: %s", wf.info.id, exc)
+            await self._run_logged(wf)
+
+    async def _run_logged(self, wf: CompiledWorkflow) -> None:
+        """One scheduled run; a failure is logged, and the schedule goes on."""
+        try:
+            await self.run_once(wf)
+        except Exception as exc:
+            if not is_database_failure(exc):
+                log.exception("scheduled run of %s failed", wf.info.id)
+            else:
+                log.warning("scheduled run of %s: database unavailable: %s", wf.info.id, exc)
 
     async def tenants(self, wf: CompiledWorkflow) -> list[str]:
         query = wf.info.schedule_tenants
