@@ -44,6 +44,7 @@ from compiler.load import (
     SourceFile,
     display_path,
     load_file,
+    to_python,
 )
 from compiler.model import Entity, EntityField, Key, snake_case
 from compiler.suggest import did_you_mean, or_else
@@ -184,10 +185,6 @@ def read_yaml(
 # ----------------------------------------------------------------------------- entities
 
 
-def _get(obj: JObject, key: str) -> JValue | None:
-    return obj.get(key)
-
-
 def _text(v: JValue | None) -> str | None:
     return v.value if isinstance(v, JString) else None
 
@@ -210,14 +207,12 @@ def _literal(v: JValue) -> object:
     if isinstance(v, JNull):
         return None
     if isinstance(v, JObject | JArray):
-        from compiler.load import to_python
-
         return to_python(v)
     return v.value
 
 
 def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> Entity | None:
-    name_v = _get(doc, "entity")
+    name_v = doc.get("entity")
     name = _text(name_v)
     assert name_v is not None
     if name is None or not re.fullmatch(r"[A-Z][A-Za-z0-9]*", name) or not is_identifier(name):
@@ -234,7 +229,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                 key.span,
                 hint=or_else(did_you_mean(key.value, ENTITY_KEYS), messages.HINT__DBAL_KEYS),
             )
-    fields_v = _get(doc, "fields")
+    fields_v = doc.get("fields")
     if not isinstance(fields_v, JObject) or not fields_v.entries:
         diags.add(
             messages.DBAL_NO_FIELDS.format(name),
@@ -269,7 +264,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                     key.span,
                     hint=or_else(did_you_mean(key.value, FIELD_KEYS), messages.HINT__DBAL_KEYS),
                 )
-        type_v = _get(fdef, "type")
+        type_v = fdef.get("type")
         dbal_type = _text(type_v)
         ftype = DBAL_TYPES.get(dbal_type or "")
         if ftype is None:
@@ -279,14 +274,14 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                 hint=or_else(did_you_mean(dbal_type or "", DBAL_TYPES), messages.HINT__DBAL_TYPES),
             )
             continue
-        is_primary = _flag(_get(fdef, "primary"))
-        generated = _flag(_get(fdef, "generated"))
+        is_primary = _flag(fdef.get("primary"))
+        generated = _flag(fdef.get("generated"))
         nullable = (
-            _flag(_get(fdef, "nullable"))
-            or _flag(_get(fdef, "optional"))
-            or not (_flag(_get(fdef, "required")) or is_primary)
+            _flag(fdef.get("nullable"))
+            or _flag(fdef.get("optional"))
+            or not (_flag(fdef.get("required")) or is_primary)
         )
-        default_v = _get(fdef, "default")
+        default_v = fdef.get("default")
         default: object = None
         if generated:
             default = "uuid" if ftype == "string" else "now" if ftype == "bigint" else None
@@ -302,7 +297,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
             column,
             fname.span,
         )
-        values_v = _get(fdef, "values")
+        values_v = fdef.get("values")
         values = (
             tuple(str(_literal(v)) for v in values_v.items) if isinstance(values_v, JArray) else ()
         )
@@ -314,11 +309,11 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
             )
         declared.constraints[(name, fname.value)] = Constraints(
             values=values,
-            max_length=_int(_get(fdef, "max_length")),
-            min_length=_int(_get(fdef, "min_length")),
-            pattern=_text(_get(fdef, "pattern")),
+            max_length=_int(fdef.get("max_length")),
+            min_length=_int(fdef.get("min_length")),
+            pattern=_text(fdef.get("pattern")),
             email=dbal_type == "email",
-            sensitive=_flag(_get(fdef, "sensitive")),
+            sensitive=_flag(fdef.get("sensitive")),
         )
         if is_primary:
             if primary is not None:
@@ -328,9 +323,9 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                     hint=messages.HINT__DBAL_ONE_PRIMARY_KEY,
                 )
             primary = primary or fname.value
-        if _flag(_get(fdef, "unique")) and not is_primary:
+        if _flag(fdef.get("unique")) and not is_primary:
             unique.append(Key(f"{table}_{column}_key", (fname.value,), fname.span))
-        if _flag(_get(fdef, "index")) and not is_primary:
+        if _flag(fdef.get("index")) and not is_primary:
             indexes.append(Key(f"idx_{table}_{column}", (fname.value,), fname.span))
     if primary is None:
         if "id" not in fields:
@@ -341,11 +336,11 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
             )
             return None
         primary = "id"
-    idx_v = _get(doc, "indexes")
+    idx_v = doc.get("indexes")
     for i, item in enumerate(idx_v.items if isinstance(idx_v, JArray) else ()):
         if not isinstance(item, JObject):
             continue
-        fs = _get(item, "fields")
+        fs = item.get("fields")
         parts = [x for x in (fs.items if isinstance(fs, JArray) else ()) if isinstance(x, JString)]
         for x in parts:
             if x.value not in fields:
@@ -356,9 +351,9 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                         did_you_mean(x.value, fields), messages.HINT__LIST_DECLARED_FIELDS_ONLY
                     ),
                 )
-        named = _text(_get(item, "name"))
+        named = _text(item.get("name"))
         columns = "_".join(snake_case(x.value) for x in parts) or str(i)
-        is_unique = _flag(_get(item, "unique"))
+        is_unique = _flag(item.get("unique"))
         key_name = (
             named
             if named and re.fullmatch(r"[a-z_][a-z0-9_]*", named)
@@ -366,7 +361,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
         )
         declared_key = Key(key_name, tuple(x.value for x in parts), item.span)
         (unique if is_unique else indexes).append(declared_key)
-    description = _text(_get(doc, "description")) or ""
+    description = _text(doc.get("description")) or ""
     return Entity(
         name=name,
         label=_label(name),

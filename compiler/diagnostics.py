@@ -124,9 +124,6 @@ class SourceCache:
     def put(self, path: str, text: str) -> None:
         self._texts[path] = text
 
-    def get(self, path: str) -> str | None:
-        return self._texts.get(path)
-
     def line(self, path: str, line: int) -> str | None:
         text = self._texts.get(path)
         if text is None:

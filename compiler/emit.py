@@ -32,6 +32,7 @@ from compiler.ir import (
     Respond,
     Reuse,
     RowWrite,
+    RuleCheck,
     ScopeCheck,
     Sql,
     SqlStmt,
@@ -128,12 +129,16 @@ class Emitter:
             self.line(depth, header(s.node.id, s.node, "rules"))
             self.step(depth, s.node.id)
             self.line(depth, f"{s.var} = {py(s.value)}")
-            for c in s.checks:
-                self.line(depth, f"if {py(c.fails)}:")
-                self.line(
-                    depth + 1,
-                    f"raise ValidationFailed({c.message!r}, field={c.field!r}, rule={c.rule!r})",
-                )
+            for f in s.fields:
+                self.line(depth, f"{f.local} = js.get({s.var}, {f.field!r})")
+                inner = depth
+                if f.required is not None:
+                    self.rule(f.field, f.required, depth)
+                elif f.checks:  # other rules hold for a value that is there
+                    self.line(depth, f"if not absent({f.local}):")
+                    inner = depth + 1
+                for c in f.checks:
+                    self.rule(f.field, c, inner)
         elif isinstance(s, Lookup | ForEach | Count | Insert | Update | Delete):
             return self.sql(s, depth, recover)
         elif isinstance(s, Reuse):
@@ -191,6 +196,12 @@ class Emitter:
         else:
             assert_never(s)
         return False
+
+    def rule(self, field: str, c: RuleCheck, depth: int) -> None:
+        self.line(depth, f"if {py(c.fails)}:")
+        self.line(
+            depth + 1, f"raise ValidationFailed({c.message!r}, field={field!r}, rule={c.rule!r})"
+        )
 
     def sql(self, s: SqlStmt, depth: int, recover: bool) -> bool:
         label = s.step

@@ -210,10 +210,20 @@ class Validate(StmtBase):
 class RuleCheck:
     """One rule of a validate node's ``rules``: when ``fails`` holds, 400 naming the field."""
 
-    field: str
     rule: str
     fails: ast.expr
     message: str
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """The rules of one field, read once into ``local``: ``required`` first; the others only
+    when the value is present."""
+
+    field: str
+    local: str
+    required: RuleCheck | None
+    checks: tuple[RuleCheck, ...]
 
 
 @dataclass(eq=False)
@@ -222,7 +232,7 @@ class CheckRules(StmtBase):
 
     var: str
     value: ast.expr
-    checks: tuple[RuleCheck, ...]
+    fields: tuple[FieldRules, ...]
 
 
 @dataclass(eq=False)

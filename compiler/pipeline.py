@@ -163,9 +163,15 @@ def _report_unreadable_entities(
     """The problems of an entity declaration that could not be read, once, when a compiled
     workflow names that entity (upstream's tree declares entities no workflow uses in other
     dialects; those stay silent)."""
-    texts = [res.sources.get(wf.path) or "" for wf in workflows]
+    named = {
+        use.op.entity
+        for wf in workflows
+        for node in wf.nodes
+        if node.spec is not None
+        for use in node.spec.operations(node)
+    }
     for name, problems in sorted(declared.problems.items()):
-        if any(f'"{name}"' in text for text in texts):
+        if name in named:
             res.diagnostics.extend(problems)
 
 

@@ -291,18 +291,16 @@ class ClientGone(WorkflowError):
 
 
 def json_result(result: JsonResult) -> Response:
-    headers = dict(result.headers)
+    """The response of a workflow's answer: JSON, or a string body as it is under the
+    ``Content-Type`` the workflow declares."""
     declared = next((v for k, v in result.headers if k.lower() == "content-type"), None)
-    if declared is not None and isinstance(result.body, str):
-        headers.pop(next(k for k in headers if k.lower() == "content-type"))
-        return Response(
-            result.body, status_code=result.status, media_type=declared, headers=headers
-        )
+    others = {k: v for k, v in result.headers if k.lower() != "content-type"}
+    raw = declared is not None and isinstance(result.body, str)
     return Response(
-        js.to_json_text(result.body),
+        result.body if raw else js.to_json_text(result.body),
         status_code=result.status,
         media_type=declared or "application/json",
-        headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+        headers=others,
     )
 
 

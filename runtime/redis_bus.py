@@ -86,6 +86,9 @@ class RedisBus:
         )
         self.last_id = "0-0"
         self._reader: asyncio.Task[None] | None = None
+        # Sent once, then run by digest (EVALSHA): a publish does not carry the script.
+        self._publish = self.redis.register_script(_PUBLISH)
+        self._renew = self.redis.register_script(_RENEW)
         self._stopping = False
         self.connected = asyncio.Event()
 
@@ -128,18 +131,17 @@ class RedisBus:
 
     async def publish(self, tenant: str, channel: str, name: str, data: str) -> Event:
         try:
-            event_id = await self.redis.eval(
-                _PUBLISH,
-                2,
-                channel_key(tenant, channel),
-                STREAM,
-                str(self.buffer_size),
-                str(CHANNEL_TTL_MS),
-                str(self.maxlen),
-                tenant,
-                name,
-                data,
-                channel,
+            event_id = await self._publish(
+                keys=[channel_key(tenant, channel), STREAM],
+                args=[
+                    str(self.buffer_size),
+                    str(CHANNEL_TTL_MS),
+                    str(self.maxlen),
+                    tenant,
+                    name,
+                    data,
+                    channel,
+                ],
             )
         except (RedisError, OSError) as exc:
             self._lost(exc)
@@ -250,6 +252,6 @@ class RedisBus:
         try:
             if await self.redis.set(key, self._worker, nx=True, px=ttl_ms):
                 return True
-            return bool(await self.redis.eval(_RENEW, 1, key, self._worker, str(ttl_ms)))
+            return bool(await self._renew(keys=[key], args=[self._worker, str(ttl_ms)]))
         except (RedisError, OSError):
             return False

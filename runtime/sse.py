@@ -60,9 +60,6 @@ class StreamLimits:
         if user is not None:
             _decrement(self._users, (tenant, user))
 
-    def held(self, tenant: str, user: str | None = None) -> int:
-        return self._tenants[tenant] if user is None else self._users[(tenant, user)]
-
 
 def _decrement(counts: Counter[K], key: K) -> None:
     counts[key] -= 1

@@ -21,7 +21,7 @@ from compiler.diagnostics import Span
 from compiler.expressions import ast as jsast
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import DATE, USER
-from compiler.ir import CheckRules, RequireUser, RuleCheck, Stmt, Validate
+from compiler.ir import CheckRules, FieldRules, RequireUser, RuleCheck, Stmt, Validate
 from compiler.load import JObject, JString, JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
@@ -74,32 +74,37 @@ class RulesSpec(NodeSpec):
         var = lw.names.take("checked")
         value = lw.bind.translator_for(node).box(t)
         lw.bind.set_output(node, None)
-        checks: list[RuleCheck] = []
+        locals_ = {fname: lw.names.take(f"{fname}_value") for fname, _ in self.rules}
+
+        def read(name: str) -> ast.expr:  # `same:`/`different:` may name an unchecked field
+            if name in locals_:
+                return ast.Name(locals_[name], ast.Load())
+            return _call_js("get", ast.Name(var, ast.Load()), ast.Constant(name))
+
+        fields: list[FieldRules] = []
         for fname, rules in self.rules:
-            for rule in rules:
-                fails = _fails(rule, _field(var, fname), lambda other: _field(var, other))
-                if rule.name != "required":
-                    fails = _and(_not(_call("absent", _field(var, fname))), fails)
-                message = self.error_message or _message(fname, rule)
-                checks.append(RuleCheck(fname, rule.name, fails, message))
-        return [CheckRules(node, var, value, tuple(checks))]
+            checks = [
+                RuleCheck(
+                    r.name, _fails(r, read(fname), read), self.error_message or _message(fname, r)
+                )
+                for r in rules
+            ]
+            required = next((c for c in checks if c.rule == "required"), None)
+            others = tuple(c for c in checks if c.rule != "required")
+            fields.append(FieldRules(fname, locals_[fname], required, others))
+        return [CheckRules(node, var, value, tuple(fields))]
 
 
 def _call(fn: str, *args: ast.expr) -> ast.expr:
     return ast.Call(ast.Name(fn, ast.Load()), list(args), [])
 
 
-def _field(var: str, name: str) -> ast.expr:
-    get = ast.Attribute(ast.Name("js", ast.Load()), "get", ast.Load())
-    return ast.Call(get, [ast.Name(var, ast.Load()), ast.Constant(name)], [])
+def _call_js(fn: str, *args: ast.expr) -> ast.expr:
+    return ast.Call(ast.Attribute(ast.Name("js", ast.Load()), fn, ast.Load()), list(args), [])
 
 
 def _not(e: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.Not(), e)
-
-
-def _and(a: ast.expr, b: ast.expr) -> ast.expr:
-    return ast.BoolOp(ast.And(), [a, b])
 
 
 def _isinstance(e: ast.expr, *types: str) -> ast.expr:
@@ -130,11 +135,7 @@ def _fails(rule: Rule, value: ast.expr, other: Callable[[str], ast.expr]) -> ast
         assert arg is not None
         bound = ast.Constant(float(arg))
         measured = (
-            _call("js_length", value)
-            if name.endswith("Length")
-            else ast.Call(
-                ast.Attribute(ast.Name("js", ast.Load()), "to_number", ast.Load()), [value], []
-            )
+            _call("js_length", value) if name.endswith("Length") else _call_js("to_number", value)
         )
         # NaN fails both bounds, as a value that is not a number or has no length should.
         op: ast.cmpop = ast.GtE() if name.startswith("min") else ast.LtE()
@@ -144,9 +145,7 @@ def _fails(rule: Rule, value: ast.expr, other: Callable[[str], ast.expr]) -> ast
         pattern, flags = _js_regex(arg)
         return _not(_call("matches", ast.Constant(pattern), value, ast.Constant("i" in flags)))
     assert arg is not None and name in _WITH_FIELD
-    equal = ast.Call(
-        ast.Attribute(ast.Name("js", ast.Load()), "strict_eq", ast.Load()), [value, other(arg)], []
-    )
+    equal = _call_js("strict_eq", value, other(arg))
     return _not(equal) if name == "same" else equal
 
 

@@ -82,52 +82,55 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     # validate_input: metabuilder.validate (rules)
     ex.step("validate_input")
     checked = json
-    if absent(js.get(checked, "email")):
+    email_value = js.get(checked, "email")
+    if absent(email_value):
         raise ValidationFailed("`email` is required", field="email", rule="required")
-    if not absent(js.get(checked, "email")) and (not is_email(js.get(checked, "email"))):
+    if not is_email(email_value):
         raise ValidationFailed("`email` must be an email address", field="email", rule="email")
-    if absent(js.get(checked, "name")):
+    name_value = js.get(checked, "name")
+    if absent(name_value):
         raise ValidationFailed("`name` is required", field="name", rule="required")
-    if not absent(js.get(checked, "name")) and (not isinstance(js.get(checked, "name"), str)):
+    if not isinstance(name_value, str):
         raise ValidationFailed("`name` must be a string", field="name", rule="string")
-    if not absent(js.get(checked, "name")) and (not js_length(js.get(checked, "name")) >= 2.0):
+    if not js_length(name_value) >= 2.0:
         raise ValidationFailed(
             "`name` must be at least 2 characters long", field="name", rule="minLength"
         )
-    if not absent(js.get(checked, "name")) and (not js_length(js.get(checked, "name")) <= 20.0):
+    if not js_length(name_value) <= 20.0:
         raise ValidationFailed(
             "`name` must be at most 20 characters long", field="name", rule="maxLength"
         )
-    if not absent(js.get(checked, "age")) and (not is_number(js.get(checked, "age"))):
-        raise ValidationFailed("`age` must be a number", field="age", rule="number")
-    if not absent(js.get(checked, "age")) and (not js.to_number(js.get(checked, "age")) >= 13.0):
-        raise ValidationFailed("`age` must be at least 13", field="age", rule="min")
-    if not absent(js.get(checked, "age")) and (not js.to_number(js.get(checked, "age")) <= 130.0):
-        raise ValidationFailed("`age` must be at most 130", field="age", rule="max")
-    if not absent(js.get(checked, "code")) and (
-        not matches("^[A-Z]{3}-\\d+$", js.get(checked, "code"), True)
-    ):
-        raise ValidationFailed("`code` has the wrong format", field="code", rule="regex")
-    if absent(js.get(checked, "password")):
+    age_value = js.get(checked, "age")
+    if not absent(age_value):
+        if not is_number(age_value):
+            raise ValidationFailed("`age` must be a number", field="age", rule="number")
+        if not js.to_number(age_value) >= 13.0:
+            raise ValidationFailed("`age` must be at least 13", field="age", rule="min")
+        if not js.to_number(age_value) <= 130.0:
+            raise ValidationFailed("`age` must be at most 130", field="age", rule="max")
+    code_value = js.get(checked, "code")
+    if not absent(code_value):
+        if not matches("^[A-Z]{3}-\\d+$", code_value, True):
+            raise ValidationFailed("`code` has the wrong format", field="code", rule="regex")
+    password_value = js.get(checked, "password")
+    if absent(password_value):
         raise ValidationFailed("`password` is required", field="password", rule="required")
-    if not absent(js.get(checked, "password")) and (
-        not js_length(js.get(checked, "password")) >= 8.0
-    ):
+    if not js_length(password_value) >= 8.0:
         raise ValidationFailed(
             "`password` must be at least 8 characters long", field="password", rule="minLength"
         )
-    if not absent(js.get(checked, "password")) and js.strict_eq(
-        js.get(checked, "password"), js.get(checked, "email")
-    ):
+    if js.strict_eq(password_value, email_value):
         raise ValidationFailed(
             "`password` must differ from `email`", field="password", rule="different"
         )
-    if not absent(js.get(checked, "confirm")) and (
-        not js.strict_eq(js.get(checked, "confirm"), js.get(checked, "password"))
-    ):
-        raise ValidationFailed("`confirm` must match `password`", field="confirm", rule="same")
-    if not absent(js.get(checked, "tags")) and (not isinstance(js.get(checked, "tags"), list)):
-        raise ValidationFailed("`tags` must be an array", field="tags", rule="array")
+    confirm_value = js.get(checked, "confirm")
+    if not absent(confirm_value):
+        if not js.strict_eq(confirm_value, password_value):
+            raise ValidationFailed("`confirm` must match `password`", field="confirm", rule="same")
+    tags_value = js.get(checked, "tags")
+    if not absent(tags_value):
+        if not isinstance(tags_value, list):
+            raise ValidationFailed("`tags` must be an array", field="tags", rule="array")
     # respond: metabuilder.action (http_response)
     ex.step("respond")
     return JsonResult(201, {"ok": True})
