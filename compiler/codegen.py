@@ -20,7 +20,7 @@ from compiler import escape, names, sql
 from compiler.emit import Emitter
 from compiler.escape import Code
 from compiler.expressions.types import BOOL, NUM, STR, python_type
-from compiler.ir import InputField, Plan, RowWrite, walk
+from compiler.ir import ForEach, InputField, Lookup, Plan, Rows, RowWrite, Sql, walk
 from compiler.model import STATIC_DATA_KEYS, Entity, HttpTrigger, snake_case
 
 _BLACK_MODE = black.Mode(target_versions={black.mode.TargetVersion.PY311}, line_length=99)
@@ -110,6 +110,19 @@ _STDLIB = frozenset({"collections", "datetime", "math", "typing"})
 _IMPORTS_HERE = "# imports"  # the line of the template that the module's imports replace
 
 
+def _constants(plan: Plan) -> list[tuple[str, object]]:
+    """The module's SQL constants, each statement's PostgreSQL spelling beside it where it
+    has one, and the sort allow-lists of the statements that sort by an expression."""
+    out: list[tuple[str, object]] = []
+    for q in plan.sql():
+        out.append((q.name, q.sql))
+        if q.postgres is not None:
+            out.append((q.name + "_PG", q.postgres))
+        if q.order is not None:
+            out.append((q.order.name, dict(q.order.columns)))
+    return out
+
+
 def _schedule_tenants(plan: Plan) -> Code:
     if not any(not isinstance(t, HttpTrigger) for t in plan.workflow.triggers):
         return Code("None")
@@ -174,7 +187,7 @@ def render_workflow_source(plan: Plan) -> str:
             triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=(not_found.message, not_found.code) if not_found else None, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             auth_required=plan.auth_required, streams=plan.streams,
-            tags=tuple(wf.tags), statements=[(q.name, q.sql) for q in plan.sql()],
+            tags=tuple(wf.tags), statements=_constants(plan),
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
             result_type=result_type, body=Code("\n".join(lines)),
     )  # fmt: skip
@@ -270,6 +283,14 @@ def render_package_init(package: str) -> str:
 # ----------------------------------------------------------------------------- pictures
 
 
+# How a read's result is used, in the picture: one row, a fan-out, or one list.
+_SHAPES: dict[type, str] = {
+    Lookup: "one row (404 when missing)",
+    ForEach: "fan-out: the nodes after it run once per row",
+    Rows: "the list of rows",
+}
+
+
 def render_mermaid(plan: Plan) -> str:
     """A Markdown page with a Mermaid flowchart of the node graph, for reviewers."""
     wf = plan.workflow
@@ -295,11 +316,17 @@ def render_mermaid(plan: Plan) -> str:
         "flowchart TD",
     ]
     tenant_nodes = sorted(plan.tenant_nodes())
+    shapes: dict[str, list[str]] = {}
+    for st in walk(plan.body):
+        if isinstance(st, Sql) and type(st) in _SHAPES:
+            shapes.setdefault(st.node.id, []).append(_SHAPES[type(st)])
     for node in wf.nodes:
         label = f"{node.id}<br/><small>{node.short_type}"
         detail = escape.markdown(node.spec.label()) if node.spec is not None else ""
         if detail:
             label += f": {detail}"
+        for shape_text in dict.fromkeys(shapes.get(node.id, [])):
+            label += f"<br/>{shape_text}"
         if node.id in tenant_nodes:
             label += "<br/>tenant-filtered"
         label += "</small>"

@@ -296,6 +296,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
             default is not None or generated,
             column,
             fname.span,
+            _flag(fdef.get("sensitive")) or "password" in fname.value.lower(),
         )
         values_v = fdef.get("values")
         values = (

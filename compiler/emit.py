@@ -16,6 +16,7 @@ from typing import assert_never
 
 from compiler.escape import comment
 from compiler.ir import (
+    Aggregate,
     CheckRules,
     Condition,
     Count,
@@ -31,6 +32,7 @@ from compiler.ir import (
     RequireUser,
     Respond,
     Reuse,
+    Rows,
     RowWrite,
     RuleCheck,
     ScopeCheck,
@@ -58,10 +60,23 @@ def header(label: str, node: Node, detail: str) -> str:
     return "# " + comment(text)
 
 
+def query(s: Sql) -> str:
+    """The SQL a statement runs: its constant, the PostgreSQL spelling where it has one, the
+    order chosen at run time where it sorts by an expression."""
+    q = s.query
+    text = q.name if q.postgres is None else f"({q.name}_PG if ex.postgres else {q.name})"
+    if q.order is not None:
+        o = q.order
+        text = f"order_by({text}, {o.name}, {py(o.key)}, {py(o.direction)})"
+    return text
+
+
 _DETAIL = {
     Lookup: "lookup",
     ForEach: "for each row",
+    Rows: "rows",
     Count: "count",
+    Aggregate: "aggregate",
     Insert: "create",
     Update: "update",
     Delete: "delete",
@@ -139,7 +154,7 @@ class Emitter:
                     inner = depth + 1
                 for c in f.checks:
                     self.rule(f.field, c, inner)
-        elif isinstance(s, Lookup | ForEach | Count | Insert | Update | Delete):
+        elif isinstance(s, Lookup | ForEach | Rows | Count | Aggregate | Insert | Update | Delete):
             return self.sql(s, depth, recover)
         elif isinstance(s, Reuse):
             q = s.lookup
@@ -188,7 +203,8 @@ class Emitter:
         elif isinstance(s, Log):
             self.line(depth, header(s.node.id, s.node, "log"))
             self.step(depth, s.node.id)
-            self.line(depth, f"ex.log({s.node.id!r}, {py(s.message)})")
+            level = "" if s.level == "info" else f", {s.level!r}"
+            self.line(depth, f"ex.log({s.node.id!r}, {py(s.message)}{level})")
         elif isinstance(s, Let):
             self.line(depth, header(s.node.id, s.node, "transform"))
             self.step(depth, s.node.id)
@@ -213,8 +229,13 @@ class Emitter:
         self.line(depth, header(label, s.node, f"{_DETAIL[type(s)]} {s.entity.name}"))
         self.step(depth, s.step)
         call = params(s.params)
-        name = s.query.name
-        if isinstance(s, ForEach):
+        name = query(s)
+        if isinstance(s, Rows):
+            self.line(depth, f"rows = await ex.fetch_all({name}, {call})")
+            self.line(depth, f"{s.var} = [{s.decoder}(r) for r in rows]")
+        elif isinstance(s, Aggregate):
+            self.aggregate(s, name, call, depth)
+        elif isinstance(s, ForEach):
             self.line(depth, f"for item in await ex.fetch_all({name}, {call}):")
             self.line(depth + 1, f"{s.var} = {s.decoder}(item)")
             log = recover or self.log_errors
@@ -260,6 +281,23 @@ class Emitter:
             if s.var is not None and s.decoder is not None:
                 self.line(depth, f"{s.var} = {s.decoder}(row)")
         return False
+
+    def aggregate(self, s: Aggregate, name: str, call: str, depth: int) -> None:
+        def value(i: int, kind: str) -> str:
+            conv = "db_number_or_none" if kind == "number|null" else "db_number"
+            return f"{conv}(r[{f'a{i}'!r}])"
+
+        fields = ", ".join(f"{out!r}: {value(i, kind)}" for i, (out, kind) in enumerate(s.values))
+        if s.group is not None:
+            decode = s.group_decoder
+            self.line(depth, f"rows = await ex.fetch_all({name}, {call})")
+            self.line(
+                depth, f"{s.var} = [{{{s.group!r}: {decode}(r['g']), {fields}}} for r in rows]"
+            )
+        else:
+            self.line(depth, f"r = await ex.fetch_one({name}, {call})")
+            self.line(depth, "assert r is not None  # an aggregate without GROUP BY: one row")
+            self.line(depth, f"{s.var} = {{{fields}}}")
 
     def condition(self, s: Condition, depth: int, recover: bool) -> bool:
         self.line(depth, header(s.node.id, s.node, ""))

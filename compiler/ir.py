@@ -33,19 +33,31 @@ class Role(Enum):
     MAX_ROWS = "max_rows"
 
 
+# A filter's comparison operators: Mongo-style key, SQL operator.
+COMPARISONS = {"$eq": "=", "$ne": "<>", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+MEMBERSHIP = ("$in",)
+
+
 @dataclass(frozen=True)
 class Param:
     role: Role
     field: str | None  # the entity field a filter or data parameter binds
     column: str | None
     value: ast.expr
+    op: str = "$eq"  # a filter's operator: a key of COMPARISONS or "$in"
 
     @property
     def name(self) -> str:
-        """The SQL parameter's name: ``:f_<column>``, ``:d_<column>``, ``:limit``..."""
+        """The SQL parameter's name: ``:f_<column>``, ``:d_<column>``, ``:limit``...; a filter
+        with another operator than equality adds it (``:flt_<column>``)."""
         if self.column is None:
             return self.role.value
-        return f"{self.role.value}_{self.column}"
+        op = "" if self.op == "$eq" else self.op[1:]
+        return f"{self.role.value}{op}_{self.column}"
+
+    @property
+    def equality(self) -> bool:
+        return self.op == "$eq"
 
 
 def context_tenant() -> ast.expr:
@@ -59,16 +71,30 @@ def same(a: ast.expr, b: ast.expr) -> bool:
 
 
 def binds_context_tenant(p: Param) -> bool:
-    return p.field == "tenantId" and same(p.value, context_tenant())
+    return p.field == "tenantId" and p.equality and same(p.value, context_tenant())
+
+
+@dataclass(frozen=True)
+class DynamicOrder:
+    """A sort whose key or direction comes from an expression: the statement's ``{order}``
+    becomes one column of ``columns`` (the allow-list, field to quoted column) at run time."""
+
+    name: str  # the module constant holding ``columns``
+    columns: tuple[tuple[str, str], ...]
+    key: ast.expr
+    direction: ast.expr
 
 
 @dataclass(frozen=True)
 class SqlText:
-    """A named SQL constant of the generated module and the parameters it is called with."""
+    """A named SQL constant of the generated module and the parameters it is called with;
+    ``postgres`` is the statement's PostgreSQL spelling where it differs (``$in``)."""
 
     name: str
     sql: str
     params: tuple[Param, ...]
+    postgres: str | None = None
+    order: DynamicOrder | None = None
 
 
 # ----------------------------------------------------------------------------- statements
@@ -115,6 +141,9 @@ class Sql(StmtBase):
     def filters(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.role is Role.FILTER)
 
+    def equalities(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.filters() if p.equality)
+
 
 @dataclass(frozen=True)
 class NotFound:
@@ -140,8 +169,24 @@ class ForEach(Sql):
 
 
 @dataclass(eq=False)
+class Rows(Sql):
+    """Rows by a non-unique filter, as one list (the output is the array of rows)."""
+
+    decoder: str
+
+
+@dataclass(eq=False)
 class Count(Sql):
     pass
+
+
+@dataclass(eq=False)
+class Aggregate(Sql):
+    """``database_aggregate``: with ``group``, one row per group; else one row."""
+
+    group: str | None  # the grouped field
+    group_decoder: str | None  # the db_* function that reads the group's value
+    values: tuple[tuple[str, str], ...]  # (output name, "number" or "number|null")
 
 
 @dataclass(eq=False)
@@ -285,6 +330,7 @@ class Stream(StmtBase):
 @dataclass(eq=False)
 class Log(StmtBase):
     message: ast.expr
+    level: str = "info"
 
 
 @dataclass(eq=False)
@@ -301,7 +347,9 @@ Stmt = (
     | RequireUser
     | Lookup
     | ForEach
+    | Rows
     | Count
+    | Aggregate
     | Insert
     | Update
     | Delete
@@ -316,7 +364,7 @@ Stmt = (
     | Let
 )
 
-SqlStmt = Lookup | ForEach | Count | Insert | Update | Delete
+SqlStmt = Lookup | ForEach | Rows | Count | Aggregate | Insert | Update | Delete
 
 
 def walk(stmts: list[Stmt]) -> Iterator[Stmt]:

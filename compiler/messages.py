@@ -220,6 +220,42 @@ DATA_NOT_ACCEPTED: Final = Message(
     codes.INVALID_PARAMETER, "node `{0}` runs {1}; `data` has no meaning here"
 )
 HINT__REMOVE_DATA: Final = "remove `data`"
+PAGING_NOT_ACCEPTED: Final = Message(
+    codes.INVALID_PARAMETER, "node `{0}` runs {1}; only a read takes `{2}`"
+)
+HINT__REMOVE_KEY: Final = "remove `{0}`"
+AGGREGATE_ONLY: Final = Message(
+    codes.INVALID_PARAMETER, "node `{0}` runs {1}; only database_aggregate takes `{2}`"
+)
+AGGREGATION_INVALID: Final = Message(
+    codes.INVALID_PARAMETER, "aggregation `{0}` of node `{1}` cannot be read: `{2}`"
+)
+HINT__AGGREGATION: Final = (
+    'write "count", or "sum(field)", "avg(field)", "min(field)" or "max(field)"'
+)
+AGGREGATION_NOT_NUMERIC: Final = Message(
+    codes.EXPRESSION_TYPE, "`{0}` of node `{1}` needs a number field, but {2}.{3} is a {4}"
+)
+HINT__AGGREGATE_NUMBER_FIELD: Final = "sum, avg, min and max take integer, number or bigint fields"
+AGGREGATE_GROUP_JSON: Final = Message(
+    codes.INVALID_PARAMETER, "node `{0}` groups by {1}.{2}, a JSON field"
+)
+HINT__AGGREGATE_GROUP_JSON: Final = "group by a text, number or boolean field"
+OFFSET_TWICE: Final = Message(
+    codes.INVALID_PARAMETER, "node `{0}` gives both `offset` and `skip` (the same thing)"
+)
+SORT_DIRECTION_INVALID: Final = Message(
+    codes.INVALID_PARAMETER, "sort key `{0}` of node `{1}` needs a direction"
+)
+SORT_DYNAMIC_ONE_KEY: Final = Message(
+    codes.INVALID_PARAMETER, "node `{0}` sorts by an expression; it may have one sort key"
+)
+HINT__SORT_DYNAMIC_ONE_KEY: Final = (
+    "sort by one key when its name or direction comes from an expression"
+)
+HINT__SORT_DIRECTION: Final = (
+    'write 1 or "asc" (ascending), -1 or "desc" (descending), or an expression giving one'
+)
 NODE_TYPE_UNKNOWN: Final = Message(
     codes.UNKNOWN_NODE_TYPE, "node `{0}` has the unknown type `{1}`"
 )
@@ -345,6 +381,14 @@ VALUE_DOES_NOT_FIT_COLUMN: Final = Message(
     codes.EXPRESSION_TYPE, "{0}.{1} is a {2} field, but this value is {3}"
 )
 HINT__GIVE_A_VALUE: Final = "give a {0} value{1}"
+FILTER_OPERATOR_UNKNOWN: Final = Message(
+    codes.INVALID_PARAMETER, "unknown filter operator `{0}` on `{1}` of node `{2}`"
+)
+FILTER_IN_NOT_A_LIST: Final = Message(
+    codes.EXPRESSION_TYPE, "`$in` on `{0}` of node `{1}` needs a list, but this value is {2}"
+)
+HINT__FILTER_IN_LIST: Final = 'give a list: `"$in": "{{ $json.ids }}"` or `["a", "b"]`'
+
 CREATE_WITHOUT_REQUIRED_FIELD: Final = Message(
     codes.MISSING_PARAMETER, "node `{0}` creates {1} without `{2}`, which has no default"
 )

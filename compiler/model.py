@@ -48,6 +48,7 @@ class EntityField:
     has_default: bool
     column: str
     span: Span
+    sensitive: bool = False  # never a sort key from the request (an ordering oracle)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ same column. Table, column and index names enter only through
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from compiler.escape import sql_identifier as q
@@ -41,26 +42,73 @@ def columns(entity: Entity) -> str:
     return ", ".join(q(f.column) for f in entity.fields.values())
 
 
-def where(entity: Entity, keys: list[str]) -> str:
-    return " AND ".join(
-        f"{q(entity.fields[k].column)} = :f_{entity.fields[k].column}" for k in keys
-    )
+_PG_CASTS = {
+    "string": "TEXT",
+    "datetime": "TEXT",
+    "boolean": "BOOLEAN",
+    "integer": "BIGINT",
+    "number": "DOUBLE PRECISION",
+    "bigint": "BIGINT",
+    "json": "JSONB",
+}
+
+
+def condition(entity: Entity, p: Param, dialect: str = "sqlite") -> str:
+    """One filter parameter as SQL. ``$in`` binds the list as JSON text: SQLite reads it
+    with ``json_each``, PostgreSQL with ``jsonb_array_elements_text`` and a cast to the
+    column's type (so the same value binds on both)."""
+    from compiler.ir import COMPARISONS
+
+    col = q(p.column or "")
+    if p.op == "$in":
+        if dialect == "postgresql":
+            f = entity.fields[p.field or ""]
+            cast = _PG_CASTS[f.type]
+            return (
+                f"{col} IN (SELECT CAST(v AS {cast}) FROM "
+                f"jsonb_array_elements_text(CAST(:{p.name} AS JSONB)) AS v)"
+            )
+        return f"{col} IN (SELECT value FROM json_each(:{p.name}))"
+    return f"{col} {COMPARISONS[p.op]} :{p.name}"
+
+
+def where(entity: Entity, filters: list[Param], dialect: str = "sqlite") -> str:
+    return " AND ".join(condition(entity, p, dialect) for p in filters) or "1 = 1"
+
+
+def dialect_differs(filters: list[Param]) -> bool:
+    """Whether a statement with these filters has a PostgreSQL spelling of its own."""
+    return any(p.op == "$in" for p in filters)
+
+
+def order_clause(entity: Entity, sort: Sequence[tuple[str, int]] | None) -> str:
+    """``ORDER BY`` the given (field, direction) keys, then the primary key (so pages are
+    stable); ``None``: the keys are chosen at run time (``{order}``)."""
+    pk = q(entity.fields[entity.primary_key].column)
+    if sort is None:
+        return f" ORDER BY {{order}}, {pk}"
+    keys = [f"{q(entity.fields[f].column)} {'ASC' if d > 0 else 'DESC'}" for f, d in sort]
+    if entity.primary_key not in [f for f, _ in sort]:
+        keys.append(pk)
+    return " ORDER BY " + ", ".join(keys)
 
 
 def select(
     entity: Entity,
-    keys: list[str],
+    filters: list[Param],
     *,
     lookup: bool,
     need_row: bool,
     limit: bool = False,
     skip: bool = False,
+    sort: Sequence[tuple[str, int]] | None = (),
+    dialect: str = "sqlite",
 ) -> str:
     cols = columns(entity) if need_row else "1 AS found"
-    sql = f"SELECT {cols} FROM {q(entity.table)} WHERE {where(entity, keys)}"
+    sql = f"SELECT {cols} FROM {q(entity.table)} WHERE {where(entity, filters, dialect)}"
     if lookup:
         return sql + " LIMIT 1"
-    sql += f" ORDER BY {q(entity.fields[entity.primary_key].column)}"
+    sql += order_clause(entity, sort)
     if limit or skip:
         sql += " LIMIT :limit"
     if skip:
@@ -71,14 +119,41 @@ def select(
 def tenants_with_rows(entity: Entity, filters: list[Param]) -> str:
     """The tenants that have rows matching constant ``filters`` (a schedule runs for each)."""
     tenant = q(entity.fields["tenantId"].column)
-    cond = " AND ".join(f"{q(p.column or '')} = :{p.name}" for p in filters) or "1 = 1"
+    cond = where(entity, filters)
     return (
         f"SELECT DISTINCT {tenant} AS tenant FROM {q(entity.table)} WHERE {cond} ORDER BY {tenant}"
     )
 
 
-def count(entity: Entity, keys: list[str]) -> str:
-    return f"SELECT COUNT(*) AS n FROM {q(entity.table)} WHERE {where(entity, keys)}"
+def count(entity: Entity, filters: list[Param], dialect: str = "sqlite") -> str:
+    return f"SELECT COUNT(*) AS n FROM {q(entity.table)} WHERE {where(entity, filters, dialect)}"
+
+
+def aggregate(
+    entity: Entity,
+    filters: list[Param],
+    group: str | None,
+    values: list[tuple[str, str, str | None]],
+    dialect: str = "sqlite",
+) -> str:
+    """``values``: (output name, function, field or None for COUNT(*)); the outputs are
+    aliased ``a0, a1...`` and the group ``g``, so no name from the file enters the SQL."""
+    cols: list[str] = []
+    if group is not None:
+        cols.append(f"{q(entity.fields[group].column)} AS g")
+    for i, (_, fn, fld) in enumerate(values):
+        arg = "*" if fld is None else q(entity.fields[fld].column)
+        value = f"{fn}({arg})"
+        if fn == "SUM":  # the sum of no rows is 0, as their count
+            value = f"COALESCE({value}, 0)"
+        cols.append(f"{value} AS a{i}")
+    sql = (
+        f"SELECT {', '.join(cols)} FROM {q(entity.table)} WHERE {where(entity, filters, dialect)}"
+    )
+    if group is not None:
+        g = q(entity.fields[group].column)
+        sql += f" GROUP BY {g} ORDER BY {g}"
+    return sql
 
 
 def insert(entity: Entity, fields: list[EntityField], owner: list[str] | None = None) -> str:
@@ -114,17 +189,21 @@ def _returning(entity: Entity, mode: str) -> str:
     return " RETURNING 1 AS found"
 
 
-def update(entity: Entity, keys: list[str], data: list[EntityField], returning: str) -> str:
+def update(
+    entity: Entity,
+    filters: list[Param],
+    data: list[EntityField],
+    returning: str,
+    dialect: str = "sqlite",
+) -> str:
     sets = ", ".join(f"{q(f.column)} = :d_{f.column}" for f in data)
-    return f"UPDATE {q(entity.table)} SET {sets} WHERE {where(entity, keys)}" + _returning(
-        entity, returning
-    )
+    cond = where(entity, filters, dialect)
+    return f"UPDATE {q(entity.table)} SET {sets} WHERE {cond}" + _returning(entity, returning)
 
 
-def delete(entity: Entity, keys: list[str], returning: str) -> str:
-    return f"DELETE FROM {q(entity.table)} WHERE {where(entity, keys)}" + _returning(
-        entity, returning
-    )
+def delete(entity: Entity, filters: list[Param], returning: str, dialect: str = "sqlite") -> str:
+    cond = where(entity, filters, dialect)
+    return f"DELETE FROM {q(entity.table)} WHERE {cond}" + _returning(entity, returning)
 
 
 def _column_ddl(f: EntityField, types: dict[str, str], pk: bool) -> str:

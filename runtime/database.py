@@ -292,6 +292,15 @@ class Emitted:
     data: object
 
 
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
 @dataclass
 class DatabaseExecution:
     """Implements :class:`runtime.execution.Execution` on a held ``databases`` connection.
@@ -316,6 +325,10 @@ class DatabaseExecution:
     @property
     def context(self) -> Context:
         return self.ctx
+
+    @property
+    def postgres(self) -> bool:
+        return not self.driver.sqlite
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
         rows = await self.driver.fetch_all(sql, params)
@@ -346,9 +359,9 @@ class DatabaseExecution:
     def release(self, table: str, key: object) -> None:
         self.releases.append((table, str(key)))
 
-    def log(self, node_id: str, message: str) -> None:
+    def log(self, node_id: str, message: str, level: str = "info") -> None:
         self.logs.append((node_id, message))
-        log.info("%s: %s", node_id, message)
+        log.log(_LEVELS.get(level, logging.INFO), "%s: %s", node_id, message)
 
     def step(self, node_id: str) -> None:
         self.steps.append((node_id, time.perf_counter_ns()))

@@ -27,6 +27,11 @@ class Execution(Protocol):
     @property
     def context(self) -> Context: ...
 
+    @property
+    def postgres(self) -> bool:
+        """Whether the database is PostgreSQL (a statement may have a spelling for it)."""
+        ...
+
     async def fetch_one(self, sql: str, params: Params) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params) -> list[Row]: ...
@@ -51,7 +56,10 @@ class Execution(Protocol):
         """After commit, close the streams held by the deleted row ``key`` of ``table``."""
         ...
 
-    def log(self, node_id: str, message: str) -> None: ...
+    def log(self, node_id: str, message: str, level: str = "info") -> None:
+        """Record ``message`` in the history and the server log at ``level`` (debug, info,
+        warn or error)."""
+        ...
 
     def step(self, node_id: str) -> None:
         """The execution reaches ``node_id`` (per-node timings for the history)."""

@@ -183,3 +183,83 @@ def header_value(value: object) -> str:
     characters as spaces (a value from the request can never start another header)."""
     text = js.to_string(value)
     return "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
+
+
+MAX_ROWS = 10_000  # the most rows a read returns, whatever its `limit` says
+MAX_OFFSET = 2**53 - 1  # JavaScript's largest safe integer
+
+
+def row_count(value: object, name: str, default: int) -> int:
+    """A read's ``limit`` or ``offset`` from an expression, as a whole number of rows.
+
+    Undefined or null is ``default``; a value JavaScript cannot read as a number (``"abc"``,
+    ``NaN``) is a 400 naming the parameter; fractions round down; the result is clamped to
+    0..MAX_ROWS (a limit) or 0..MAX_OFFSET (an offset)."""
+    if value is None or value is js.UNDEFINED:
+        return default
+    n = js.to_number(value)
+    if math.isnan(n):
+        raise ValidationFailed(f"`{name}` must be a number", field=name, rule="number")
+    top = MAX_ROWS if name == "limit" else MAX_OFFSET
+    if n <= 0:
+        return 0
+    return top if n >= top else int(n)
+
+
+_DIRECTIONS = {"asc": "ASC", "ascending": "ASC", "desc": "DESC", "descending": "DESC"}
+
+
+def order_by(sql: str, columns: Mapping[str, str], key: object, direction: object) -> str:
+    """``sql`` with its ``{order}`` replaced by the column of ``key`` and a direction.
+
+    ``columns`` is the compiler's allow-list (field name to quoted column): the key from the
+    request selects one of those texts and never enters the SQL itself. A key outside it, or
+    a direction that is not 1, -1, "asc" or "desc", is a 400."""
+    column = columns.get(key) if isinstance(key, str) else None
+    if column is None:
+        raise ValidationFailed(
+            f"cannot sort by {js.to_string(key)!r}; sortable fields: {', '.join(columns)}",
+            field="sort",
+            rule="sort",
+        )
+    if isinstance(direction, str):
+        word = _DIRECTIONS.get(direction.lower())
+    elif isinstance(direction, float | int) and not isinstance(direction, bool):
+        word = "ASC" if direction == 1 else "DESC" if direction == -1 else None
+    else:
+        word = None
+    if word is None:
+        raise ValidationFailed(
+            f"sort direction {js.to_string(direction)!r} is not 1, -1, 'asc' or 'desc'",
+            field="sort",
+            rule="sort",
+        )
+    return sql.replace("{order}", f"{column} {word}", 1)
+
+
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "number": (int, float),
+    "boolean": bool,
+    "any": (str, int, float, bool),
+}
+
+
+def sql_list(value: object, name: str, kind: str) -> str:
+    """The values of a filter's ``$in`` as JSON text (both dialects read a JSON array); a
+    value that is not an array of the column's ``kind`` is a 400 naming the field."""
+    if not isinstance(value, list):
+        raise ValidationFailed(f"`{name}` must be a list for `$in`", field=name, rule="array")
+    items: list[object] = []
+    for v in value:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)  # 3.0 reads as 3 where the column is an integer
+        wrong = isinstance(v, bool) and kind == "number"
+        if wrong or not isinstance(v, _KINDS[kind]):
+            raise ValidationFailed(
+                f"`{name}` must list {kind} values for `$in`",
+                field=name,
+                rule="array",
+            )
+        items.append(v)
+    return json.dumps(items, separators=(",", ":"))

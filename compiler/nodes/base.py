@@ -19,7 +19,7 @@ import importlib
 import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
 
@@ -150,6 +150,16 @@ class ParamReader:
             return None
         return v.value
 
+    def row_count(self, key: str, obj: JObject) -> int | JString | None:
+        """A row count (``limit``, ``offset``): a whole number, or an expression the runtime
+        clamps (see :func:`runtime.values.row_count`)."""
+        v = obj.get(key)
+        if v is None:
+            return None
+        if isinstance(v, JString) and "{{" in v.value:
+            return v
+        return self.count(key, obj)
+
     def status(self, key: str) -> int | None:
         """An HTTP status code parameter (200-599); None when absent or invalid."""
         v = self.params.get(key)
@@ -203,6 +213,8 @@ class Operation:
     requires_data: bool
     lower: Callable[[Lowering, DbUse], Lowered | None]
     tenant: TenantBinding | None = None  # None: undeclared, and refused by the tenant check
+    pages: bool = False  # takes ``sort``, ``limit`` and ``offset`` (a read)
+    aggregates: bool = False  # takes ``groupBy`` and ``aggregations``
 
     @property
     def verb(self) -> str:
@@ -218,6 +230,19 @@ class Entry:
     value: JValue
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """One key of a read's ``sort``: a field (or an expression naming one, checked against
+    the entity's columns at run time) and a direction (1, -1, "asc", "desc", or an
+    expression giving one)."""
+
+    field: str | None  # None: the key is the expression ``key``
+    key: JString | None
+    key_span: Span
+    direction: int | None  # None: the expression ``direction_value``
+    direction_value: JValue
+
+
 @dataclass
 class DbOp:
     operation: Operation
@@ -228,9 +253,25 @@ class DbOp:
     filter_span: Span | None
     data: list[Entry]
     data_span: Span | None
-    limit: int | None
-    skip: int | None
+    limit: int | JString | None
+    skip: int | JString | None
     span: Span
+    sort: list[SortKey] = field(default_factory=list)
+    sort_span: Span | None = None
+    group: tuple[str, Span] | None = None  # an aggregate's `groupBy`
+    aggregations: list[Entry] = field(default_factory=list)  # an aggregate's outputs
+    aggregations_span: Span | None = None
+
+    def values(self) -> Iterator[JValue]:
+        """Every value of the operation that may hold expressions, besides filter and data."""
+        for v in (self.limit, self.skip):
+            if isinstance(v, JString):
+                yield v
+        for k in self.sort:
+            if k.key is not None:
+                yield k.key
+            if k.direction is None:
+                yield k.direction_value
 
 
 @dataclass(frozen=True)

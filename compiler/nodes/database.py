@@ -56,8 +56,23 @@ KIND = NodeKind(
             "filter", False, "field: value pairs; without `tenantId` the context tenant is added"
         ),
         ParamDoc("data", False, "field: value pairs written by a create or update"),
-        ParamDoc("limit", False, "largest number of rows a read returns"),
-        ParamDoc("skip", False, "rows a read skips"),
+        ParamDoc(
+            "sort",
+            False,
+            'a read\'s order: {field: 1 or -1 ("asc"/"desc")}; a key or direction may be an '
+            "expression (checked against the entity's columns at run time)",
+        ),
+        ParamDoc(
+            "limit", False, "largest number of rows a read returns (a number or an expression)"
+        ),
+        ParamDoc("offset", False, "rows a read skips (a number or an expression)"),
+        ParamDoc("skip", False, "the same as `offset`"),
+        ParamDoc("groupBy", False, "an aggregate's grouping field"),
+        ParamDoc(
+            "aggregations",
+            False,
+            'an aggregate\'s values: {name: "count" | "sum(f)" | "avg(f)" | "min(f)" | "max(f)"}',
+        ),
         ParamDoc(
             "output", False, "a label for the result (decorative: read `$steps.<id>.output`)"
         ),

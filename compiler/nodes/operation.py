@@ -11,7 +11,7 @@ from compiler import messages
 from compiler.diagnostics import Related, Span
 from compiler.expressions.translate import TExpr
 from compiler.ir import Parallel, Stmt
-from compiler.load import JObject
+from compiler.load import JObject, JString
 from compiler.model import Node
 from compiler.nodes.base import DbOp, DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
 
@@ -61,13 +61,18 @@ class OperationSpec(NodeSpec):
         return [Parallel(node, tasks)]
 
 
-def parse(r: ParamReader) -> OperationSpec | None:
-    from compiler.nodes.db import parse_op
+def parse(r: ParamReader) -> NodeSpec | None:
+    from compiler.nodes import database
+    from compiler.nodes.db import OPERATIONS, parse_op
 
-    mode = r.choice("operation", MODES)
+    named = r.params.get("operation")
+    if isinstance(named, JString) and named.value in OPERATIONS:
+        return database.parse(r)  # one operation, written as on metabuilder.database
+    mode = r.choice("operation", (*MODES, *OPERATIONS))
     tasks_v = r.require("tasks", "the list of tasks")
     if mode is None or tasks_v is None:
         return None
+    r.unknown_keys(r.params, ("operation", "tasks"), "parameters")
     items = r.array("tasks")
     if items is None or not items.items:
         r.diags.add(
@@ -113,9 +118,29 @@ KIND = NodeKind(
     summary="several database operations (tasks) on the execution's connection",
     parameters=(
         ParamDoc(
-            "operation", True, "parallel or sequential (both run in order, on one connection)"
+            "operation",
+            True,
+            "parallel or sequential (both run the tasks in order, on one connection); or one "
+            "database operation, with the parameters of metabuilder.database",
         ),
-        ParamDoc("tasks", True, "a list of {id, op, entity, params: {filter, data, limit, skip}}"),
+        ParamDoc(
+            "tasks",
+            False,
+            "a list of {id, op, entity, params: {filter, data, sort, limit, offset}}",
+        ),
+        ParamDoc("entity", False, "with one database operation: its entity"),
+        ParamDoc("filter", False, "with one database operation: its filter"),
+        ParamDoc("data", False, "with one database operation: its data"),
+        ParamDoc("sort", False, "with one database operation: its sort"),
+        ParamDoc("limit", False, "with one database operation: its limit"),
+        ParamDoc("offset", False, "with one database operation: its offset"),
+        ParamDoc("groupBy", False, "with database_aggregate: the field to group by"),
+        ParamDoc(
+            "aggregations",
+            False,
+            'with database_aggregate: {name: "count" | "sum(f)" | "avg(f)" | "min(f)" | "max(f)"}',
+        ),
+        ParamDoc("output", False, "a label for the result (decorative)"),
     ),
     parse=parse,
 )

@@ -70,6 +70,36 @@ def is_path(e: jsast.Expr | None, *names: str) -> bool:
     )
 
 
+def _output_of(e: jsast.Expr) -> str | None:
+    """The step key (``x`` or ``x.tasks.t``) when ``e`` is ``$steps.x.output`` or
+    ``$steps.x.tasks.t.output``."""
+    if not (isinstance(e, jsast.Member) and e.name == "output"):
+        return None
+    step = e.obj
+    if (
+        isinstance(step, jsast.Member)
+        and step.name is not None
+        and isinstance(step.obj, jsast.Ident)
+        and step.obj.name == "$steps"
+    ):
+        return step.name
+    if (
+        isinstance(step, jsast.Member)
+        and step.name is not None
+        and isinstance(step.obj, jsast.Member)
+        and step.obj.name == "tasks"
+    ):
+        node = _step_name(step.obj.obj)
+        return f"{node}.tasks.{step.name}" if node is not None else None
+    return None
+
+
+def _step_name(e: jsast.Expr) -> str | None:
+    if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident) and e.obj.name == "$steps":
+        return e.name
+    return None
+
+
 class UpstreamSteps(Mapping[str, StepInfo]):
     """The ``$steps`` a node may read: the outputs of the nodes upstream of it, as a view (a
     lookup is one comparison; nothing is copied per node)."""
@@ -102,6 +132,11 @@ class Binder:
     diags: Diagnostics
     json_fields: dict[str, InputField] = field(default_factory=dict)
     step_reads: set[str] = field(default_factory=set)  # "node", "node.tasks.task"
+    # How each step's output is read: the property read on it (`$steps.x.output.id`), or
+    # None for any other use (the whole value, an index). A read by a non-unique filter is
+    # a fan-out when every use reads a field of the row, else the list of rows.
+    output_uses: dict[str, set[str | None]] = field(default_factory=dict)
+    _seen_outputs: set[int] = field(default_factory=set)
     steps: dict[str, StepInfo] = field(default_factory=dict)
     user_bound_by: str | None = None  # the validate node that bound the local `user`
     reported: set[int] = field(default_factory=set)  # strings whose error was reported
@@ -169,7 +204,15 @@ class Binder:
                 ent = self.entities.get(db.op.entity)
                 for e in (*db.op.filter, *db.op.data):
                     ct = column_type(ent, e.key) if ent and e.key in ent.fields else None
+                    if isinstance(e.value, JObject) and all(
+                        k.value.startswith("$") for k, _ in e.value.entries
+                    ):  # filter operators: each compares with the column
+                        for k, v in e.value.entries:
+                            self.collect(v, node, ct if k.value != "$in" else None)
+                        continue
                     self.collect(e.value, node, ct)
+                for v in db.op.values():
+                    self.collect(v, node)
         for trig in self.wf.triggers:
             if isinstance(trig, HttpTrigger):
                 for p in trig.params:
@@ -195,6 +238,14 @@ class Binder:
             self._walk(e.left, None, fallback=True)
             self._walk(e.right, None)
             return
+        if isinstance(e, jsast.Member):
+            inner = _output_of(e.obj)
+            if inner is not None:  # `$steps.x.output.<name>`
+                self._seen_outputs.add(id(e.obj))
+                self.output_uses.setdefault(inner, set()).add(e.name)
+            whole = _output_of(e)
+            if whole is not None and id(e) not in self._seen_outputs:
+                self.output_uses.setdefault(whole, set()).add(None)
         if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):
             key = (
                 e.name

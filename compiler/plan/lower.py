@@ -12,11 +12,23 @@ import ast
 from dataclasses import dataclass, field
 
 from compiler import messages
-from compiler.diagnostics import Diagnostics
+from compiler.diagnostics import Diagnostics, Span
 from compiler.expressions.translate import TExpr
-from compiler.expressions.types import ANY, BOOL, DATE, NULL, NUM, STR, Type, UnionT, members
+from compiler.expressions.types import (
+    ANY,
+    BOOL,
+    DATE,
+    NULL,
+    NUM,
+    STR,
+    ArrayOf,
+    Type,
+    UnionT,
+    members,
+)  # fmt: skip
 from compiler.graph import Graph
-from compiler.ir import ForEach, Param, Role, ScopeCheck, SqlText, Stmt
+from compiler.ir import COMPARISONS, MEMBERSHIP, ForEach, Param, Role, ScopeCheck, SqlText, Stmt
+from compiler.load import JObject, JValue
 from compiler.model import Entity, Node, Workflow
 from compiler.names import Allocator
 from compiler.nodes.base import DbUse, Entry
@@ -133,30 +145,79 @@ class Lowering:
     def params(
         self, entries: list[Entry], role: Role, ent: Entity, node: Node
     ) -> list[Param] | None:
-        """Filter or data values as typed SQL parameters; None after an error."""
+        """Filter or data values as typed SQL parameters; None after an error. A filter value
+        may be an object of operators (``{"$gte": a, "$lt": b}``): one parameter each."""
         tr = self.bind.translator_for(node)
         out: list[Param] = []
         ok = True
         for e in entries:
-            t = self.bind.value(e.value, node)
-            if t is None:
-                ok = False
-                continue
             col = ent.fields[e.key]
             want = column_type(ent, e.key)
-            if not _fits(t.type, want, col.nullable):
-                self.diags.add(
-                    messages.VALUE_DOES_NOT_FIT_COLUMN.format(ent.name, e.key, col.type, t.type),
-                    e.value.span,
-                    node_id=node.id,
-                    hint=messages.HINT__GIVE_A_VALUE.format(
-                        col.type,
-                        " (write the literal without quotes)" if want in (BOOL, NUM) else "",
-                    ),
-                )
-                ok = False
-                continue
-            out.append(Param(role, e.key, col.column, _param_value(t, want, tr.box(t))))
+            pairs = operators(e.value) if role is Role.FILTER else None
+            if pairs is None:
+                pairs = [("$eq", e.key_span, e.value)]
+            for op, op_span, value in pairs:
+                if op not in COMPARISONS and op not in MEMBERSHIP:
+                    s = did_you_mean(op, (*COMPARISONS, *MEMBERSHIP))
+                    self.diags.add(
+                        messages.FILTER_OPERATOR_UNKNOWN.format(op, e.key, node.id),
+                        op_span,
+                        node_id=node.id,
+                        hint=or_else(
+                            s, messages.HINT__USE_ONE_OF_2.format(", ".join(OPERATOR_NAMES))
+                        ),
+                    )
+                    ok = False
+                    continue
+                t = self.bind.value(value, node)
+                if t is None:
+                    ok = False
+                    continue
+                if op == "$in":
+                    elem = t.type.elem if isinstance(t.type, ArrayOf) else ANY
+                    if t.type != ANY and not isinstance(t.type, ArrayOf):
+                        self.diags.add(
+                            messages.FILTER_IN_NOT_A_LIST.format(e.key, node.id, t.type),
+                            value.span,
+                            node_id=node.id,
+                            hint=messages.HINT__FILTER_IN_LIST,
+                        )
+                        ok = False
+                        continue
+                    if not _fits(elem, want, False):
+                        self.diags.add(
+                            messages.VALUE_DOES_NOT_FIT_COLUMN.format(
+                                ent.name, e.key, col.type, t.type
+                            ),
+                            value.span,
+                            node_id=node.id,
+                            hint=messages.HINT__GIVE_A_VALUE.format(col.type + " list", ""),
+                        )
+                        ok = False
+                        continue
+                    boxed = tr.box(t)
+                    fn = ast.Name("sql_list", ast.Load())
+                    kinds: dict[Type, str] = {NUM: "number", BOOL: "boolean", STR: "string"}
+                    kind = kinds.get(want, "any")
+                    args = [boxed, ast.Constant(e.key), ast.Constant(kind)]
+                    listed = ast.Call(fn, args, [])
+                    out.append(Param(role, e.key, col.column, listed, op))
+                    continue
+                if not _fits(t.type, want, col.nullable):
+                    self.diags.add(
+                        messages.VALUE_DOES_NOT_FIT_COLUMN.format(
+                            ent.name, e.key, col.type, t.type
+                        ),
+                        value.span,
+                        node_id=node.id,
+                        hint=messages.HINT__GIVE_A_VALUE.format(
+                            col.type,
+                            hint_for(col.type, t.type, want),
+                        ),
+                    )
+                    ok = False
+                    continue
+                out.append(Param(role, e.key, col.column, _param_value(t, want, tr.box(t)), op))
         return out if ok else None
 
     def var(self, use: DbUse) -> str:
@@ -183,6 +244,28 @@ class Lowering:
         """Whether a later node reads this operation's output through ``$steps``."""
         key = f"{use.node.id}.tasks.{use.task}" if use.task else use.node.id
         return key in self.bind.step_reads
+
+
+OPERATOR_NAMES = (*COMPARISONS, *MEMBERSHIP)
+
+
+def operators(value: JValue) -> list[tuple[str, Span, JValue]] | None:
+    """A filter value's operators, when it is an object of ``$`` keys; else None."""
+    if not isinstance(value, JObject) or not value.entries:
+        return None
+    if not all(k.value.startswith("$") for k, _ in value.entries):
+        return None
+    return [(k.value, k.span, v) for k, v in value.entries]
+
+
+def hint_for(column: str, got: Type, want: Type) -> str:
+    """The end of a does-not-fit hint: a literal without quotes, or ``Date.now()`` where an
+    ISO date string meets an epoch-millisecond column."""
+    if column == "bigint" and got in (STR, DATE):
+        return " (epoch milliseconds: `Date.now()`, or `new Date(...).getTime()`)"
+    if want in (BOOL, NUM):
+        return " (write the literal without quotes)"
+    return ""
 
 
 def _fits(t: Type, want: Type, nullable: bool) -> bool:

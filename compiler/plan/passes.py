@@ -69,7 +69,9 @@ def held_row(q: Lookup, rows: dict[str, Entity]) -> str | None:
     read off a held row of the same entity, and on the context tenant."""
     pk = q.entity.primary_key
     filters = q.filters()
-    if len(filters) != 2 or not any(binds_context_tenant(p) for p in filters):
+    if len(filters) != 2 or not all(p.equality for p in filters):
+        return None
+    if not any(binds_context_tenant(p) for p in filters):
         return None
     key = next((p for p in filters if p.field == pk), None)
     if key is None:
@@ -113,5 +115,8 @@ def _answers(write: RowWrite, lookup: Lookup) -> bool:
         write.not_found == lookup.not_found
         and write.entity is lookup.entity
         and len(a) == len(b)
-        and all(x.field == y.field and same(x.value, y.value) for x, y in zip(a, b, strict=True))
+        and all(
+            x.field == y.field and x.op == y.op and same(x.value, y.value)
+            for x, y in zip(a, b, strict=True)
+        )
     )

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 @dataclass
 class LogSpec(NodeSpec):
     message: JValue | None
+    level: str = "info"
 
     def expressions(self) -> Iterator[ExprUse]:
         if self.message is not None:
@@ -33,17 +34,24 @@ class LogSpec(NodeSpec):
 
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
         if self.message is None:
-            return [Log(node, ast.Constant(node.name))]
-        return [Log(node, lw.bind.text(self.message, node))]
+            return [Log(node, ast.Constant(node.name), self.level)]
+        return [Log(node, lw.bind.text(self.message, node), self.level)]
+
+
+LEVELS = ("debug", "info", "warn", "warning", "error")
 
 
 def parse(r: ParamReader) -> LogSpec:
-    return LogSpec(r.params.get("message"))
+    level = r.choice("level", LEVELS) if r.params.get("level") is not None else None
+    return LogSpec(r.params.get("message"), level[0] if level else "info")
 
 
 ACTION = Action(
     name="log",
     summary="records a message in the execution history",
-    parameters=(ParamDoc("message", False, "the text (default: the node's name)"),),
+    parameters=(
+        ParamDoc("message", False, "the text (default: the node's name)"),
+        ParamDoc("level", False, "debug, info (the default), warn or error"),
+    ),
     parse=parse,
 )

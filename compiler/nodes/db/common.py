@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from compiler import sql
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import NUM
-from compiler.ir import Delete, NotFound, Param, Role, Update
+from compiler.ir import Delete, DynamicOrder, NotFound, Param, Role, SqlText, Update
 from compiler.model import Entity, snake_case
 from compiler.nodes.base import DbUse
 from compiler.plan.binding import row_type
@@ -32,10 +34,6 @@ class Bound:
     var: str  # the local that holds the output
 
     @property
-    def filter_keys(self) -> list[str]:
-        return [p.field for p in self.filters if p.field is not None]
-
-    @property
     def data_keys(self) -> list[str]:
         return [p.field for p in self.data if p.field is not None]
 
@@ -48,7 +46,7 @@ def bind(lw: Lowering, use: DbUse) -> Bound | None:
     data = lw.params(use.op.data, Role.DATA, ent, use.node)
     if filters is None or data is None:
         return None
-    keys = {p.field for p in filters}
+    keys = {p.field for p in filters if p.equality}
     var = lw.var(use)
     return Bound(
         ent,
@@ -63,12 +61,26 @@ def bind(lw: Lowering, use: DbUse) -> Bound | None:
     )
 
 
+def statement(
+    lw: Lowering,
+    use: DbUse,
+    build: Callable[[str], str],
+    params: list[Param],
+    order: DynamicOrder | None = None,
+) -> SqlText:
+    """An operation's SQL constant: ``build(dialect)`` for SQLite, and for PostgreSQL too
+    where the filters spell differently there (``$in``)."""
+    filters = [p for p in params if p.role is Role.FILTER]
+    postgres = build("postgresql") if sql.dialect_differs(filters) else None
+    return SqlText(lw.sql_name(use), build("sqlite"), tuple(params), postgres, order)
+
+
 def row_write(
     cls: type[Update] | type[Delete],
     lw: Lowering,
     use: DbUse,
     b: Bound,
-    sql: str,
+    build: Callable[[str], str],
     params: list[Param],
     release: str | None = None,
 ) -> Lowered:
@@ -77,7 +89,7 @@ def row_write(
     stmt = cls(
         use.node,
         b.entity,
-        lw.sql(use, sql, params),
+        statement(lw, use, build, params),
         use.task,
         b.var if b.read or not b.unique else None,
         b.decoder if b.unique and b.read else None,

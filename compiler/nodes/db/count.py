@@ -10,7 +10,7 @@ from compiler.expressions.translate import TExpr
 from compiler.expressions.types import NUM
 from compiler.ir import Count
 from compiler.nodes.base import DbUse, Operation, TenantBinding
-from compiler.nodes.db.common import bind
+from compiler.nodes.db.common import bind, statement
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowered, Lowering
@@ -20,8 +20,8 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     b = bind(lw, use)
     if b is None:
         return None
-    text = sql.count(b.entity, b.filter_keys)
-    stmt = Count(use.node, b.entity, lw.sql(use, text, b.filters), use.task, b.var)
+    query = statement(lw, use, lambda d: sql.count(b.entity, b.filters, d), b.filters)
+    stmt = Count(use.node, b.entity, query, use.task, b.var)
     return stmt, TExpr(ast.Name(b.var, ast.Load()), NUM)
 
 

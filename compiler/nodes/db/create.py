@@ -62,8 +62,9 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     )
     existing = None
     if natural is not None:
-        lookup = sql.select(ent, list(natural), lookup=True, need_row=True)
         keys = [Param(Role.FILTER, p.field, p.column, p.value) for p in data if p.field in natural]
+        keys.sort(key=lambda p: natural.index(p.field or ""))
+        lookup = sql.select(ent, keys, lookup=True, need_row=True)
         existing = SqlText(lw.sql_name(use) + "_EXISTING", lookup, tuple(keys))
     stmt = Insert(
         node, ent, lw.sql(use, text, params), use.task, b.var, b.decoder, existing, limit

@@ -14,14 +14,23 @@ if TYPE_CHECKING:
     from compiler.plan.lower import Lowered, Lowering
 
 
-def lower(lw: Lowering, use: DbUse) -> Lowered | None:
+def lower(lw: Lowering, use: DbUse, many: bool = False) -> Lowered | None:
     b = bind(lw, use)
     if b is None:
         return None
+    if many:  # every match, even by a unique key: the output is how many
+        b.unique = False
     returning = ("row" if b.read else "key") if b.unique else "count"
-    text = sql.delete(b.entity, b.filter_keys, returning)
     pk = b.entity.fields[b.entity.primary_key].column
-    return row_write(Delete, lw, use, b, text, b.filters, pk if b.read else "key")
+    return row_write(
+        Delete,
+        lw,
+        use,
+        b,
+        lambda d: sql.delete(b.entity, b.filters, returning, d),
+        b.filters,
+        pk if b.read else "key",
+    )
 
 
 OPERATION = Operation(

@@ -14,14 +14,22 @@ if TYPE_CHECKING:
     from compiler.plan.lower import Lowered, Lowering
 
 
-def lower(lw: Lowering, use: DbUse) -> Lowered | None:
+def lower(lw: Lowering, use: DbUse, many: bool = False) -> Lowered | None:
     b = bind(lw, use)
     if b is None:
         return None
+    if many:  # every match, even by a unique key: the output is how many
+        b.unique = False
     returning = ("row" if b.read else "found") if b.unique else "count"
     data = [b.entity.fields[k] for k in b.data_keys]
-    text = sql.update(b.entity, b.filter_keys, data, returning)
-    return row_write(Update, lw, use, b, text, [*b.filters, *b.data])
+    return row_write(
+        Update,
+        lw,
+        use,
+        b,
+        lambda d: sql.update(b.entity, b.filters, data, returning, d),
+        [*b.filters, *b.data],
+    )
 
 
 OPERATION = Operation(

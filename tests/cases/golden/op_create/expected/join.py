@@ -88,7 +88,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             "max_rows": 2,
         },
         SQL_CREATE_MEMBERSHIP_EXISTING,
-        {"f_tenant_id": ctx["tenantId"], "f_group_id": json["groupId"], "f_owner_id": user["id"]},
+        {"f_group_id": json["groupId"], "f_owner_id": user["id"], "f_tenant_id": ctx["tenantId"]},
     )
     if row is None:
         raise Conflict(
