@@ -526,10 +526,6 @@ HINT__WRITE_THE_KEY_AS: Final = "write the key as a name or a string"
 OBJECT_METHOD_UNSUPPORTED: Final = Message(
     codes.UNSUPPORTED_EXPRESSION, "methods in object literals are not supported"
 )
-SHORTHAND_PROPERTY_UNSUPPORTED: Final = Message(
-    codes.UNSUPPORTED_EXPRESSION, "shorthand property `{0}` is not supported"
-)
-HINT__WRITE_VALUE: Final = "write `{0}: value`"
 PROTO_KEY_UNSUPPORTED: Final = Message(
     codes.UNSUPPORTED_EXPRESSION, "`__proto__` is not supported as a key"
 )
@@ -587,7 +583,48 @@ MATH_FUNCTION_UNKNOWN: Final = Message(codes.UNKNOWN_METHOD, "`Math.{0}` is not 
 HINT__DID_YOU_MEAN_MATH: Final = "did you mean `Math.{0}`?"
 HINT__SUPPORTED_MATH: Final = "supported: Math.{0}"
 JSON_FUNCTION_UNKNOWN: Final = Message(codes.UNKNOWN_METHOD, "`JSON.{0}` is not supported")
-HINT__ONLY_JSON_STRINGIFY_VALUE: Final = "only `JSON.stringify(value)` is available"
+HINT__ONLY_JSON_STRINGIFY_VALUE: Final = (
+    "only `JSON.stringify(value)` and `JSON.parse(text)` are available"
+)
+ARROW_FUNCTION_PLACE: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "an arrow function may only be the callback of an array method"
+)
+HINT__ARROW_FUNCTION_PLACE: Final = "pass it to one of: {0}"
+CALLBACK_NOT_FIRST: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "the arrow function must be the method's first argument"
+)
+HINT__CALLBACK_FIRST: Final = "write e.g. `items.reduce((sum, x) => sum + x, 0)`"
+ASSIGNMENT_TO_UNDECLARED: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "`{0}` is not a `let` of this function"
+)
+HINT__DECLARE_WITH_LET: Final = "declare it with `let {0} = ...;`"
+CONST_ASSIGNED: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "`{0}` is a `const` and is assigned again"
+)
+ARROW_PARAMETER_REPEATED: Final = Message(
+    codes.EXPRESSION_SYNTAX, "duplicate parameter name `{0}`"
+)
+DECLARATION_FORM: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "declare one name at a time: `const name = value;`"
+)
+HINT__DECLARATION: Final = "destructuring declarations are not supported; read each value"
+CONST_WITHOUT_VALUE: Final = Message(
+    codes.EXPRESSION_SYNTAX, "missing initializer in const declaration `{0}`"
+)
+STATEMENT_UNSUPPORTED: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "`{0}` statements are not supported in a function body"
+)
+HINT__STATEMENTS: Final = (
+    "a function body may hold `const`/`let`, assignments, `if`/`else` and `return`; use "
+    "array methods (map, filter, reduce...) instead of loops"
+)
+ASSIGNMENT_TARGET: Final = Message(codes.EXPRESSION_SYNTAX, "invalid left-hand side in assignment")
+STATIC_FUNCTION_UNKNOWN: Final = Message(codes.UNKNOWN_METHOD, "`{0}.{1}` is not supported")
+HINT__STATIC_FUNCTIONS: Final = "available: {0}"
+LOCALE_UNSUPPORTED: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "`toLocaleString` formats as en-US only"
+)
+HINT__LOCALE_EN_US: Final = "write `toLocaleString('en-US')` (or no argument)"
 JSON_STRINGIFY_EXTRA_ARGUMENTS: Final = Message(
     codes.UNSUPPORTED_EXPRESSION, "`JSON.stringify` takes one argument here"
 )

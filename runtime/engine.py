@@ -75,6 +75,11 @@ class Engine:
             )
             self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
             raise timeout from None
+        except js.JsonTextError as exc:
+            node = ex.steps[-1][0] if ex is not None and ex.steps else None
+            bad = WorkflowError(f"{exc} (node {node})", "INVALID_JSON_TEXT", node=node)
+            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, bad)
+            raise bad from None
         except js.JsError as exc:
             node = ex.steps[-1][0] if ex is not None and ex.steps else None
             log.warning("workflow %s failed at node %s: %s", info.id, node, exc)

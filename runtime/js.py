@@ -25,12 +25,14 @@ Date               :class:`JsDate`
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cmp_to_key, lru_cache
 from typing import Final, NoReturn, TypeVar
 
 from runtime.jsmath import pow_ieee
@@ -43,6 +45,7 @@ __all__ = [
     "JsError",
     "JsRangeError",
     "JsTypeError",
+    "JsonTextError",
     "Undefined",
 ]
 
@@ -82,6 +85,13 @@ class JsTypeError(JsError):
 
 class JsRangeError(JsError):
     kind = "RangeError"
+
+
+class JsonTextError(JsError):
+    """``JSON.parse`` of text that is not JSON: the text came from the request, so the
+    engine answers 400 ``INVALID_JSON_TEXT``, not a workflow failure."""
+
+    kind = "SyntaxError"
 
 
 # --------------------------------------------------------------------------- Dates
@@ -243,6 +253,67 @@ def date_to_string(t: float) -> str:
         f"{_DAY_NAMES[days % 7]} {_MONTH_NAMES[mo - 1]} {d:02d} {year} "
         f"{h:02d}:{mi:02d}:{s:02d} GMT+0000 (Coordinated Universal Time)"
     )
+
+
+def date_to_locale_string(t: float, locale: object = UNDEFINED) -> str:
+    """``Date.prototype.toLocaleString('en-US')`` in UTC, the runtime's time zone:
+    ``1/22/2026, 3:04:05 PM``. Only the en-US form exists (the compiler refuses others)."""
+    if math.isnan(t):
+        return "Invalid Date"
+    y, mo, d, h, mi, s, _, _ = _split_time(t)
+    hour = h % 12 or 12
+    return f"{mo}/{d}/{y}, {hour}:{mi:02d}:{s:02d} {'AM' if h < 12 else 'PM'}"
+
+
+def number_to_string_radix(x: float, radix: object = UNDEFINED) -> str:
+    """``Number.prototype.toString(radix)``: base 10 as ``String(x)``; another base (2-36)
+    for whole numbers. A fraction in another base is a RangeError here (JavaScript would
+    print its binary expansion)."""
+    base = 10 if radix is UNDEFINED else to_integer(radix)
+    if not 2 <= base <= 36:
+        raise JsRangeError("toString() radix must be between 2 and 36")
+    if base == 10 or not math.isfinite(x):
+        return to_string(x)
+    if not x.is_integer():
+        raise JsRangeError("toString() with a radix other than 10 takes a whole number here")
+    n = int(abs(x))
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, int(base))
+        out = digits[r] + out
+        if n == 0:
+            break
+    return ("-" if x < 0 else "") + out
+
+
+def number_to_fixed(x: float, digits: object = UNDEFINED) -> str:
+    """``Number.prototype.toFixed``: the exact decimal value of ``x`` rounded half up to
+    ``digits`` places (0-100), as ``(1.005).toFixed(2) === "1.00"``."""
+    f = 0 if digits is UNDEFINED else to_integer(digits)
+    if not 0 <= f <= 100:
+        raise JsRangeError("toFixed() digits argument must be between 0 and 100")
+    if math.isnan(x):
+        return "NaN"
+    if abs(x) >= 1e21 or math.isinf(x):
+        return to_string(x)
+    q = Decimal(abs(x)).quantize(Decimal(1).scaleb(-int(f)), rounding=ROUND_HALF_UP)
+    text = f"{q:.{int(f)}f}"
+    return ("-" if x < 0 else "") + text
+
+
+def number_to_locale_string(x: float, locale: object = UNDEFINED) -> str:
+    """``Number.prototype.toLocaleString('en-US')``: thousands grouped with commas, at most
+    three fraction digits, rounded half away from zero from the shortest decimal form."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else "-∞"
+    q = Decimal(repr(abs(x))).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+    whole, _, frac = f"{q:f}".partition(".")
+    frac = frac.rstrip("0")
+    text = f"{int(whole):,}" + (f".{frac}" if frac else "")
+    return ("-" if math.copysign(1.0, x) < 0 else "") + text
 
 
 class JsDate:
@@ -909,10 +980,17 @@ _DATE_METHODS: Final[dict[str, Callable[..., object]]] = {
     "toJSON": lambda d: date_to_json(d.time),
     "getTime": lambda d: d.time,
     "toString": lambda d: date_to_string(d.time),
+    "toLocaleString": lambda d, locale=UNDEFINED: date_to_locale_string(d.time, locale),
+}
+_NUMBER_METHODS: Final[dict[str, Callable[..., object]]] = {
+    "toString": number_to_string_radix,
+    "toFixed": number_to_fixed,
+    "toLocaleString": number_to_locale_string,
 }
 STRING_METHODS: Final = frozenset(_STRING_METHODS)
 ARRAY_METHODS: Final = frozenset(_ARRAY_METHODS)
 DATE_METHODS: Final = frozenset(_DATE_METHODS)
+NUMBER_METHODS: Final = frozenset(_NUMBER_METHODS)
 
 
 def _arity(fn: Callable[..., object]) -> int | None:
@@ -926,9 +1004,174 @@ def _arity(fn: Callable[..., object]) -> int | None:
 _ARITY: Final = {
     (kind, name): _arity(fn)
     for kind, table in (("string", _STRING_METHODS), ("array", _ARRAY_METHODS),
-                        ("Date", _DATE_METHODS))
+                        ("Date", _DATE_METHODS), ("number", _NUMBER_METHODS))
     for name, fn in table.items()
 }  # fmt: skip
+
+
+def is_array(value: object) -> bool:
+    """``Array.isArray``."""
+    return isinstance(value, list)
+
+
+def _own_keys(obj: object) -> list[str]:
+    """An object's own enumerable string keys in JavaScript's order: integer-like keys
+    ascending, then the others in insertion order."""
+    if obj is None or obj is UNDEFINED:
+        raise JsTypeError("Cannot convert undefined or null to object")
+    if isinstance(obj, dict):
+        keys = [str(k) for k in obj]
+        ints = sorted((k for k in keys if _array_index(k) is not None), key=int)
+        return ints + [k for k in keys if _array_index(k) is None]
+    if isinstance(obj, list):
+        return [str(i) for i in range(len(obj))]
+    if isinstance(obj, str):
+        return [str(i) for i in range(len(_units(obj)))]
+    return []
+
+
+def object_keys(obj: object) -> list[str]:
+    """``Object.keys``."""
+    return _own_keys(obj)
+
+
+def object_values(obj: object) -> list[object]:
+    """``Object.values``."""
+    return [get(obj, k) for k in _own_keys(obj)]
+
+
+def object_entries(obj: object) -> list[object]:
+    """``Object.entries``: ``[key, value]`` pairs."""
+    return [[k, get(obj, k)] for k in _own_keys(obj)]
+
+
+# --------------------------------------------------------------------------- callbacks
+# The array methods that take a function: the compiler passes a lambda that takes
+# JavaScript's callback arguments (element, index, array; for reduce the accumulator first).
+
+
+def as_array(value: object, name: str) -> list[object]:
+    """The receiver of a callback method whose type the compiler could not tell."""
+    if value is None or value is UNDEFINED:
+        present(value, name)
+    if not isinstance(value, list):
+        raise JsTypeError(f"{typeof(value)}.{name} is not a function")
+    return value
+
+
+def array_map(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> list[object]:
+    return [fn(arr[i], float(i), arr) for i in range(len(arr))]
+
+
+def array_filter(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> list[T]:
+    return [arr[i] for i in range(len(arr)) if fn(arr[i], float(i), arr)]
+
+
+def array_every(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> bool:
+    return all(fn(arr[i], float(i), arr) for i in range(len(arr)))
+
+
+def array_some(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> bool:
+    return any(fn(arr[i], float(i), arr) for i in range(len(arr)))
+
+
+def array_find(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> T | Undefined:
+    for i in range(len(arr)):
+        if fn(arr[i], float(i), arr):
+            return arr[i]
+    return UNDEFINED
+
+
+def array_find_index(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> float:
+    for i in range(len(arr)):
+        if fn(arr[i], float(i), arr):
+            return float(i)
+    return -1.0
+
+
+def array_for_each(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> Undefined:
+    for i in range(len(arr)):
+        fn(arr[i], float(i), arr)
+    return UNDEFINED
+
+
+def array_flat_map(arr: list[T], fn: Callable[[T, float, list[T]], object]) -> list[object]:
+    out: list[object] = []
+    for i in range(len(arr)):
+        v = fn(arr[i], float(i), arr)
+        if isinstance(v, list):
+            out.extend(v)
+        else:
+            out.append(v)
+    return out
+
+
+def array_reduce(
+    arr: list[T], fn: Callable[[object, T, float, list[T]], object], *init: object
+) -> object:
+    """``reduce``; without an initial value the first element is, and an empty array is
+    JavaScript's TypeError."""
+    if init:
+        acc, start = init[0], 0
+    elif arr:
+        acc, start = arr[0], 1
+    else:
+        raise JsTypeError("Reduce of empty array with no initial value")
+    for i in range(start, len(arr)):
+        acc = fn(acc, arr[i], float(i), arr)
+    return acc
+
+
+def array_sort(arr: list[T], fn: Callable[[T, T], float] | None = None) -> list[T]:
+    """``sort``, in place, stable: by the comparator's sign (NaN counts as 0), or without one
+    by the elements' strings (UTF-16 order), undefined last."""
+    if fn is None:
+        defined = [x for x in arr if x is not UNDEFINED]
+        defined.sort(key=lambda x: _units(to_string(x)))
+        arr[:] = defined + [x for x in arr if x is UNDEFINED]
+        return arr
+
+    def compare(a: T, b: T) -> int:
+        if a is UNDEFINED or b is UNDEFINED:
+            return (a is UNDEFINED) - (b is UNDEFINED)
+        n = fn(a, b)
+        return 0 if math.isnan(n) or n == 0 else (1 if n > 0 else -1)
+
+    arr.sort(key=cmp_to_key(compare))
+    return arr
+
+
+def spread_items(value: object) -> list[object]:
+    """``[...value]``: an array's elements, a string's characters (code points)."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, str):
+        return list(value)
+    if value is None or value is UNDEFINED:
+        raise JsTypeError(f"{to_string(value)} is not iterable")
+    raise JsTypeError(f"{typeof(value)} is not iterable")
+
+
+def spread_props(value: object) -> dict[str, object]:
+    """``{...value}``: the own enumerable properties (none for null, undefined, numbers)."""
+    if value is None or value is UNDEFINED or not isinstance(value, dict | list | str):
+        return {}
+    return {k: get(value, k) for k in _own_keys(value)}
+
+
+def set_prop(obj: object, key: object, value: object) -> object:
+    """``obj[key] = value`` (strict mode: a TypeError on null and undefined)."""
+    k = to_property_key(key)
+    if obj is None or obj is UNDEFINED:
+        raise JsTypeError(f"Cannot set properties of {_describe_nullish(obj)} (setting '{k}')")
+    if isinstance(obj, dict):
+        obj[k] = value
+    elif isinstance(obj, list):
+        i = _array_index(k)
+        if i is not None:
+            obj.extend([UNDEFINED] * (i + 1 - len(obj)))
+            obj[i] = value
+    return value
 
 
 def first(value: T, *ignored: object) -> T:
@@ -953,10 +1196,17 @@ def call_method(obj: object, name: str, *args: object) -> object:
         table = _ARRAY_METHODS
     elif isinstance(obj, JsDate):
         table = _DATE_METHODS
+    elif isinstance(obj, float | int) and not isinstance(obj, bool):
+        table = _NUMBER_METHODS
+        obj = float(obj)
     fn = table.get(name) if table is not None else None
     if fn is None:
         raise JsTypeError(f"{typeof(obj)}.{name} is not a function")
-    kind = "string" if isinstance(obj, str) else "array" if isinstance(obj, list) else "Date"
+    kind = (
+        "string"
+        if isinstance(obj, str)
+        else "array" if isinstance(obj, list) else "number" if isinstance(obj, float) else "Date"
+    )
     n = _ARITY[(kind, name)]
     return fn(obj, *(args if n is None else args[:n]))
 
@@ -1104,6 +1354,26 @@ def _serialize(value: object, stack: list[object]) -> str | None:
         stack.pop()
         return "{" + ",".join(parts) + "}"
     return None  # undefined
+
+
+def _json_number(text: str) -> float:
+    return float(text)
+
+
+def _json_constant(name: str) -> object:
+    raise ValueError(f"Unexpected token '{name[0]}'")
+
+
+def json_parse(text: str) -> object:
+    """``JSON.parse``: objects as dicts, arrays as lists, numbers as floats. Python's own
+    extensions (NaN, Infinity) are refused as JavaScript refuses them."""
+    try:
+        return json.loads(text, parse_int=_json_number, parse_constant=_json_constant)
+    except ValueError as exc:
+        message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise JsonTextError(f"JSON.parse: {message}") from None
+    except RecursionError:
+        raise JsonTextError("JSON.parse: the text is nested too deeply") from None
 
 
 def json_stringify(value: object) -> str | Undefined:

@@ -28,5 +28,5 @@ def test_corpus_matches_node_exactly() -> None:
         got = {k: v for k, v in run_line(row, cache).items() if k != "message"}
         if not same(got, row["expect"]):
             mismatches.append((row["expr"], row["expect"], got))
-    assert len(rows) == 1500
+    assert len(rows) >= 1500
     assert mismatches == []

@@ -230,3 +230,4 @@ def test_runtime_dispatch_knows_the_same_methods() -> None:
     assert methods.names("string") == js.STRING_METHODS
     assert methods.names("array") == js.ARRAY_METHODS
     assert methods.names("Date") == js.DATE_METHODS
+    assert methods.names("number") == js.NUMBER_METHODS

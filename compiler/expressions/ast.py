@@ -150,6 +150,83 @@ class Object:
     end: int
 
 
+@dataclass(frozen=True)
+class Spread:
+    """``...value`` in an array or object literal (in an object: the key ``"..."``)."""
+
+    value: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Param:
+    """An arrow function's parameter: a name, or ``[a, b]`` (``names``, None for a hole)."""
+
+    name: str | None
+    names: tuple[str | None, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    """``const name = init;`` or ``let name = init;`` in an arrow function's block."""
+
+    name: str
+    init: Expr | None
+    const: bool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Assign:
+    """``target = value;``: a local (``let``) or a property (``acc[key] = value``)."""
+
+    target: Expr
+    value: Expr
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class If:
+    test: Expr
+    then: tuple[Stmt, ...]
+    otherwise: tuple[Stmt, ...] | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Return:
+    value: Expr | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ExprStmt:
+    expr: Expr
+    start: int
+    end: int
+
+
+Stmt = VarDecl | Assign | If | Return | ExprStmt
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """``(a, b) => expr`` or ``x => { statements }``: only as the callback of an array
+    method (``map``, ``filter``, ``reduce``...)."""
+
+    params: tuple[Param, ...]
+    body: Expr | tuple[Stmt, ...]
+    start: int
+    end: int
+
+
 Expr = (
     Num
     | Str
@@ -168,6 +245,8 @@ Expr = (
     | Conditional
     | Array
     | Object
+    | Spread
+    | Arrow
 )
 
 

@@ -17,7 +17,7 @@ from compiler.expressions.types import ANY, BOOL, NULL, NUM, STR, UNDEF, ArrayOf
 
 @dataclass(frozen=True)
 class Method:
-    receiver: str  # "string", "array", "Date" or "Math"
+    receiver: str  # "string", "array", "Date", "number" or "Math"
     name: str
     helper: str  # the runtime.js function; "" when the call is the receiver itself
     arity: int | None  # the arguments JavaScript reads; None: any number
@@ -78,6 +78,12 @@ METHODS: tuple[Method, ...] = (
        "1769040000000"),
     _m("Date", "toString", "date_to_string", 0, STR, "String(new Date(NaN).toString())",
        '"Invalid Date"'),
+    _m("Date", "toLocaleString", "date_to_locale_string", 1, STR,
+       "new Date('2026-01-22T15:04:05Z').toLocaleString('en-US')", '"1/22/2026, 3:04:05 PM"'),
+    _m("number", "toString", "number_to_string_radix", 1, STR, "(255).toString(16)", '"ff"'),
+    _m("number", "toFixed", "number_to_fixed", 1, STR, "(1.005).toFixed(2)", '"1.00"'),
+    _m("number", "toLocaleString", "number_to_locale_string", 1, STR,
+       "(1234567.891).toLocaleString('en-US')", '"1,234,567.891"'),
     _m("Math", "abs", "math_abs", 1, NUM, "Math.abs(-2)", "2"),
     _m("Math", "ceil", "math_ceil", 1, NUM, "Math.ceil(1.2)", "2"),
     _m("Math", "floor", "math_floor", 1, NUM, "Math.floor(-1.2)", "-2"),

@@ -163,6 +163,11 @@ _RESERVED: Final = frozenset(
         "eval",
     ]
 )
+_STATEMENT_WORDS: Final = frozenset(
+    ["for", "while", "do", "switch", "try", "throw", "break", "continue", "var", "function"]
+)
+_WORDS: Final = frozenset(["const", "let", "if", "else", "return"])
+
 _UNSUPPORTED_WORDS: Final = {
     "function": "functions cannot be defined in an expression",
     "this": "`this` has no meaning here; read $json, $context or $steps",
@@ -799,11 +804,12 @@ class Parser:
             return self.identifier(tok)
         if tok.kind == "punct":
             if tok.text == "(":
+                arrow = self.try_arrow(tok)
+                if arrow is not None:
+                    return arrow
                 self.advance()
                 if self.at(")"):
                     self.advance()
-                    if self.at("=>"):
-                        self.unexpected()
                     self.fail(messages.PARENTHESES_EMPTY, tok.start, self.prev_end)
                 inner = self.expression()
                 self.expect(")", "close the parenthesis")
@@ -823,6 +829,159 @@ class Parser:
                     messages.HINT__USE_INCLUDES_STARTSWITH_OR,
                 )
         self.unexpected()
+
+    # ------------------------------------------------------------------ arrow functions
+
+    def try_arrow(self, open_tok: Token) -> js.Arrow | None:
+        """``(params) => body`` when the parenthesis starts one, else None with nothing
+        consumed (the parser backs up to the parenthesis)."""
+        saved = (self.pos, self.tok, self.prev_end)
+        self.advance()
+        params: list[js.Param] = []
+        ok = True
+        while not self.at(")"):
+            p = self.param()
+            if p is None:
+                ok = False
+                break
+            params.append(p)
+            if not self.at(","):
+                break
+            self.advance()
+        if ok and self.at(")"):
+            self.advance()
+            if self.at("=>"):
+                return self.arrow_body(tuple(params), open_tok.start)
+        self.pos, self.tok, self.prev_end = saved
+        return None
+
+    def param(self) -> js.Param | None:
+        tok = self.tok
+        if tok.kind == "ident" and tok.text not in _RESERVED and tok.text not in _WORDS:
+            self.advance()
+            return js.Param(tok.text, (), tok.start, tok.end)
+        if tok.kind == "punct" and tok.text == "[":
+            self.advance()
+            names: list[str | None] = []
+            while not self.at("]"):
+                if self.at(","):
+                    names.append(None)
+                    self.advance()
+                    continue
+                t = self.tok
+                if t.kind != "ident" or t.text in _RESERVED or t.text in _WORDS:
+                    return None
+                names.append(t.text)
+                self.advance()
+                if not self.at(","):
+                    break
+                self.advance()
+            if not self.at("]"):
+                return None
+            self.advance()
+            return js.Param(None, tuple(names), tok.start, self.prev_end)
+        return None
+
+    def arrow_body(self, params: tuple[js.Param, ...], start: int) -> js.Arrow:
+        self.expect("=>")
+        seen: set[str] = set()
+        for p in params:
+            for n in (p.name,) if p.name is not None else p.names:
+                if n is not None and n in seen:
+                    self.fail(messages.ARROW_PARAMETER_REPEATED.format(n), p.start, p.end)
+                if n is not None:
+                    seen.add(n)
+        if self.at("{"):
+            self.advance()
+            body = self.statements("}")
+            self.expect("}", "close the function body with `}`")
+            return js.Arrow(params, tuple(body), start, self.prev_end)
+        value = self.conditional()
+        return js.Arrow(params, value, start, self.prev_end)
+
+    def statements(self, close: str) -> list[js.Stmt]:
+        out: list[js.Stmt] = []
+        while not self.at(close) and self.tok.kind != "eof":
+            out.append(self.statement())
+        return out
+
+    def statement(self) -> js.Stmt:
+        tok = self.tok
+        if self.at(";"):
+            self.advance()
+            return js.ExprStmt(js.Undefined(tok.start, tok.end), tok.start, tok.end)
+        if self.at("{"):
+            self.advance()
+            inner = self.statements("}")
+            self.expect("}", "close the block with `}`")
+            return js.If(
+                js.Bool(True, tok.start, tok.end), tuple(inner), None, tok.start, self.prev_end
+            )
+        if tok.kind == "ident" and tok.text in ("const", "let"):
+            self.advance()
+            name = self.tok
+            if name.kind != "ident" or name.text in _RESERVED or name.text in _WORDS:
+                self.unsupported(
+                    messages.DECLARATION_FORM, name.start, name.end, messages.HINT__DECLARATION
+                )
+            self.advance()
+            init: js.Expr | None = None
+            if self.at("="):
+                self.advance()
+                init = self.conditional()
+            elif tok.text == "const":
+                self.fail(messages.CONST_WITHOUT_VALUE.format(name.text), name.start, name.end)
+            self.end_statement()
+            return js.VarDecl(name.text, init, tok.text == "const", tok.start, self.prev_end)
+        if tok.kind == "ident" and tok.text == "if":
+            self.advance()
+            self.expect("(", "write `if (condition)`")
+            test = self.expression()
+            self.expect(")", "close the condition with `)`")
+            then = self.branch()
+            otherwise: tuple[js.Stmt, ...] | None = None
+            if self.tok.kind == "ident" and self.tok.text == "else":
+                self.advance()
+                otherwise = self.branch()
+            return js.If(test, then, otherwise, tok.start, self.prev_end)
+        if tok.kind == "ident" and tok.text == "return":
+            self.advance()
+            value: js.Expr | None = None
+            if not self.at(";") and not self.at("}"):
+                value = self.expression()
+            self.end_statement()
+            return js.Return(value, tok.start, self.prev_end)
+        if tok.kind == "ident" and tok.text in _STATEMENT_WORDS:
+            self.unsupported(
+                messages.STATEMENT_UNSUPPORTED.format(tok.text),
+                tok.start,
+                tok.end,
+                messages.HINT__STATEMENTS,
+            )
+        target = self.conditional()
+        if self.at("="):
+            self.advance()
+            if not isinstance(target, js.Ident | js.Member):
+                self.fail(messages.ASSIGNMENT_TARGET, target.start, target.end)
+            value_ = self.conditional()
+            self.end_statement()
+            return js.Assign(target, value_, tok.start, self.prev_end)
+        if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
+            self.unexpected()
+        self.end_statement()
+        return js.ExprStmt(target, tok.start, self.prev_end)
+
+    def branch(self) -> tuple[js.Stmt, ...]:
+        if self.at("{"):
+            self.advance()
+            inner = self.statements("}")
+            self.expect("}", "close the block with `}`")
+            return tuple(inner)
+        return (self.statement(),)
+
+    def end_statement(self) -> None:
+        if self.at(";"):
+            self.advance()
 
     def identifier(self, tok: Token) -> js.Expr:
         name = tok.text
@@ -861,7 +1020,8 @@ class Parser:
                 )
             self.fail(messages.UNEXPECTED_TOKEN.format(name), tok.start, tok.end)
         if self.at("=>"):
-            self.unexpected()
+            param = js.Param(name, (), tok.start, tok.end)
+            return self.arrow_body((param,), tok.start)
         return js.Ident(name, tok.start, tok.end)
 
     def new_expression(self, new_tok: Token) -> js.Expr:
@@ -892,8 +1052,11 @@ class Parser:
                     messages.HINT__WRITE_NULL_OR_UNDEFINED,
                 )
             if self.at("..."):
-                self.unexpected()
-            items.append(self.conditional())
+                dots = self.advance()
+                value = self.conditional()
+                items.append(js.Spread(value, dots.start, self.prev_end))
+            else:
+                items.append(self.conditional())
             if self.tok.kind == "punct" and self.tok.text in _ASSIGNMENT_OPS:
                 self.unexpected()
             if not self.at(","):
@@ -922,7 +1085,13 @@ class Parser:
                     messages.HINT__WRITE_THE_KEY_AS,
                 )
             elif tok.kind == "punct" and tok.text == "...":
-                self.unsupported(messages.SPREAD_UNSUPPORTED, tok.start, tok.end)
+                self.advance()
+                value = self.conditional()
+                props.append(("...", js.Spread(value, tok.start, self.prev_end)))
+                if not self.at(","):
+                    break
+                self.advance()
+                continue
             else:
                 self.unexpected()
             self.advance()
@@ -936,12 +1105,12 @@ class Parser:
                         self.tok.end,
                     )
                 if tok.kind == "ident" and (self.at(",") or self.at("}")):
-                    self.unsupported(
-                        messages.SHORTHAND_PROPERTY_UNSUPPORTED.format(key),
-                        tok.start,
-                        tok.end,
-                        messages.HINT__WRITE_VALUE.format(key),
-                    )
+                    # `{ name }` is `{ name: name }`
+                    props.append((key, js.Ident(key, tok.start, tok.end)))
+                    if not self.at(","):
+                        break
+                    self.advance()
+                    continue
                 self.expect(":")
             self.advance()
             if key == "__proto__":

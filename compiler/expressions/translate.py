@@ -117,16 +117,23 @@ def _ifexp(test: ast.expr, body: ast.expr, orelse: ast.expr) -> ast.expr:
     return ast.IfExp(test, body, orelse)
 
 
-_GLOBALS = ("Math", "JSON", "Date", "String", "Number", "Boolean", "NaN", "Infinity")
+_GLOBALS = (
+    "Math", "JSON", "Date", "Array", "Object", "String", "Number", "Boolean", "NaN", "Infinity",
+)  # fmt: skip
 _MATH_FUNCS = tuple(sorted(methods.names("Math")))
 _MATH_CONSTS = {"PI": math.pi, "E": math.e}
 _ROOTS = ("$json", "$context", "$steps")
 _BLOCKED_PROPS = frozenset(
     ["constructor", "__proto__", "prototype", "__defineGetter__", "__defineSetter__",
      "__lookupGetter__", "__lookupSetter__", "hasOwnProperty", "isPrototypeOf",
-     "propertyIsEnumerable", "toLocaleString", "valueOf"]
+     "propertyIsEnumerable", "valueOf"]
 )  # fmt: skip
-_KNOWN_METHODS = methods.names("string") | methods.names("array") | methods.names("Date")
+_KNOWN_METHODS = (
+    methods.names("string")
+    | methods.names("array")
+    | methods.names("Date")
+    | methods.names("number")
+)
 _ALL_PROTO_NAMES = _KNOWN_METHODS | frozenset(
     [
         "at",
@@ -212,6 +219,7 @@ class Translator:
         self.counter = 0
         self.prefix = temp_prefix
         self.imports: set[str] = set()
+        self.locals: list[dict[str, TExpr]] = []  # arrow function scopes, innermost last
 
     # ------------------------------------------------------------------ helpers
 
@@ -327,20 +335,44 @@ class Translator:
         return TExpr(node, STR)
 
     def tr_Array(self, e: js.Array, g: list[ast.expr]) -> TExpr:
-        items = [self.tr(i, []) for i in e.items]
-        return TExpr(ast.List([self.box(i) for i in items], ast.Load()), ArrayOf(ANY))
+        elts: list[ast.expr] = []
+        for i in e.items:
+            if isinstance(i, js.Spread):  # `...x`: x's elements (a TypeError if not iterable)
+                elts.append(
+                    ast.Starred(_js("spread_items", self.box(self.tr(i.value, []))), ast.Load())
+                )
+            else:
+                elts.append(self.box(self.tr(i, [])))
+        return TExpr(ast.List(elts, ast.Load()), ArrayOf(ANY))
 
     def tr_Object(self, e: js.Object, g: list[ast.expr]) -> TExpr:
         keys: list[ast.expr | None] = []
         values: list[ast.expr] = []
         for k, v in e.props:
+            if isinstance(v, js.Spread):  # `...x`: x's own enumerable properties
+                keys.append(None)
+                values.append(_js("spread_props", self.box(self.tr(v.value, []))))
+                continue
             keys.append(ast.Constant(k))
             values.append(self.box(self.tr(v, [])))
         return TExpr(ast.Dict(keys, values), OBJ)
 
+    def tr_Spread(self, e: js.Spread, g: list[ast.expr]) -> TExpr:
+        raise _err(messages.SPREAD_UNSUPPORTED, e)
+
+    def tr_Arrow(self, e: js.Arrow, g: list[ast.expr]) -> TExpr:
+        raise _err(
+            messages.ARROW_FUNCTION_PLACE,
+            e,
+            messages.HINT__ARROW_FUNCTION_PLACE.format(", ".join(sorted(CALLBACK_METHODS))),
+        )
+
     # ------------------------------------------------------------------ names
 
     def tr_Ident(self, e: js.Ident, g: list[ast.expr]) -> TExpr:
+        for frame in reversed(self.locals):
+            if e.name in frame:
+                return frame[e.name]
         if e.name == "$json":
             return self.scope.json
         if e.name == "$context":
@@ -485,7 +517,8 @@ class Translator:
     def get_static(self, base: TExpr, key: str, e: js.Member) -> TExpr:
         t = base.type
         if t == ANY:
-            self.check_not_method_ref(key, e)
+            # A value of unknown type is read as a data object: `$json.search` is the field
+            # `search`, not String.prototype.search (a method is only ever called).
             return TExpr(_js("get", base.node, ast.Constant(key)), ANY)
         base = self.require_present(base, key)
         t = base.type
@@ -661,19 +694,219 @@ class Translator:
         if isinstance(callee, js.Member) and callee.name is not None:
             if (
                 isinstance(callee.obj, js.Ident)
-                and callee.obj.name in ("Math", "JSON", "Date")
+                and callee.obj.name in ("Math", "JSON", "Date", "Array", "Object")
                 and not callee.optional
             ):
                 return self.call_static(callee.obj.name, callee.name, e)
             receiver = self.tr(callee.obj, g)
             if callee.optional:
                 receiver = self.optional_base(receiver, g)
+            if callee.name in CALLBACK_METHODS and any(isinstance(a, js.Arrow) for a in e.args):
+                return self.callback_method(receiver, callee.name, e)
             return self.call_method(receiver, callee.name, e)
         raise _err(
             messages.ONLY_BUILT_INS_CALLABLE,
             e,
             messages.HINT__SEE_PYTHON_M_COMPILER,
         )
+
+    # ------------------------------------------------------------------ callbacks
+
+    def callback_method(self, recv: TExpr, name: str, e: js.Call) -> TExpr:
+        """``arr.map(x => ...)`` and the other array methods that take a function: the arrow
+        becomes a Python lambda with JavaScript's callback arguments, typed from the array."""
+        fn = e.args[0]
+        if not isinstance(fn, js.Arrow):
+            raise _err(messages.CALLBACK_NOT_FIRST, e.args[0], messages.HINT__CALLBACK_FIRST)
+        rest = [self.tr(a, []) for a in e.args[1:]]
+        recv = self.require_present(recv, name)
+        t = recv.type
+        if isinstance(t, ArrayOf):
+            elem, arr = t.elem, recv.node
+        elif t == ANY or isinstance(t, UnionT):
+            elem, arr = ANY, _js("as_array", self.box(recv), ast.Constant(name))
+            t = ArrayOf(ANY)
+        else:
+            raise _err(
+                messages.PRIMITIVE_HAS_NO_METHOD.format(t, name),
+                e,
+                kind="TypeError",
+            )
+        if name == "reduce":
+            kinds: list[Type] = [ANY, elem, NUM, t]
+        elif name == "sort":
+            kinds = [elem, elem]
+        else:
+            kinds = [elem, NUM, t]
+        lam = self.arrow(fn, kinds, truth=name in _TRUTH_CALLBACKS, boxed=name != "sort")
+        if name == "map":
+            return TExpr(_js("array_map", arr, lam), ArrayOf(ANY))
+        if name == "filter":
+            return TExpr(_js("array_filter", arr, lam), t)
+        if name in ("every", "some"):
+            return TExpr(_js(f"array_{name}", arr, lam), BOOL)
+        if name == "find":
+            return TExpr(_js("array_find", arr, lam), union(elem, UNDEF))
+        if name == "findIndex":
+            return TExpr(_js("array_find_index", arr, lam), NUM)
+        if name == "forEach":
+            return TExpr(_js("array_for_each", arr, lam), UNDEF)
+        if name == "flatMap":
+            return TExpr(_js("array_flat_map", arr, lam), ArrayOf(ANY))
+        if name == "sort":
+            return TExpr(_js("array_sort", arr, lam), t)
+        # reduce
+        init = [self.box(rest[0])] if rest else []
+        return TExpr(_js("array_reduce", arr, lam, *init), ANY)
+
+    def arrow(self, fn: js.Arrow, kinds: list[Type], truth: bool, boxed: bool) -> ast.expr:
+        """The lambda for ``fn`` given arguments of types ``kinds``; its body's value is
+        boxed (a JavaScript value), a boolean (``truth``: filter, every...) or a number (a
+        comparator)."""
+        names = [self.temp() for _ in kinds]
+        frame: dict[str, TExpr] = {}
+        prologue: list[ast.expr] = []
+        for i, p in enumerate(fn.params):
+            value = TExpr(_name(names[i]), kinds[i]) if i < len(kinds) else None
+            if p.name is not None:
+                frame[p.name] = value or TExpr(_attr("js", "UNDEFINED"), UNDEF)
+                continue
+            source = self.box(value) if value is not None else _attr("js", "UNDEFINED")
+            for j, n in enumerate(p.names):  # `[key, value]`: elements of the argument
+                if n is None:
+                    continue
+                local = self.temp()
+                item = _js("get", source, ast.Constant(str(j)))
+                prologue.append(ast.NamedExpr(ast.Name(local, ast.Store()), item))
+                frame[n] = TExpr(_name(local), ANY)
+        self.locals.append(frame)
+        try:
+            if isinstance(fn.body, tuple):
+                body = self.block(list(fn.body), fn)
+            else:
+                body = self.tr(fn.body, [])
+        finally:
+            self.locals.pop()
+        if truth:
+            value_node = self.truthy(body)
+        elif boxed:
+            value_node = self.box(body)
+        else:
+            value_node = self.to_num(body)
+        if prologue:
+            value_node = _sequence([*prologue, value_node])
+        args = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(n) for n in names],
+            kwonlyargs=[],
+            kw_defaults=[],
+            defaults=[],
+        )
+        return ast.Lambda(args, value_node)
+
+    def block(self, stmts: list[js.Stmt], fn: js.Arrow) -> TExpr:
+        """A function body as one expression: ``const``/``let`` bind locals (assignment
+        expressions inside the lambda), ``if`` chooses, ``return`` ends; statements in order
+        become a tuple whose last element is the value."""
+        assigned = _assigned_names(stmts)
+        frame: dict[str, TExpr] = {}
+        self.locals.append(frame)
+        try:
+            return self._block(stmts, frame, assigned)
+        finally:
+            self.locals.pop()
+
+    def _block(self, stmts: list[js.Stmt], frame: dict[str, TExpr], assigned: set[str]) -> TExpr:
+        effects: list[ast.expr] = []
+        for i, st in enumerate(stmts):
+            if isinstance(st, js.Return):
+                value = self.tr(st.value, []) if st.value is not None else _undef()
+                return _then(effects, value)
+            if isinstance(st, js.If) and _returns(st):
+                test = self.truthy(self.tr(st.test, []))
+                after = stmts[i + 1 :]
+                then = self._branch([*st.then, *after], frame, assigned)
+                other = self._branch([*(st.otherwise or ()), *after], frame, assigned)
+                joined = self.join_types(then, other)
+                return _then(effects, TExpr(_ifexp(test, joined[0], joined[1]), joined[2]))
+            effects.append(self.effect(st, frame, assigned))
+        return _then(effects, _undef())
+
+    def _branch(self, stmts: list[js.Stmt], frame: dict[str, TExpr], assigned: set[str]) -> TExpr:
+        inner = dict(frame)
+        self.locals.append(inner)
+        try:
+            return self._block(stmts, inner, assigned)
+        finally:
+            self.locals.pop()
+
+    def join_types(self, a: TExpr, b: TExpr) -> tuple[ast.expr, ast.expr, Type]:
+        if a.type == b.type and a.type != DATE:
+            return a.node, b.node, a.type
+        return self.box(a), self.box(b), ANY
+
+    def effect(self, st: js.Stmt, frame: dict[str, TExpr], assigned: set[str]) -> ast.expr:
+        """A statement without ``return`` as an expression evaluated for what it does."""
+        if isinstance(st, js.VarDecl):
+            if st.const and st.name in assigned:
+                raise _err(
+                    messages.CONST_ASSIGNED.format(st.name),
+                    (st.start, st.end),
+                    messages.HINT__DECLARE_WITH_LET.format(st.name),
+                    kind="TypeError",
+                )
+            local = self.temp()
+            value = self.tr(st.init, []) if st.init is not None else _undef()
+            if st.name in assigned:  # reassigned later: any value
+                node: ast.expr = self.box(value)
+                frame[st.name] = TExpr(_name(local), ANY)
+            else:
+                node = value.node
+                frame[st.name] = TExpr(_name(local), value.type)
+            return ast.NamedExpr(ast.Name(local, ast.Store()), node)
+        if isinstance(st, js.Assign):
+            new_value = self.box(self.tr(st.value, []))
+            target = st.target
+            if isinstance(target, js.Ident):
+                cur = frame.get(target.name)
+                if cur is None or not isinstance(cur.node, ast.Name):
+                    raise _err(
+                        messages.ASSIGNMENT_TO_UNDECLARED.format(target.name),
+                        target,
+                        messages.HINT__DECLARE_WITH_LET.format(target.name),
+                    )
+                return ast.NamedExpr(ast.Name(cur.node.id, ast.Store()), new_value)
+            assert isinstance(target, js.Member)
+            obj = self.box(self.tr(target.obj, []))
+            key = (
+                ast.Constant(target.name)
+                if target.name is not None
+                else (
+                    self.box(self.tr(target.computed, []))
+                    if target.computed is not None
+                    else ast.Constant("undefined")
+                )
+            )
+            return _js("set_prop", obj, key, new_value)
+        if isinstance(st, js.If):
+            test = self.truthy(self.tr(st.test, []))
+            then = self.effects(st.then, frame, assigned)
+            other = self.effects(st.otherwise or (), frame, assigned)
+            return _ifexp(test, then, other)
+        if isinstance(st, js.ExprStmt):
+            return self.box(self.tr(st.expr, []))
+        raise AssertionError(st)
+
+    def effects(
+        self, stmts: tuple[js.Stmt, ...], frame: dict[str, TExpr], assigned: set[str]
+    ) -> ast.expr:
+        """A branch without ``return``: its statements in their own block scope."""
+        inner = dict(frame)
+        self.locals.append(inner)
+        try:
+            return _sequence([self.effect(x, inner, assigned) for x in stmts] or [_const(None)])
+        finally:
+            self.locals.pop()
 
     def args(self, e: js.Call) -> list[TExpr]:
         return [self.tr(a, []) for a in e.args]
@@ -738,7 +971,38 @@ class Translator:
             m = methods.lookup("Math", name)
             assert m is not None
             return self.apply(m, None, boxed)
+        if obj == "Array":
+            if name != "isArray":
+                raise _err(
+                    messages.STATIC_FUNCTION_UNKNOWN.format(obj, name),
+                    e,
+                    messages.HINT__STATIC_FUNCTIONS.format("Array.isArray(value)"),
+                )
+            if not args:
+                return TExpr(_const(False), BOOL)
+            t = args[0].type
+            if isinstance(t, ArrayOf):
+                return TExpr(_js("first", _const(True), boxed[0]), BOOL)
+            return TExpr(_js("is_array", boxed[0]), BOOL)
+        if obj == "Object":
+            if name not in ("keys", "values", "entries"):
+                raise _err(
+                    messages.STATIC_FUNCTION_UNKNOWN.format(obj, name),
+                    e,
+                    messages.HINT__STATIC_FUNCTIONS.format(
+                        "Object.keys, Object.values, Object.entries"
+                    ),
+                )
+            arg = boxed[0] if boxed else _attr("js", "UNDEFINED")
+            result: Type = ArrayOf(STR) if name == "keys" else ArrayOf(ANY)
+            return TExpr(_js(f"object_{name}", arg), result)
         if obj == "JSON":
+            if name == "parse":
+                # Any JSON value, never undefined (so JSON.stringify of it is a string).
+                parsed = union(STR, NUM, BOOL, NULL, OBJ, ArrayOf(ANY))
+                if not args:
+                    return TExpr(_js("json_parse", _const("undefined")), parsed)
+                return TExpr(_js("json_parse", self.to_str(args[0])), parsed)
             if name != "stringify":
                 raise _err(
                     messages.JSON_FUNCTION_UNKNOWN.format(name),
@@ -806,10 +1070,16 @@ class Translator:
                     ),
                     STR,
                 )
+            self.check_locale(name, e)
             m = methods.lookup("Date", name)
             if m is None:
                 self.unknown_method(name, methods.names("Date"), "Date", e)
                 raise AssertionError
+            return self.apply(m, recv.node, boxed)
+        if t == NUM and name in methods.names("number"):
+            self.check_locale(name, e)
+            m = methods.lookup("number", name)
+            assert m is not None
             return self.apply(m, recv.node, boxed)
         if t in (NUM, BOOL):
             raise _err(
@@ -825,6 +1095,18 @@ class Translator:
         if name not in _KNOWN_METHODS:
             self.unknown_method(name, _KNOWN_METHODS, str(t), e)
         return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
+
+    def check_locale(self, name: str, e: js.Call) -> None:
+        """``toLocaleString`` formats as en-US: another locale is refused, not ignored."""
+        if name != "toLocaleString" or not e.args:
+            return
+        arg = e.args[0]
+        if not (isinstance(arg, js.Str) and arg.value == "en-US"):
+            raise _err(
+                messages.LOCALE_UNSUPPORTED,
+                arg,
+                messages.HINT__LOCALE_EN_US,
+            )
 
     def unknown_method(self, name: str, known: frozenset[str], what: str, e: js.Call) -> None:
         s = did_you_mean(name, sorted(known))
@@ -996,6 +1278,46 @@ class Translator:
             return TExpr(_ifexp(test, then.node, other.node), DATE)
         then, other = self.boxed(then), self.boxed(other)
         return TExpr(_ifexp(test, then.node, other.node), union(then.type, other.type))
+
+
+CALLBACK_METHODS = frozenset(
+    ["map", "filter", "every", "some", "find", "findIndex", "forEach", "flatMap", "reduce", "sort"]
+)
+_TRUTH_CALLBACKS = frozenset(["filter", "every", "some", "find", "findIndex"])
+
+
+def _undef() -> TExpr:
+    return TExpr(_attr("js", "UNDEFINED"), UNDEF)
+
+
+def _sequence(items: list[ast.expr]) -> ast.expr:
+    """``(a, b, c)[-1]``: each item evaluated in order, the value of the last."""
+    if len(items) == 1:
+        return items[0]
+    return ast.Subscript(ast.Tuple(items, ast.Load()), ast.Constant(-1), ast.Load())
+
+
+def _then(effects: list[ast.expr], value: TExpr) -> TExpr:
+    return TExpr(_sequence([*effects, value.node]), value.type) if effects else value
+
+
+def _returns(st: js.Stmt) -> bool:
+    """Whether a statement holds a ``return`` (so what follows it depends on its branch)."""
+    if isinstance(st, js.Return):
+        return True
+    if isinstance(st, js.If):
+        return any(_returns(x) for x in (*st.then, *(st.otherwise or ())))
+    return False
+
+
+def _assigned_names(stmts: list[js.Stmt] | tuple[js.Stmt, ...]) -> set[str]:
+    out: set[str] = set()
+    for st in stmts:
+        if isinstance(st, js.Assign) and isinstance(st.target, js.Ident):
+            out.add(st.target.name)
+        elif isinstance(st, js.If):
+            out |= _assigned_names(st.then) | _assigned_names(st.otherwise or ())
+    return out
 
 
 def _is_js_call(node: ast.Call, fn: str) -> bool:

@@ -1,6 +1,6 @@
 """Rewrite each row's ``expect`` in ``expressions.jsonl`` with the value Node.js gives.
 
-The corpus is this project's own: 1,500 expressions over sample ``$json``, ``$context`` and
+The corpus is this project's own: the expressions over sample ``$json``, ``$context`` and
 ``$steps`` (`expr`, `json`, `context`, `steps`), and what Node evaluates each to (`expect`:
 ``{"value": ...}``, ``{"undefined": true}`` or ``{"error": "<JS error class>"}``). Run it after
 adding rows, with Node on the PATH:
