@@ -19,7 +19,17 @@ import jinja2
 from compiler import escape, names, sql
 from compiler.emit import Emitter
 from compiler.escape import Code
-from compiler.expressions.types import BOOL, NUM, STR, python_type
+from compiler.expressions.types import (
+    BOOL,
+    NUM,
+    STR,
+    ArrayOf,
+    MapOf,
+    Record,
+    Type,
+    UnionT,
+    python_type,
+)  # fmt: skip
 from compiler.ir import ForEach, InputField, Lookup, Plan, Rows, RowWrite, Sql, walk
 from compiler.model import STATIC_DATA_KEYS, Entity, HttpTrigger, snake_case
 
@@ -77,7 +87,31 @@ class _InputView:
     required: bool
 
 
-def import_lines(source: str, package: str) -> list[str]:
+def _row_types(plan: Plan) -> set[str]:
+    """The entity TypedDicts the module's own TypedDicts name (``list[Item]``)."""
+    own = {r.py_name for r in plan.records}
+    found: set[str] = set()
+
+    def visit(t: Type) -> None:
+        if isinstance(t, Record):
+            if t.py_name not in own:
+                found.add(t.py_name)
+            for f in t.fields:
+                visit(f.type)
+        elif isinstance(t, ArrayOf):
+            visit(t.elem)
+        elif isinstance(t, MapOf):
+            visit(t.value)
+        elif isinstance(t, UnionT):
+            for m in t.members:
+                visit(m)
+
+    for r in plan.records:
+        visit(r)
+    return found
+
+
+def import_lines(source: str, package: str, rows: frozenset[str] = frozenset()) -> list[str]:
     """The imports a module needs: every name it reads that :data:`names.IMPORTS` knows, and the
     row decoders of its package, grouped standard library first."""
     used = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
@@ -90,7 +124,7 @@ def import_lines(source: str, package: str) -> list[str]:
                 plain.add(name)
             else:
                 by_module.setdefault(module, set()).add(name)
-        elif name.endswith("_row"):
+        elif name.endswith("_row") or name in rows:
             by_module.setdefault(f"generated.{package}.entities", set()).add(name)
     std = [f"import {n}" for n in plain] + [
         f"from {m} import {', '.join(sorted(ns))}"
@@ -190,12 +224,13 @@ def render_workflow_source(plan: Plan) -> str:
             tags=tuple(wf.tags), statements=_constants(plan),
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
             result_type=result_type, body=Code("\n".join(lines)),
+            records=[(r.py_name, [(f.name, Code(python_type(f.type))) for f in r.fields]) for r in plan.records],
     )  # fmt: skip
     # Rendered once: the imports are the names the rendered module reads. The marker's line
     # is the last one at column 0 (text from the workflow stands before it, in the docstring).
     head, marker, tail = text.rpartition(f"\n{_IMPORTS_HERE}\n")
     assert marker, "the workflow template lost its imports line"
-    imports = "\n".join(import_lines(text, wf.package))
+    imports = "\n".join(import_lines(text, wf.package, frozenset(_row_types(plan))))
     return f"{head}\n{imports}\n{tail}"
 
 

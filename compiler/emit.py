@@ -208,7 +208,8 @@ class Emitter:
         elif isinstance(s, Let):
             self.line(depth, header(s.node.id, s.node, "transform"))
             self.step(depth, s.node.id)
-            self.line(depth, f"{s.var} = {py(s.value)}")
+            note = f": {s.annotation}" if s.annotation else ""
+            self.line(depth, f"{s.var}{note} = {py(s.value)}")
         else:
             assert_never(s)
         return False

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from compiler.expressions.types import Type
+from compiler.expressions.types import Record, Type
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
@@ -339,6 +339,7 @@ class Let(StmtBase):
 
     var: str
     value: ast.expr
+    annotation: str | None = None  # the TypedDict of an object output
 
 
 Stmt = (
@@ -393,6 +394,7 @@ class Plan:
     inputs: list[InputField]
     body: list[Stmt]
     checks_user: bool
+    records: list[Record] = field(default_factory=list)  # TypedDicts of transform outputs
 
     def sql(self) -> list[SqlText]:
         """The SQL constants the statements use, sorted by name."""

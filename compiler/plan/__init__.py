@@ -64,4 +64,4 @@ def plan_workflow(
                 ),
             )
     body = reuse_rows(fuse_lookups(body))
-    return Plan(wf, graph, bind.inputs(), body, bind.user_bound_by is not None)
+    return Plan(wf, graph, bind.inputs(), body, bind.user_bound_by is not None, lw.records)

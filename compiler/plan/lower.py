@@ -22,6 +22,7 @@ from compiler.expressions.types import (
     NUM,
     STR,
     ArrayOf,
+    Record,
     Type,
     UnionT,
     members,
@@ -47,9 +48,13 @@ class Lowering:
     bind: Binder
     scope_anchor: str | None = None  # the node after which meta.permissions is checked
     created: list[tuple[Entity, str]] = field(default_factory=list)  # (entity, local)
+    records: list[Record] = field(default_factory=list)  # TypedDicts the module declares
     names: Allocator = field(default_factory=Allocator)
     _locals: dict[tuple[str, str | None], str] = field(default_factory=dict)
     _sql: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names.taken.update(self.entities)  # the entities' TypedDicts may be imported
 
     # ------------------------------------------------------------------ graph
 

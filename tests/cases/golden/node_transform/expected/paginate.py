@@ -51,6 +51,16 @@ Input = TypedDict(
 """The trigger input `$json`: the JSON body merged with the route's path parameters."""
 
 
+ExtractPaginationOutput = TypedDict(
+    "ExtractPaginationOutput",
+    {
+        "limit": float,
+        "page": object,
+        "label": str,
+    },
+)
+
+
 def parse_input(raw: Mapping[str, object]) -> Input:
     """Check and convert the request input; ValidationFailed names the first bad field."""
     result: Input = {}
@@ -71,7 +81,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         raise AuthRequired("User authentication required")
     # extract_pagination: metabuilder.transform (transform)
     ex.step("extract_pagination")
-    extract_pagination = {
+    extract_pagination: ExtractPaginationOutput = {
         "limit": js.math_min(
             _t1 if js.truthy((_t1 := json.get("limit", js.UNDEFINED))) else 100.0, 500.0
         ),
@@ -84,12 +94,9 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     return JsonResult(
         200,
         {
-            "limit": js.get(extract_pagination, "limit"),
-            "offset": js.mul(
-                js.sub(js.get(extract_pagination, "page"), 1.0),
-                js.get(extract_pagination, "limit"),
-            ),
-            "label": js.get(extract_pagination, "label"),
+            "limit": extract_pagination["limit"],
+            "offset": js.sub(extract_pagination["page"], 1.0) * extract_pagination["limit"],
+            "label": extract_pagination["label"],
         },
     )
 
