@@ -74,6 +74,9 @@ def _input_annotation(f: InputField) -> Code:
 
 
 def _input_parser(f: InputField) -> Code:
+    if f.type in (NUM, BOOL):  # present (an optional one is parsed only when it is there)
+        fn = "require_number" if f.type == NUM else "require_bool"
+        return Code(f"{fn}(raw, {escape.literal(f.name)})")
     kind = "str" if f.type == STR else "value"
     fn = f"require_{kind}" if f.required else f"optional_{kind}"
     return Code(f"{fn}(raw, {escape.literal(f.name)})")

@@ -293,12 +293,14 @@ class Emitter:
             decode = s.group_decoder
             self.line(depth, f"rows = await ex.fetch_all({name}, {call})")
             self.line(
-                depth, f"{s.var} = [{{{s.group!r}: {decode}(r['g']), {fields}}} for r in rows]"
+                depth,
+                f"{s.var}: list[dict[str, object]] = "
+                f"[{{{s.group!r}: {decode}(r['g']), {fields}}} for r in rows]",
             )
         else:
             self.line(depth, f"r = await ex.fetch_one({name}, {call})")
             self.line(depth, "assert r is not None  # an aggregate without GROUP BY: one row")
-            self.line(depth, f"{s.var} = {{{fields}}}")
+            self.line(depth, f"{s.var}: dict[str, object] = {{{fields}}}")
 
     def condition(self, s: Condition, depth: int, recover: bool) -> bool:
         self.line(depth, header(s.node.id, s.node, ""))

@@ -691,6 +691,10 @@ GENERATED_CODE_FAILS_TYPECHECK: Final = Message(
 INVALID_PREFIX_TARGET: Final = Message(
     codes.EXPRESSION_SYNTAX, "Invalid left-hand side expression in prefix operation"
 )
+TEMPLATE_STRAY_CLOSE: Final = Message(
+    codes.EXPRESSION_SYNTAX, "`}}}}` in the text closes no `{{{{` expression"
+)
+HINT__TEMPLATE_STRAY_CLOSE: Final = "remove the stray `}}`, or open the expression it ends"
 TEMPLATE_EXPRESSION_NOT_CLOSED: Final = Message(codes.EXPRESSION_SYNTAX, "`{{{{` is never closed")
 HINT__CLOSE_THE_EXPRESSION: Final = "close the expression with `}}`"
 

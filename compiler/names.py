@@ -56,6 +56,8 @@ IMPORTS: Final[dict[str, str | None]] = {
     "optional_value": "runtime.values",
     "require_str": "runtime.values",
     "require_value": "runtime.values",
+    "require_number": "runtime.values",
+    "require_bool": "runtime.values",
     "sql_bool": "runtime.values",
     "sql_number": "runtime.values",
     "sql_text": "runtime.values",

@@ -30,6 +30,33 @@ def require_value(raw: Mapping[str, object], name: str) -> object:
     return js.from_json(raw[name])
 
 
+def require_number(raw: Mapping[str, object], name: str) -> float:
+    """An input the workflow uses as a number (it is written to or compared with a number
+    column): a JSON number, or text JavaScript reads as one (a query string's ``"20"``)."""
+    if name not in raw:
+        raise ValidationFailed(f"`{name}` is required", field=name)
+    value = raw[name]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str) and value.strip():
+        n = js.string_to_number(value)
+        if not math.isnan(n):
+            return n
+    raise ValidationFailed(f"`{name}` must be a number", field=name)
+
+
+def require_bool(raw: Mapping[str, object], name: str) -> bool:
+    """An input the workflow uses as a boolean: JSON true/false, or the text "true"/"false"."""
+    if name not in raw:
+        raise ValidationFailed(f"`{name}` is required", field=name)
+    value = raw[name]
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValidationFailed(f"`{name}` must be true or false", field=name)
+
+
 def optional_value(raw: Mapping[str, object], name: str) -> object:
     return js.from_json(raw[name]) if name in raw else js.UNDEFINED
 

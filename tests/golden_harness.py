@@ -1,4 +1,5 @@
-"""Runs the golden cases' ``run.py`` scripts against their compiled output on SQLite.
+"""Runs the golden cases' ``run.py`` scripts against their compiled output on SQLite (or on
+PostgreSQL with ``--database URL`` first).
 
 Started by ``tests/test_golden.py`` as ``python tests/golden_harness.py OUT CASES...`` with
 OUT's parent first on ``sys.path`` (the compiled packages import as ``generated``). Each
@@ -101,14 +102,16 @@ class Harness:
         return out
 
 
-async def main(out: Path, cases: list[Path]) -> dict[str, str]:
+async def main(out: Path, cases: list[Path], database_url: str | None = None) -> dict[str, str]:
     from generated import registry
 
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Config(database_url=f"sqlite:///{Path(tmp) / 'golden.db'}"))
+        url = database_url or f"sqlite:///{Path(tmp) / 'golden.db'}"
+        store = Store(Config(database_url=url))
         await store.start()
-        await migrate(store, registry.DDL_SQLITE)
+        ddl = registry.DDL_SQLITE if store.dialect == "sqlite" else registry.DDL_POSTGRESQL
+        await migrate(store, ddl)
         for case in cases:
             spec = importlib.util.spec_from_file_location(f"golden_{case.name}", case / "run.py")
             assert spec is not None and spec.loader is not None
@@ -123,5 +126,9 @@ async def main(out: Path, cases: list[Path]) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    result = asyncio.run(main(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]]))
+    args = sys.argv[1:]
+    url = None
+    if args[:1] == ["--database"]:  # PostgreSQL instead of a SQLite file
+        url, args = args[1], args[2:]
+    result = asyncio.run(main(Path(args[0]), [Path(p) for p in args[1:]], url))
     print(json.dumps(result))

@@ -274,7 +274,7 @@ def test_a_new_kind_is_its_module(tmp_path: Path) -> None:
     assert '"who": object' in module  # a required input: read without `?.`
     assert "<small>note: note</small>" in (tmp_path / "generated" / "notes" / "say.md").read_text()
     mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "generated"],
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "generated"],
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MYPYPATH": str(ROOT)},
     )  # fmt: skip
     assert mypy.returncode == 0, mypy.stdout

@@ -50,6 +50,17 @@ def split_template(s: str) -> list[Piece] | None:
             )
         pieces.append(Piece(s[open_ + 2 : close], open_ + 2, True))
         i = close + 2
+    for p in pieces:
+        stray = p.text.find("}}") if not p.is_expr else -1
+        if stray >= 0:  # `{{ a }}-thumbnail }}`: the text keeps a `}}` no expression opened
+            raise ExpressionError(
+                messages.TEMPLATE_STRAY_CLOSE.format().text,
+                p.offset + stray,
+                p.offset + stray + 2,
+                "SyntaxError",
+                messages.HINT__TEMPLATE_STRAY_CLOSE,
+                messages.TEMPLATE_STRAY_CLOSE.code,
+            )
     return pieces
 
 

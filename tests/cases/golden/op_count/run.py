@@ -15,7 +15,7 @@ async def seed(h: Harness, table: str) -> None:
     for id_, tenant, name, group, qty in rows:
         await h.sql(
             f"INSERT INTO {table} (id, tenant_id, name, group_name, qty, archived, created_at) "
-            "VALUES (:i, :t, :n, :g, :q, 0, '2026-01-22T00:00:00.000Z')",
+            "VALUES (:i, :t, :n, :g, :q, FALSE, '2026-01-22T00:00:00.000Z')",
             {"i": id_, "t": tenant, "n": name, "g": group, "q": qty},
         )
 

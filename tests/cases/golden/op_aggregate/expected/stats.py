@@ -79,7 +79,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             ),
         },
     )
-    per_group = [
+    per_group: list[dict[str, object]] = [
         {
             "group": db_text(r["g"]),
             "count": db_number(r["a0"]),
@@ -92,7 +92,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     ex.step("overall")
     r = await ex.fetch_one(SQL_OVERALL, {"f_tenant_id": ctx["tenantId"]})
     assert r is not None  # an aggregate without GROUP BY: one row
-    overall = {"count": db_number(r["a0"]), "top": db_number_or_none(r["a1"])}
+    overall: dict[str, object] = {"count": db_number(r["a0"]), "top": db_number_or_none(r["a1"])}
     # respond: metabuilder.action (http_response)
     ex.step("respond")
     return JsonResult(

@@ -14,7 +14,7 @@ from typing import Final, TypedDict
 
 from runtime.execution import Execution
 from runtime.results import JsonResult
-from runtime.values import require_value
+from runtime.values import require_number
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
@@ -55,7 +55,7 @@ Input = TypedDict(
 def parse_input(raw: Mapping[str, object]) -> Input:
     """Check and convert the request input; ValidationFailed names the first bad field."""
     result: Input = {
-        "below": require_value(raw, "below"),
+        "below": require_number(raw, "below"),
     }
     return result
 
