@@ -271,6 +271,10 @@ class Emitter:
             self.line(depth, f'{s.var} = db_number(row["n"]) if row is not None else 0.0')
         elif isinstance(s, RowWrite) and s.not_found is None:  # by a non-unique filter
             self.line(depth, f"{s.var} = float(len(await ex.fetch_all({name}, {call})))")
+        elif isinstance(s, Lookup) and s.not_found is None:  # the row or null
+            self.line(depth, f"row = await ex.fetch_one({name}, {call})")
+            if s.var is not None and s.decoder is not None:
+                self.line(depth, f"{s.var} = {s.decoder}(row) if row is not None else None")
         else:
             not_found = s.not_found
             assert not_found is not None
@@ -311,6 +315,12 @@ class Emitter:
             if s.required_level is not None:
                 level = py(s.user_level)
                 self.line(depth + 1, f"raise insufficient_level({s.required_level}, {level})")
+            elif s.refusal is not None:
+                r = s.refusal
+                self.line(
+                    depth + 1,
+                    f"raise Refused({r.message!r}, {r.code!r}, {r.status}, node={s.node.id!r})",
+                )
             else:
                 message = f"Condition {s.node.id} is not met"
                 self.line(depth + 1, f"raise Forbidden({message!r}, 'CONDITION_FAILED')")

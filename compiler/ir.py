@@ -153,10 +153,11 @@ class NotFound:
 
 @dataclass(eq=False)
 class Lookup(Sql):
-    """One row by primary or unique key; none is a 404."""
+    """One row by primary or unique key; none is a 404 (or, with ``not_found`` None, the
+    output is null: a later condition tests the row for null)."""
 
     decoder: str | None  # None: nobody reads the row, the statement selects ``1``
-    not_found: NotFound
+    not_found: NotFound | None
 
 
 @dataclass(eq=False)
@@ -288,6 +289,15 @@ class RequireUser(StmtBase):
     message: str
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """What a guard answers when its condition is false."""
+
+    status: int
+    code: str
+    message: str
+
+
 @dataclass(eq=False)
 class Condition(StmtBase):
     test: ast.expr
@@ -295,6 +305,7 @@ class Condition(StmtBase):
     otherwise: list[Stmt] | None  # None: a guard; false refuses the request
     required_level: int | None  # meta.permissions.minimumUserLevel: a 403 with details
     user_level: ast.expr
+    refusal: Refusal | None = None  # a guard's answer; None: 403 CONDITION_FAILED
     blocks: ClassVar[tuple[str, ...]] = ("then", "otherwise")
 
 

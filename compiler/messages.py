@@ -586,6 +586,14 @@ JSON_FUNCTION_UNKNOWN: Final = Message(codes.UNKNOWN_METHOD, "`JSON.{0}` is not 
 HINT__ONLY_JSON_STRINGIFY_VALUE: Final = (
     "only `JSON.stringify(value)` and `JSON.parse(text)` are available"
 )
+ERROR_STATUS_INVALID: Final = Message(
+    codes.INVALID_PARAMETER, "`errorStatus` of node `{0}` must be an error status, 400 to 599"
+)
+HINT__ERROR_STATUS: Final = 'write e.g. `"errorStatus": 409`'
+ERROR_CODE_INVALID: Final = Message(
+    codes.INVALID_PARAMETER, "`errorCode` `{0}` of node `{1}` is not UPPER_SNAKE_CASE"
+)
+HINT__ERROR_CODE: Final = 'write e.g. `"errorCode": "ALREADY_PUBLISHED"`'
 ARROW_FUNCTION_PLACE: Final = Message(
     codes.UNSUPPORTED_EXPRESSION, "an arrow function may only be the callback of an array method"
 )

@@ -28,6 +28,7 @@ IMPORTS: Final[dict[str, str | None]] = {
     "missing_scope": "runtime.errors",
     "Execution": "runtime.execution",
     "JsonResult": "runtime.results",
+    "Refused": "runtime.errors",
     "OkResult": "runtime.results",
     "Result": "runtime.results",
     "StreamResult": "runtime.results",

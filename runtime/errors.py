@@ -33,6 +33,15 @@ class Forbidden(WorkflowError):
     code = "FORBIDDEN"
 
 
+class Refused(WorkflowError):
+    """A guard condition that does not hold: the status and code the compiler derived from
+    what it tests (or the node's ``errorStatus``/``errorCode``)."""
+
+    def __init__(self, message: str, code: str, status: int, **details: object) -> None:
+        super().__init__(message, code, **details)
+        self.status = status
+
+
 class NotFound(WorkflowError):
     status = 404
     code = "NOT_FOUND"

@@ -137,6 +137,9 @@ class Binder:
     # a fan-out when every use reads a field of the row, else the list of rows.
     output_uses: dict[str, set[str | None]] = field(default_factory=dict)
     _seen_outputs: set[int] = field(default_factory=set)
+    # Steps whose output an expression compares with null (`$steps.x.output !== null`): a
+    # lookup by key of such a step yields the row or null instead of answering 404.
+    null_tested: set[str] = field(default_factory=set)
     steps: dict[str, StepInfo] = field(default_factory=dict)
     user_bound_by: str | None = None  # the validate node that bound the local `user`
     reported: set[int] = field(default_factory=set)  # strings whose error was reported
@@ -238,6 +241,11 @@ class Binder:
             self._walk(e.left, None, fallback=True)
             self._walk(e.right, None)
             return
+        if isinstance(e, jsast.Binary) and e.op in ("===", "!==", "==", "!="):
+            for a, b in ((e.left, e.right), (e.right, e.left)):
+                step = _output_of(a)
+                if step is not None and isinstance(b, jsast.Null):
+                    self.null_tested.add(step)
         if isinstance(e, jsast.Member):
             inner = _output_of(e.obj)
             if inner is not None:  # `$steps.x.output.<name>`

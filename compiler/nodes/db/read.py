@@ -1,6 +1,7 @@
 """``database_read``, decided by the filter and by how later nodes use the output:
 
-- by a unique key: a lookup of one row (none is 404);
+- by a unique key: a lookup of one row (none is 404; or null, when an expression compares
+  the output with null: `$steps.x.output !== null`);
 - otherwise, when every later use reads a field of the row (``$steps.x.output.id``): a
   fan-out, and the nodes after it run once per row (n8n's item semantics);
 - otherwise (the whole value, ``.length``, an array method, an index, or no use): the list of
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from compiler import messages, sql
 from compiler.escape import sql_identifier
 from compiler.expressions.translate import TExpr
-from compiler.expressions.types import ArrayOf
+from compiler.expressions.types import NULL, ArrayOf, union
 from compiler.ir import DynamicOrder, ForEach, Lookup, Param, Role, Rows
 from compiler.load import JString
 from compiler.model import Entity
@@ -42,6 +43,8 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     op = use.op
     paged = op.limit is not None or op.skip is not None
     if b.unique and not paged:
+        key = f"{use.node.id}.tasks.{use.task}" if use.task else use.node.id
+        maybe = b.read and key in lw.bind.null_tested  # `output !== null` decides, not a 404
         text = sql.select(b.entity, b.filters, lookup=True, need_row=b.read)
         stmt = Lookup(
             use.node,
@@ -50,8 +53,10 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
             use.task,
             b.var if b.read else None,
             b.decoder if b.read else None,
-            b.not_found,
+            None if maybe else b.not_found,
         )
+        if maybe:
+            return stmt, TExpr(b.row.node, union(b.row.type, NULL))
         return stmt, b.row if b.read else None
     ordering = _order(lw, use, b.entity)
     if ordering is None:

@@ -52,3 +52,6 @@ async def check(h: Harness) -> None:
     assert (status, body["code"], body["field"]) == (400, "VALIDATION_FAILED", "sort")
     status, body = await h.run("sorted", {"by": "qty", "dir": "sideways"})
     assert (status, body["code"]) == (400, "VALIDATION_FAILED")
+    # A lookup whose output a condition compares with null yields the row or null.
+    assert await h.run("exists", {"itemId": "i1"}) == (200, {"found": True, "name": "alpha"})
+    assert await h.run("exists", {"itemId": "i4"}) == (200, {"found": False})  # globex's

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Final, TypedDict
 
 from runtime import js
-from runtime.errors import Forbidden
+from runtime.errors import Refused
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_value
@@ -64,7 +64,9 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     # check_word: metabuilder.condition
     ex.step("check_word")
     if not (js.strict_eq(json["word"], "please")):
-        raise Forbidden("Condition check_word is not met", "CONDITION_FAILED")
+        raise Refused(
+            "Condition check_word is not met", "VALIDATION_FAILED", 400, node="check_word"
+        )
     # respond: metabuilder.action (http_response)
     ex.step("respond")
     return JsonResult(200, {"ok": True})
