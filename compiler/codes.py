@@ -120,6 +120,9 @@ WORKFLOW_TENANT = _code(
 UNKNOWN_VALIDATOR = _code("unknown-validator", E, "a validate node names an unknown validator")
 # warnings
 UNUSED_INPUT = _code("unused-input", W, "a meta.inputs entry is read by no node")
+FALSY_FALLBACK = _code(
+    "falsy-fallback", W, "the right side of `||` is computed to a falsy constant, so it never applies"
+)
 UNKNOWN_STATIC_DATA = _code("unknown-static-data", W, "a staticData key has no effect")
 SCHEDULE_DISAGREEMENT = _code(
     "schedule-disagreement", W, "meta.schedule, the SCHEDULED trigger and updateInterval disagree"

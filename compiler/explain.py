@@ -251,6 +251,13 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"inputs": { "referrer": "Where the viewer came from" }   (no node reads $json.referrer)',
         "remove the entry, or read it in a node",
     ),
+    "falsy-fallback": (
+        "`a || b` uses b when a is falsy. When b is arithmetic on constants that comes out "
+        "falsy (0, NaN), the fallback can never apply; it is usually a precedence slip: "
+        "`$json.page || 1 - 1` is `$json.page || 0`, not `($json.page || 1) - 1`.",
+        '"offset": "{{ ($json.page || 1 - 1) * 20 }}"',
+        '"offset": "{{ (($json.page || 1) - 1) * 20 }}"',
+    ),
     "unknown-static-data": (
         "staticData keys the runtime acts on: reconnectInterval, subscriptionTimeout, "
         "maxSubscriptionsPerUser, updateInterval, maxChannels. Any other key does nothing.",

@@ -822,3 +822,11 @@ HINT__HEADERS_SHAPE: Final = (
     'write "headers": {"Content-Type": "text/csv"}; names are HTTP tokens, and the server '
     "sets Content-Length, Transfer-Encoding and Connection itself"
 )
+
+# compiler/plan/binding.py: warnings about expressions
+FALLBACK_ALWAYS_FALSY: Final = Message(
+    codes.FALSY_FALLBACK,
+    "`{0}` falls back to `{1}`, which is {2}: `||` binds looser than arithmetic, so `{1}` is "
+    "computed first (node `{3}`)",
+)
+HINT__FALLBACK_PARENTHESES: Final = "parenthesize what the fallback is for: `{0}`"

@@ -9,9 +9,11 @@ reads (:meth:`NodeSpec.expressions`), so no kind can hide an input from the infe
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.expressions import ast as jsast
 from compiler.expressions.parser import ExpressionError
@@ -97,6 +99,26 @@ def _output_of(e: jsast.Expr) -> str | None:
 def _step_name(e: jsast.Expr) -> str | None:
     if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident) and e.obj.name == "$steps":
         return e.name
+    return None
+
+
+def _fold(e: jsast.Expr) -> float | None:
+    """The value of arithmetic on number literals (``1 - 1``), else None."""
+    if isinstance(e, jsast.Num):
+        return e.value
+    if isinstance(e, jsast.Binary) and e.op in ("+", "-", "*", "/", "%"):
+        a, b = _fold(e.left), _fold(e.right)
+        if a is None or b is None:
+            return None
+        if e.op == "+":
+            return a + b
+        if e.op == "-":
+            return a - b
+        if e.op == "*":
+            return a * b
+        if b == 0:
+            return None if e.op == "/" and a != 0 else math.nan
+        return a / b if e.op == "/" else math.fmod(a, b)
     return None
 
 
@@ -228,12 +250,38 @@ class Binder:
             for p in self.parts(value, node) or []:
                 if not isinstance(p, str):
                     self._walk(p, column if p is whole else None)
+                    self.check_fallbacks(p, value, node)
         elif isinstance(value, JObject):
             for _, v in value.entries:
                 self.collect(v, node)
         elif isinstance(value, JArray):
             for v in value.items:
                 self.collect(v, node)
+
+    def check_fallbacks(self, e: jsast.Expr, s: JString, node: Node) -> None:
+        """Warn at `a || <arithmetic that folds to 0 or NaN>` (`$json.page || 1 - 1`)."""
+        stack = [e]
+        while stack:
+            x = stack.pop()
+            stack.extend(jsast.children(x))
+            if not (isinstance(x, jsast.Logical) and x.op == "||"):
+                continue
+            if not isinstance(x.right, jsast.Binary):
+                continue  # a literal fallback (`|| 0`) says what it means
+            folded = _fold(x.right)
+            if folded is None or (folded == folded and folded != 0):
+                continue
+            text, right = s.value[x.start : x.end], s.value[x.right.start : x.right.end]
+            shown = "NaN" if folded != folded else "0"
+            left = s.value[x.left.start : x.left.end]
+            op_at = right.find(" ")
+            fix = f"({left} || {right[:op_at]}){right[op_at:]}" if op_at > 0 else f"({left} || ...)"
+            self.diags.add(
+                messages.FALLBACK_ALWAYS_FALSY.format(text, right, shown, node.id),
+                string_span(self.wf.source, s, x.start, x.end),
+                node_id=node.id,
+                hint=messages.HINT__FALLBACK_PARENTHESES.format(fix),
+            )
 
     def _walk(self, e: jsast.Expr, expected: Type | None, fallback: bool = False) -> None:
         if isinstance(e, jsast.Logical) and e.op in ("||", "??"):
