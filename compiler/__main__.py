@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import sys
+import tomllib
 from pathlib import Path
 
 from compiler import codes
@@ -46,7 +47,60 @@ def _promote(d: Diagnostic, werror: bool) -> Diagnostic:
     return d
 
 
+CONFIG_TABLE = "workflow-compiler"
+
+
+def _configure(args: argparse.Namespace) -> str | None:
+    """Fill what the command line leaves out from ``[tool.workflow-compiler]`` in
+    ``pyproject.toml`` (the current folder's): ``sources``, or ``metabuilder`` with
+    ``overlay`` and ``packages``; ``out``; ``env``. Returns an error, or None."""
+    path = Path("pyproject.toml")
+    config: dict[str, object] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            return f"{path}: {err}"
+        tool = data.get("tool", {})
+        table = tool.get(CONFIG_TABLE, {}) if isinstance(tool, dict) else {}
+        if not isinstance(table, dict):
+            return f"{path}: [tool.{CONFIG_TABLE}] must be a table"
+        config = table
+    known = {"sources", "metabuilder", "overlay", "packages", "out", "env"}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        return f"{path}: [tool.{CONFIG_TABLE}] has no key {', '.join(unknown)}; keys: " + (
+            ", ".join(sorted(known))
+        )
+    lists: dict[str, list[str]] = {}
+    for key in ("sources", "packages", "env"):
+        v = config.get(key, [])
+        if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            return f"{path}: [tool.{CONFIG_TABLE}] {key} must be a list of strings"
+        lists[key] = [str(x) for x in v]
+    for key in ("metabuilder", "overlay", "out"):
+        v = config.get(key)
+        if v is not None and not isinstance(v, str):
+            return f"{path}: [tool.{CONFIG_TABLE}] {key} must be a string"
+    from_cli = bool(args.sources) or args.metabuilder is not None
+    if not from_cli:
+        if config.get("metabuilder") is not None:
+            args.metabuilder = config["metabuilder"]
+            args.overlay = args.overlay or config.get("overlay")
+            args.package = args.package or lists["packages"]
+        else:
+            args.sources = lists["sources"]
+    if args.out is None:
+        args.out = config.get("out") or "generated"
+    args.env = lists["env"]
+    return None
+
+
 def _compile(args: argparse.Namespace, check: bool) -> int:
+    problem = _configure(args)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     if args.metabuilder is not None:
         if args.sources:
             print("error: give workflow folders or --metabuilder ROOT, not both", file=sys.stderr)
@@ -71,9 +125,9 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
             return 2
     try:
         res = (
-            compile_project(sources)
+            compile_project(sources, args.env)
             if args.metabuilder is None
-            else compile_metabuilder(root, overlays, args.package)
+            else compile_metabuilder(root, overlays, args.package, args.env)
         )
     except RecursionError:
         print("error[internal-error]: input nested too deeply", file=sys.stderr)
@@ -201,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             metavar="SRC",
             help="workflow folders or files (default workflows/)",
         )
-        p.add_argument("--out", default="generated", help="output folder (default generated/)")
+        p.add_argument("--out", default=None, help="output folder (default generated/)")
         p.add_argument(
             "--metabuilder",
             metavar="ROOT",

@@ -830,3 +830,14 @@ FALLBACK_ALWAYS_FALSY: Final = Message(
     "computed first (node `{3}`)",
 )
 HINT__FALLBACK_PARENTHESES: Final = "parenthesize what the fallback is for: `{0}`"
+ENV_NOT_ALLOWED: Final = Message(
+    codes.UNKNOWN_ROOT, "`$env.{0}` is not an environment variable this package may read"
+)
+HINT__ENV_ALLOW: Final = (
+    "list `{0}` in the overlay's `env` (or `env` under [tool.workflow-compiler] in "
+    "pyproject.toml); allowed now: {1}"
+)
+ENV_COMPUTED: Final = Message(
+    codes.UNSUPPORTED_EXPRESSION, "`$env` is read by a name written out, not a computed key"
+)
+HINT__ENV_NAME: Final = "write `$env.APP_URL`"

@@ -276,6 +276,7 @@ class Workflow:
     id_span: Span | None = None
     # Every parameter string, parsed once here: its text and expressions, or the error, by
     # the string's offset in the file. The plan stage reports an error where the string is used.
+    env_names: frozenset[str] = frozenset()  # the `$env` names its expressions may read
     templates: dict[int, Parts | ExpressionError] = field(default_factory=dict)
     _index: dict[str, Node] = field(default_factory=dict, repr=False)
     entities: dict[str, Entity] = field(default_factory=dict)

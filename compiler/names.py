@@ -57,6 +57,7 @@ IMPORTS: Final[dict[str, str | None]] = {
     "optional_value": "runtime.values",
     "require_str": "runtime.values",
     "require_value": "runtime.values",
+    "env_value": "runtime.values",
     "require_number": "runtime.values",
     "require_bool": "runtime.values",
     "sql_bool": "runtime.values",

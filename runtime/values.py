@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -290,3 +291,10 @@ def sql_list(value: object, name: str, kind: str) -> str:
             )
         items.append(v)
     return json.dumps(items, separators=(",", ":"))
+
+
+def env_value(name: str) -> str | js.Undefined:
+    """``$env.NAME``: the variable from the runtime's environment, undefined when unset (the
+    compiler allows only the names a package lists)."""
+    value = os.environ.get(name)
+    return js.UNDEFINED if value is None else value

@@ -234,7 +234,9 @@ async def test_lists_sorts_pages_aggregates_and_bulk_writes_over_http(
     aggregate per genre reduced and sorted in expressions) and retire-books (update_many by
     `$in`, delete_many by `$lt`), each scoped to the caller's tenant."""
     gen = str(compiled / "generated")
-    srv = Server(tmp_path, serve_args=("--generated", gen))
+    srv = Server(
+        tmp_path, serve_args=("--generated", gen), env_extra={"LIBRARY_NAME": "Alexandria"}
+    )
     assert srv.cli("migrate", "--generated", gen).returncode == 0
     books = [
         ("b1", "acme", "Dune", 412, "fiction", 5),
@@ -267,6 +269,7 @@ async def test_lists_sorts_pages_aggregates_and_bulk_writes_over_http(
                 "long": True,
             }
             assert body["titles"] == "Dune, Cosmos" and body["total"] == 4 and body["hasMore"]
+            assert body["library"] == "Alexandria"  # $env, allowed by the overlay
             r = await client.get(f"{base}/books?sortBy=pages&limit=2&page=2", headers=ada)
             assert r.status_code == 200, r.text
             assert [b["id"] for b in r.json()["books"]] == ["b2", "b1"] and not r.json()["hasMore"]
@@ -303,3 +306,38 @@ async def test_lists_sorts_pages_aggregates_and_bulk_writes_over_http(
     finally:
         srv.stop()
     assert "Traceback" not in srv.log(), srv.log()
+
+
+def test_env_names_outside_the_allow_list_are_refused(tmp_path: Path) -> None:
+    tree = copy_tree(tmp_path)
+    path = tree / "root" / "packages" / "library" / "workflow" / "list-books.json"
+    path.write_text(path.read_text().replace("$env.LIBRARY_NAME", "$env.JWT_SECRET"))
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "error[unknown-root]: `$env.JWT_SECRET` is not an environment variable" in out.stderr
+    assert "allowed now: LIBRARY_NAME" in out.stderr, out.stderr
+
+
+def test_pyproject_names_the_metabuilder_source(tmp_path: Path) -> None:
+    """`make compile` runs `python -m compiler compile` without arguments: the MetaBuilder
+    source, its overlays, the packages and the output come from pyproject.toml."""
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.workflow-compiler]\n"
+        f'metabuilder = "{(TREE / "root").as_posix()}"\n'
+        f'overlay = "{(TREE / "overlay").as_posix()}"\n'
+        'packages = ["library"]\n'
+        'out = "build/gen"\n'
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "compiler", "compile"],
+        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "build" / "gen" / "library" / "list_books.py").is_file()
+    (tmp_path / "pyproject.toml").write_text('[tool.workflow-compiler]\nsoruces = ["x"]\n')
+    run = subprocess.run(
+        [sys.executable, "-m", "compiler", "check"],
+        capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+    )  # fmt: skip
+    assert run.returncode == 2 and "has no key soruces" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

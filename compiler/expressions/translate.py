@@ -69,6 +69,9 @@ class Scope:
     narrowed: dict[tuple[str, ...], TExpr] = field(default_factory=dict)
     # Nodes upstream of this one that failed to compile (their error is already reported).
     failed: Callable[[str], bool] = lambda _: False
+    # The `$env` names the package may read (an overlay's `env`, or the project's
+    # configuration); None: `$env` is any value (the expr command).
+    env: frozenset[str] | None = frozenset()
 
 
 def _err(
@@ -481,6 +484,8 @@ class Translator:
         if path is not None and path in self.scope.narrowed:
             return self.scope.narrowed[path]
         key = self.static_key(e)
+        if isinstance(e.obj, js.Ident) and e.obj.name == "$env" and not self.is_local("$env"):
+            return self.env_value(e, key)
         if key is not None and key in _BLOCKED_PROPS:
             raise _err(
                 messages.PROPERTY_BLOCKED.format(key),
@@ -510,6 +515,24 @@ class Translator:
             # js.get raises JavaScript's TypeError, naming the key, when base is nullish.
             return self.dynamic_get(base, self.box(self.tr(e.computed, [])))
         return self.get_static(base, key, e)
+
+    def is_local(self, name: str) -> bool:
+        return any(name in frame for frame in self.locals)
+
+    def env_value(self, e: js.Member, key: str | None) -> TExpr:
+        """``$env.NAME``: the runtime's environment variable, for names the package allows
+        (text, or undefined when the variable is not set)."""
+        allowed = self.scope.env
+        if key is None:
+            raise _err(messages.ENV_COMPUTED, e, messages.HINT__ENV_NAME)
+        if allowed is not None and key not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise _err(
+                messages.ENV_NOT_ALLOWED.format(key),
+                (e.name_start, e.end),
+                messages.HINT__ENV_ALLOW.format(key, listed),
+            )
+        return TExpr(_call(_name("env_value"), ast.Constant(key)), union(STR, UNDEF))
 
     def dynamic_get(self, base: TExpr, key: ast.expr) -> TExpr:
         return TExpr(_js("get", self.box(base), key), ANY)

@@ -139,7 +139,7 @@ def python_type(t: Type) -> str:
             "number": "float",
             "boolean": "bool",
             "null": "None",
-            "undefined": "Undefined",
+            "undefined": "js.Undefined",
             "date": "float",
             "any": "object",
             "object": "dict[str, object]",

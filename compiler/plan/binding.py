@@ -275,7 +275,9 @@ class Binder:
             shown = "NaN" if folded != folded else "0"
             left = s.value[x.left.start : x.left.end]
             op_at = right.find(" ")
-            fix = f"({left} || {right[:op_at]}){right[op_at:]}" if op_at > 0 else f"({left} || ...)"
+            fix = (
+                f"({left} || {right[:op_at]}){right[op_at:]}" if op_at > 0 else f"({left} || ...)"
+            )
             self.diags.add(
                 messages.FALLBACK_ALWAYS_FALSY.format(text, right, shown, node.id),
                 string_span(self.wf.source, s, x.start, x.end),
@@ -362,6 +364,7 @@ class Binder:
             failed=steps.failed,
             current_node=node.id,
             narrowed=narrowed,
+            env=self.wf.env_names,
         )
 
     def translator_for(self, node: Node) -> Translator:
