@@ -121,9 +121,7 @@ UNKNOWN_VALIDATOR = _code("unknown-validator", E, "a validate node names an unkn
 # warnings
 UNUSED_INPUT = _code("unused-input", W, "a meta.inputs entry is read by no node")
 FALSY_FALLBACK = _code(
-    "falsy-fallback",
-    W,
-    "the right side of `||` is computed to a falsy constant, so it never applies",
+    "falsy-fallback", W, "a fallback is computed to a falsy constant, so it never applies"
 )
 UNKNOWN_STATIC_DATA = _code("unknown-static-data", W, "a staticData key has no effect")
 SCHEDULE_DISAGREEMENT = _code(
