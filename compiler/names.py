@@ -58,6 +58,7 @@ IMPORTS: Final[dict[str, str | None]] = {
     "require_str": "runtime.values",
     "require_value": "runtime.values",
     "env_value": "runtime.values",
+    "missing": "runtime.values",
     "require_number": "runtime.values",
     "require_bool": "runtime.values",
     "sql_bool": "runtime.values",

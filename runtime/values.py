@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import NoReturn
 
 from runtime import js
 from runtime.errors import ValidationFailed
@@ -298,3 +299,8 @@ def env_value(name: str) -> str | js.Undefined:
     compiler allows only the names a package lists)."""
     value = os.environ.get(name)
     return js.UNDEFINED if value is None else value
+
+
+def missing(name: str) -> NoReturn:
+    """A `$json` field a node on this path reads is absent: 400 naming it."""
+    raise ValidationFailed(f"`{name}` is required", field=name)

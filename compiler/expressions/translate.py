@@ -72,6 +72,8 @@ class Scope:
     # The `$env` names the package may read (an overlay's `env`, or the project's
     # configuration); None: `$env` is any value (the expr command).
     env: frozenset[str] | None = frozenset()
+    # `$json` fields optional in `Input` that this node needs (a 400 naming one if absent).
+    needed: frozenset[str] = frozenset()
 
 
 def _err(
@@ -486,6 +488,20 @@ class Translator:
         key = self.static_key(e)
         if isinstance(e.obj, js.Ident) and e.obj.name == "$env" and not self.is_local("$env"):
             return self.env_value(e, key)
+        if (
+            isinstance(e.obj, js.Ident)
+            and e.obj.name == "$json"
+            and key in self.scope.needed
+            and not e.optional
+            and not self.is_local("$json")
+            and isinstance(self.scope.json.type, Record)
+        ):
+            f = self.scope.json.type.field(key)
+            if f is not None and not f.required:  # required here: present, or a 400
+                jnode = self.scope.json.node
+                test = ast.Compare(ast.Constant(key), [ast.In()], [jnode])
+                absent = _call(_name("missing"), ast.Constant(key))
+                return TExpr(_ifexp(test, _index(jnode, key), absent), f.type)
         if key is not None and key in _BLOCKED_PROPS:
             raise _err(
                 messages.PROPERTY_BLOCKED.format(key),

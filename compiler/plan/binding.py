@@ -102,6 +102,19 @@ def _step_name(e: jsast.Expr) -> str | None:
     return None
 
 
+def _tests_presence(e: jsast.Expr) -> bool:
+    """``typeof x`` and ``Array.isArray(x)``: reading x there does not require it."""
+    if isinstance(e, jsast.Unary) and e.op == "typeof":
+        return True
+    return (
+        isinstance(e, jsast.Call)
+        and isinstance(e.callee, jsast.Member)
+        and e.callee.name == "isArray"
+        and isinstance(e.callee.obj, jsast.Ident)
+        and e.callee.obj.name == "Array"
+    )
+
+
 def _fold(e: jsast.Expr) -> float | None:
     """The value of arithmetic on number literals (``1 - 1``), else None."""
     if isinstance(e, jsast.Num):
@@ -162,6 +175,11 @@ class Binder:
     # Steps whose output an expression compares with null (`$steps.x.output !== null`): a
     # lookup by key of such a step yields the row or null instead of answering 404.
     null_tested: set[str] = field(default_factory=set)
+    # `$json` fields read plainly only in nodes that run on some paths (after a condition's
+    # branch): optional in `Input`, required where read (a 400 naming the field there).
+    needed: dict[str, set[str]] = field(default_factory=dict)
+    branch_local: set[str] = field(default_factory=set)
+    _current: str | None = None
     steps: dict[str, StepInfo] = field(default_factory=dict)
     user_bound_by: str | None = None  # the validate node that bound the local `user`
     reported: set[int] = field(default_factory=set)  # strings whose error was reported
@@ -219,8 +237,16 @@ class Binder:
 
     def first_pass(self, nodes: list[Node]) -> None:
         """Which ``$json`` fields and ``$steps`` every node reads, before anything lowers."""
+        forks = [
+            n.id for n in nodes if len(self.graph.outputs.get(n.id, [])) > 1
+            and any(self.graph.outputs[n.id][1:])
+        ]  # fmt: skip
+        self.branch_local = {
+            n.id for n in nodes if any(self.graph.is_upstream(f, n.id) for f in forks)
+        }
         for node in nodes:
             assert node.spec is not None
+            self._current = node.id
             for use in node.spec.expressions():
                 self.collect(use.value, node, use.expected)
             for name in node.spec.json_fields(node, self):
@@ -238,6 +264,7 @@ class Binder:
                     self.collect(e.value, node, ct)
                 for v in db.op.values():
                     self.collect(v, node)
+        self._current = None
         for trig in self.wf.triggers:
             if isinstance(trig, HttpTrigger):
                 for p in trig.params:
@@ -296,6 +323,13 @@ class Binder:
                 step = _output_of(a)
                 if step is not None and isinstance(b, jsast.Null):
                     self.null_tested.add(step)
+                if isinstance(b, jsast.Null | jsast.Undefined):  # a test of presence
+                    self._walk(a, None, fallback=True)
+                    return
+        if _tests_presence(e):  # `Array.isArray($json.ids)`, `typeof $json.x`
+            for child in jsast.children(e):
+                self._walk(child, None, fallback=True)
+            return
         if isinstance(e, jsast.Member):
             inner = _output_of(e.obj)
             if inner is not None:  # `$steps.x.output.<name>`
@@ -329,6 +363,9 @@ class Binder:
             self._walk(child, None)
 
     def note_json(self, name: str, required: bool, expected: Type | None) -> None:
+        if required and self._current in self.branch_local:
+            self.needed.setdefault(self._current, set()).add(name)
+            required = False
         cur = self.json_fields.get(name)
         if cur is None:
             desc = self.wf.inputs.get(name, ("", None))[0]
@@ -365,6 +402,7 @@ class Binder:
             current_node=node.id,
             narrowed=narrowed,
             env=self.wf.env_names,
+            needed=frozenset(self.needed.get(node.id, ())),
         )
 
     def translator_for(self, node: Node) -> Translator:
