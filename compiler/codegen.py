@@ -77,6 +77,8 @@ def _input_parser(f: InputField) -> Code:
     if f.type in (NUM, BOOL):  # present (an optional one is parsed only when it is there)
         fn = "require_number" if f.type == NUM else "require_bool"
         return Code(f"{fn}(raw, {escape.literal(f.name)})")
+    if f.type == STR and not f.required:  # parsed only when present: any string
+        return Code(f"present_str(raw, {escape.literal(f.name)})")
     kind = "str" if f.type == STR else "value"
     fn = f"require_{kind}" if f.required else f"optional_{kind}"
     return Code(f"{fn}(raw, {escape.literal(f.name)})")
@@ -157,6 +159,8 @@ def _constants(plan: Plan) -> list[tuple[str, object]]:
             out.append((q.name + "_PG", q.postgres))
         if q.order is not None:
             out.append((q.order.name, dict(q.order.columns)))
+        if q.filter is not None:
+            out.append((q.filter.name, {f: (c, k) for f, c, k in q.filter.columns}))
     return out
 
 

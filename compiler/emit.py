@@ -16,6 +16,7 @@ from typing import assert_never
 
 from compiler.escape import comment
 from compiler.ir import (
+    DYNAMIC,
     Aggregate,
     CheckRules,
     Condition,
@@ -51,8 +52,12 @@ def py(e: ast.expr) -> str:
     return ast.unparse(ast.fix_missing_locations(e))
 
 
-def params(ps: tuple[Param, ...]) -> str:
-    return "{" + ", ".join(f"{p.name!r}: {py(p.value)}" for p in ps) + "}"
+def params(ps: tuple[Param, ...], extra: str | None = None) -> str:
+    """The parameters of a statement as a dict display (``extra``: a dict merged in)."""
+    items = [f"{p.name!r}: {py(p.value)}" for p in ps if p.op != DYNAMIC]
+    if extra is not None:
+        items.append(f"**{extra}")
+    return "{" + ", ".join(items) + "}"
 
 
 def header(label: str, node: Node, detail: str) -> str:
@@ -231,6 +236,12 @@ class Emitter:
         self.step(depth, s.step)
         call = params(s.params)
         name = query(s)
+        dyn = s.query.filter
+        if dyn is not None:  # the filter an expression built: its conditions, then the query
+            tenant = 'ctx["tenantId"]'
+            value = py(dyn.value)
+            self.line(depth, f"fsql, fparams = filtered({name}, {dyn.name}, {value}, {tenant})")
+            name, call = "fsql", params(s.params, "fparams")
         if isinstance(s, Rows):
             self.line(depth, f"rows = await ex.fetch_all({name}, {call})")
             self.line(depth, f"{s.var} = [{s.decoder}(r) for r in rows]")

@@ -86,6 +86,20 @@ class DynamicOrder:
 
 
 @dataclass(frozen=True)
+class DynamicFilter:
+    """A filter given as an expression (an object a transform built): the statement's
+    ``{filter}`` becomes its conditions at run time, over the keys the compiler checked
+    (``columns``: field, quoted column, kind); values are always parameters."""
+
+    name: str  # the module constant holding ``columns``
+    columns: tuple[tuple[str, str, str], ...]
+    value: ast.expr
+
+
+DYNAMIC = "$dynamic"  # the operator of the marker parameter where `{filter}` goes
+
+
+@dataclass(frozen=True)
 class SqlText:
     """A named SQL constant of the generated module and the parameters it is called with;
     ``postgres`` is the statement's PostgreSQL spelling where it differs (``$in``)."""
@@ -95,6 +109,7 @@ class SqlText:
     params: tuple[Param, ...]
     postgres: str | None = None
     order: DynamicOrder | None = None
+    filter: DynamicFilter | None = None
 
 
 # ----------------------------------------------------------------------------- statements

@@ -841,3 +841,11 @@ ENV_COMPUTED: Final = Message(
     codes.UNSUPPORTED_EXPRESSION, "`$env` is read by a name written out, not a computed key"
 )
 HINT__ENV_NAME: Final = "write `$env.APP_URL`"
+FILTER_KEYS_UNKNOWN: Final = Message(
+    codes.INVALID_PARAMETER,
+    "the filter of node `{0}` is an expression whose keys cannot be known before it runs",
+)
+HINT__FILTER_KEYS_UNKNOWN: Final = (
+    "build the filter as an object in a transform (`$steps.build_filter.output`), or write "
+    "its fields here; keys whose value is null or undefined are left out at run time"
+)

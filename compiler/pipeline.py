@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import codegen, dbal, escape, messages, schema
+from compiler import codegen, codes, dbal, escape, messages, schema
 from compiler.diagnostics import Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Sql, walk
@@ -139,6 +139,18 @@ def compile_metabuilder(
             )
         _report_unreadable_entities(compiled, res, declared)
         return project.finish()
+
+
+# Errors confined to one node's parameters: the rest of the workflow is still checked.
+_NODE_ERRORS = frozenset(
+    {
+        codes.UNKNOWN_NODE_TYPE,
+        codes.MISSING_PARAMETER,
+        codes.INVALID_PARAMETER,
+        codes.UNSUPPORTED_TYPE_VERSION,
+        codes.UNKNOWN_VALIDATOR,
+    }
+)
 
 
 def _module_names(files: list[Path], diags: Diagnostics) -> list[tuple[Path, str]]:
@@ -426,7 +438,13 @@ def _compile_one(
     wf = build_workflow(source, root, package, module, diags)
     graph = build_graph(wf, diags)
     res.workflows.append(wf)
-    if len(diags.errors()) > before or entities is None:
+    new_errors = diags.errors()[before:]
+    if entities is None or any(d.code not in _NODE_ERRORS for d in new_errors):
+        return wf
+    if new_errors:  # only some nodes failed to parse: check the others, emit nothing
+        wf.entities = entities
+        wf.env_names = frozenset(env)
+        plan_workflow(wf, graph, entities, diags)
         return wf
     wf.entities = entities
     wf.env_names = frozenset(env)

@@ -57,8 +57,10 @@ def condition(entity: Entity, p: Param, dialect: str = "sqlite") -> str:
     """One filter parameter as SQL. ``$in`` binds the list as JSON text: SQLite reads it
     with ``json_each``, PostgreSQL with ``jsonb_array_elements_text`` and a cast to the
     column's type (so the same value binds on both)."""
-    from compiler.ir import COMPARISONS
+    from compiler.ir import COMPARISONS, DYNAMIC
 
+    if p.op == DYNAMIC:
+        return "{filter}"
     col = q(p.column or "")
     if p.op == "$in":
         if dialect == "postgresql":

@@ -63,6 +63,14 @@ def optional_value(raw: Mapping[str, object], name: str) -> object:
     return js.from_json(raw[name]) if name in raw else js.UNDEFINED
 
 
+def present_str(raw: Mapping[str, object], name: str) -> str:
+    """An optional input the workflow uses as text, when the request has it."""
+    value = raw.get(name)
+    if not isinstance(value, str):
+        raise ValidationFailed(f"`{name}` must be a string", field=name)
+    return value
+
+
 def optional_str(raw: Mapping[str, object], name: str) -> str | js.Undefined:
     if name not in raw:
         return js.UNDEFINED
@@ -304,3 +312,62 @@ def env_value(name: str) -> str | js.Undefined:
 def missing(name: str) -> NoReturn:
     """A `$json` field a node on this path reads is absent: 400 naming it."""
     raise ValidationFailed(f"`{name}` is required", field=name)
+
+
+_FILTER_OPS = {"$eq": "=", "$ne": "<>", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+def _filter_value(kind: str, value: object) -> object:
+    if kind == "number":
+        return sql_number(value)
+    if kind == "boolean":
+        return sql_bool(value)
+    if kind == "json":
+        return sql_json(value)
+    return sql_text(value)
+
+
+def filtered(
+    sql: str, columns: Mapping[str, tuple[str, str]], value: object, tenant: str
+) -> tuple[str, dict[str, object]]:
+    """``sql`` with its ``{filter}`` replaced by the conditions of a filter object an
+    expression built, and their parameters.
+
+    ``columns`` is the compiler's list of the keys it checked (field: quoted column, kind):
+    a key outside it is a 400, and no text of the object enters the SQL but the operators'
+    fixed spellings. A key whose value is null or undefined is left out (optional keys, as
+    MetaBuilder's workflows build them); a value may be an object of operators (``$eq $ne
+    $lt $lte $gt $gte``). ``tenantId``, if present, must be the context tenant (the statement
+    filters on it already)."""
+    if not isinstance(value, dict):
+        raise ValidationFailed("the filter must be an object", field="filter", rule="object")
+    conditions: list[str] = []
+    params: dict[str, object] = {}
+    for key, v in value.items():
+        if v is None or v is js.UNDEFINED:
+            continue
+        found = columns.get(key)
+        if found is None:
+            raise ValidationFailed(f"cannot filter on {key!r}", field="filter", rule="field")
+        column, kind = found
+        if key == "tenantId":
+            if v != tenant:
+                raise ValidationFailed(
+                    "the filter names another tenant", field="tenantId", rule="tenant"
+                )
+            continue
+        ops = (
+            list(v.items())
+            if isinstance(v, dict) and v and all(str(k).startswith("$") for k in v)
+            else [("$eq", v)]
+        )
+        for op, operand in ops:
+            sql_op = _FILTER_OPS.get(op)
+            if sql_op is None:
+                raise ValidationFailed(
+                    f"unknown filter operator {op!r} on {key!r}", field="filter", rule="operator"
+                )
+            name = f"w{len(params)}"
+            params[name] = _filter_value(kind, operand)
+            conditions.append(f"{column} {sql_op} :{name}")
+    return sql.replace("{filter}", " AND ".join(conditions) or "1 = 1", 1), params

@@ -63,6 +63,7 @@ def test_the_tree_compiles_and_type_checks(compiled: Path) -> None:
         "list_books.py",
         "nightly_count.py",
         "retire_books.py",
+        "search_books.py",
     ]
     entities = (gen / "library" / "entities.py").read_text()
     # The entities its workflows use, not the whole registry (Loan and Shelf are unused).
@@ -298,6 +299,13 @@ async def test_lists_sorts_pages_aggregates_and_bulk_writes_over_http(
                 headers=admin,
             )  # fmt: skip
             assert r.status_code == 200 and r.json() == {"retired": 2, "purged": 1}, r.text
+            # A filter built in transforms: keys dropped when null, operators kept.
+            r = await client.get(f"{base}/search?genre=science", headers=ada)
+            assert r.json() == {"titles": ["Cosmos"], "count": 1}, r.text  # b4 was purged
+            r = await client.get(f"{base}/search?minPages=300", headers=ada)
+            assert r.json() == {"titles": ["Cosmos", "Dune"], "count": 2}, r.text
+            r = await client.get(f"{base}/search?tenant=globex", headers=ada)
+            assert r.status_code == 400 and r.json()["field"] == "tenantId", r.text
             r = await client.post(f"{base}/books/retire", json={"ids": "b1"}, headers=admin)
             assert r.status_code == 400 and r.json()["field"] == "id", r.text
         with sqlite3.connect(tmp_path / "app.db") as db:
@@ -341,3 +349,16 @@ def test_pyproject_names_the_metabuilder_source(tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 2 and "has no key soruces" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_built_filter_with_a_field_the_entity_lacks(tmp_path: Path) -> None:
+    """The keys of a filter an expression builds are checked where the transform names them."""
+    tree = copy_tree(tmp_path)
+    path = tree / "root" / "packages" / "library" / "workflow" / "search-books.json"
+    path.write_text(
+        path.read_text().replace('"genre": "{{ $json.genre', '"genres": "{{ $json.genre')
+    )
+    out = compile_tree(tmp_path, tree=tree)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "search-books.json:" in out.stderr and "Book has no field `genres`" in out.stderr
+    assert "did you mean `genre`?" in out.stderr, out.stderr

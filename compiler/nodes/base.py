@@ -261,9 +261,12 @@ class DbOp:
     group: tuple[str, Span] | None = None  # an aggregate's `groupBy`
     aggregations: list[Entry] = field(default_factory=list)  # an aggregate's outputs
     aggregations_span: Span | None = None
+    filter_expr: JString | None = None  # `"filter": "{{ $steps.build.output }}"`
 
     def values(self) -> Iterator[JValue]:
         """Every value of the operation that may hold expressions, besides filter and data."""
+        if self.filter_expr is not None:
+            yield self.filter_expr
         for v in (self.limit, self.skip):
             if isinstance(v, JString):
                 yield v

@@ -69,8 +69,10 @@ def parse(r: ParamReader) -> NodeSpec | None:
     if isinstance(named, JString) and named.value in OPERATIONS:
         return database.parse(r)  # one operation, written as on metabuilder.database
     mode = r.choice("operation", (*MODES, *OPERATIONS))
+    if mode is None:
+        return None  # an unknown operation: that is the error, not a missing `tasks`
     tasks_v = r.require("tasks", "the list of tasks")
-    if mode is None or tasks_v is None:
+    if tasks_v is None:
         return None
     r.unknown_keys(r.params, ("operation", "tasks"), "parameters")
     items = r.array("tasks")

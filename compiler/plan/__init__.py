@@ -26,9 +26,14 @@ def plan_workflow(
     from compiler.nodes.condition import ConditionSpec
     from compiler.nodes.validate import ValidateSpec
 
-    nodes = [n for n in (wf.node(i) for i in graph.reachable) if n is not None]
-    if any(n.spec is None for n in nodes) or graph.root is None:
+    every = [n for n in (wf.node(i) for i in graph.reachable) if n is not None]
+    if graph.root is None:
         return None
+    # A node whose parameters failed to parse is left out, and the others are still
+    # checked (their real errors reported; reads of its output stay silent): the plan of
+    # a workflow with such a node is never emitted.
+    nodes = [n for n in every if n.spec is not None]
+    broken = len(nodes) < len(every)
     bind = Binder(wf, graph, entities, diags)
     bind.first_pass(nodes)
     check_tenancy(nodes, bind, diags)
@@ -63,5 +68,7 @@ def plan_workflow(
                     else messages.HINT__META_INPUTS_LISTS_INPUT
                 ),
             )
+    if broken:
+        return None
     body = reuse_rows(fuse_lookups(body))
     return Plan(wf, graph, bind.inputs(), body, bind.user_bound_by is not None, lw.records)

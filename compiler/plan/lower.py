@@ -68,7 +68,16 @@ class Lowering:
         current: str | None = node_id
         while current is not None:
             node = self.wf.node(current)
-            assert node is not None and node.spec is not None and node.kind is not None
+            assert node is not None
+            if node.spec is None or node.kind is None:  # reported where it was parsed
+                outputs = self.graph.outputs.get(node.id, [])
+                targets = [t for branch in outputs for t in branch]
+                if len(targets) == 1:
+                    current = targets[0]
+                    continue
+                for t in targets:
+                    sink.extend(self.chain(t))
+                break
             stmts = node.spec.lower(node, self)
             if len(node.kind.outputs) > 1:
                 sink.extend(stmts)  # the kind lowered its branches itself

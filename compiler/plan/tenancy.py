@@ -17,7 +17,7 @@ An entity without a ``tenantId`` field is not tenant-scoped: its operations bind
 from __future__ import annotations
 
 from compiler import messages
-from compiler.diagnostics import Diagnostics
+from compiler.diagnostics import Diagnostics, Position, Span
 from compiler.load import JString
 from compiler.model import Node
 from compiler.nodes.base import DbUse, Entry, TenantBinding
@@ -74,9 +74,11 @@ def check_operation(use: DbUse, bind: Binder, diags: Diagnostics) -> None:
             node_id=node.id,
             hint=messages.HINT__ADD_TO_FILTER_WITHOUT.format(_FIX),
         )
-        # The filter the compiler adds: the context tenant, like a written one. (The span is
-        # an object's, so no template of the file starts where this one is keyed.)
-        op.filter.append(Entry("tenantId", span, JString(CONTEXT_TENANT, span, ())))
+        # The filter the compiler adds: the context tenant, like a written one. Its string
+        # starts at a negative offset: parsed templates are keyed by offset, and no string of
+        # the file (a filter given as an expression starts where this span does) has one.
+        synthetic = Span(span.path, Position(span.start.line, span.start.column, -1), span.end)
+        op.filter.append(Entry("tenantId", span, JString(CONTEXT_TENANT, synthetic, ())))
     elif not bind.is_context_tenant(entry.value):
         diags.add(
             messages.FILTER_TENANT_NOT_CONTEXT.format(where),

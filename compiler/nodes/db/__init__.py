@@ -53,7 +53,9 @@ def parse_op(r: ParamReader, head: JObject, args: JObject, op_key: str, span: Sp
     operations = _operations()
     name = r.choice(op_key, tuple(operations), obj=head)
     ent = r.string("entity", "the entity name", obj=head)
-    filt, fspan = r.entries("filter", args)
+    fv = args.get("filter")
+    filter_expr = fv if isinstance(fv, JString) and "{{" in fv.value else None
+    filt, fspan = r.entries("filter", args) if filter_expr is None else ([], filter_expr.span)
     data, dspan = r.entries("data", args)
     limit = r.row_count("limit", args)
     skip = _offset(r, args)
@@ -138,6 +140,7 @@ def parse_op(r: ParamReader, head: JObject, args: JObject, op_key: str, span: Sp
         group,
         aggregations,
         aspan,
+        filter_expr,
     )
 
 

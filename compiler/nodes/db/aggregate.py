@@ -101,7 +101,11 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     if group is not None and ent.fields[group].nullable:
         decoder = (decoder or "db_text") + "_or_none"
     query = statement(
-        lw, use, lambda d: sql.aggregate(ent, b.filters, group, values, d), b.filters
+        lw,
+        use,
+        lambda d: sql.aggregate(ent, b.filters, group, values, d),
+        b.filters,
+        dynamic=b.dynamic,
     )
     stmt = Aggregate(node, ent, query, use.task, b.var, group, decoder, tuple(kinds))
     out_type = ArrayOf(MapOf(ANY)) if group is not None else MapOf(ANY)

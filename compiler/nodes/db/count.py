@@ -20,7 +20,9 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     b = bind(lw, use)
     if b is None:
         return None
-    query = statement(lw, use, lambda d: sql.count(b.entity, b.filters, d), b.filters)
+    query = statement(
+        lw, use, lambda d: sql.count(b.entity, b.filters, d), b.filters, dynamic=b.dynamic
+    )
     stmt = Count(use.node, b.entity, query, use.task, b.var)
     return stmt, TExpr(ast.Name(b.var, ast.Load()), NUM)
 

@@ -88,6 +88,7 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
         ),
         params,
         dynamic,
+        b.dynamic,
     )
     if fan_out:
         return ForEach(use.node, b.entity, query, use.task, b.var, b.decoder), b.row
