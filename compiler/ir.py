@@ -294,6 +294,7 @@ class CheckRules(StmtBase):
     var: str
     value: ast.expr
     fields: tuple[FieldRules, ...]
+    queries: tuple[SqlText, ...] = ()  # `unique:Entity` existence queries
 
 
 @dataclass(eq=False)
@@ -430,6 +431,8 @@ class Plan:
                 out[s.query.name] = s.query
             if isinstance(s, Insert) and s.existing is not None:
                 out[s.existing.name] = s.existing
+            if isinstance(s, CheckRules):
+                out.update((q.name, q) for q in s.queries)
         return [out[k] for k in sorted(out)]
 
     @property

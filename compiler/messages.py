@@ -805,10 +805,7 @@ RULE_UNKNOWN: Final = Message(
     codes.UNKNOWN_VALIDATOR, "cannot compile the rule `{0}` of field `{1}` in node `{2}`"
 )
 HINT__RULES: Final = "rules are {0}"
-HINT__RULE_UNIQUE: Final = (
-    "`unique:Entity` (an existence query) is not compiled yet; check it with a database read "
-    "and a condition"
-)
+HINT__RULE_UNIQUE: Final = "write `unique:<Entity>`: the entity whose rows must not hold it"
 HINT__RULE_NEEDS_NUMBER: Final = "write `{0}:<number>`"
 HINT__RULE_NEEDS_FIELD: Final = "write `{0}:<other field>`"
 HINT__RULE_REGEX: Final = "the pattern does not compile: {0}"

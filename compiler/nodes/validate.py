@@ -13,15 +13,26 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from compiler import messages
+from compiler import messages, sql
 from compiler.diagnostics import Span
 from compiler.expressions import ast as jsast
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import DATE, USER
-from compiler.ir import CheckRules, FieldRules, RequireUser, RuleCheck, Stmt, Validate
+from compiler.ir import (
+    CheckRules,
+    FieldRules,
+    Param,
+    RequireUser,
+    Role,
+    RuleCheck,
+    SqlText,
+    Stmt,
+    Validate,
+    context_tenant,
+)  # fmt: skip
 from compiler.load import JObject, JString, JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
@@ -52,6 +63,7 @@ class RulesSpec(NodeSpec):
     input: JValue
     rules: list[tuple[str, list[Rule]]]
     error_message: str | None
+    spans: dict[str, Span] = field(default_factory=dict)  # each field's rules text
 
     def expressions(self) -> Iterator[ExprUse]:
         yield ExprUse(self.input)
@@ -82,17 +94,71 @@ class RulesSpec(NodeSpec):
             return _call_js("get", ast.Name(var, ast.Load()), ast.Constant(name))
 
         fields: list[FieldRules] = []
+        queries: list[SqlText] = []
         for fname, rules in self.rules:
-            checks = [
-                RuleCheck(
-                    r.name, _fails(r, read(fname), read), self.error_message or _message(fname, r)
+            checks: list[RuleCheck] = []
+            for r in rules:
+                message = self.error_message or _message(fname, r)
+                if r.name != "unique":
+                    checks.append(RuleCheck(r.name, _fails(r, read(fname), read), message))
+                    continue
+                query = self.unique_query(node, lw, fname, r, read(fname))
+                if query is None:
+                    return []
+                queries.append(query)
+                found = ast.Await(
+                    ast.Call(
+                        ast.Attribute(ast.Name("ex", ast.Load()), "fetch_one", ast.Load()),
+                        [ast.Name(query.name, ast.Load()), _params(query)],
+                        [],
+                    )
                 )
-                for r in rules
-            ]
+                fails = ast.Compare(found, [ast.IsNot()], [ast.Constant(None)])
+                checks.append(RuleCheck(r.name, fails, message))
             required = next((c for c in checks if c.rule == "required"), None)
             others = tuple(c for c in checks if c.rule != "required")
             fields.append(FieldRules(fname, locals_[fname], required, others))
-        return [CheckRules(node, var, value, tuple(fields))]
+        return [CheckRules(node, var, value, tuple(fields), tuple(queries))]
+
+    def unique_query(
+        self, node: Node, lw: Lowering, fname: str, rule: Rule, value: ast.expr
+    ) -> SqlText | None:
+        """``unique:Entity``: a row of the entity, in the request's tenant, whose field of
+        the same name holds the value (the rule fails when there is one)."""
+        span = self.spans.get(fname, node.span)
+        ent = lw.entities.get(rule.arg or "")
+        if ent is None:
+            s = did_you_mean(rule.arg or "", lw.entities)
+            lw.diags.add(
+                messages.ENTITY_NOT_DECLARED.format(rule.arg),
+                span,
+                node_id=node.id,
+                hint=or_else(s, messages.HINT__DECLARED.format(", ".join(sorted(lw.entities)))),
+            )
+            return None
+        if fname not in ent.fields:
+            s = did_you_mean(fname, ent.fields)
+            lw.diags.add(
+                messages.FIELD_NOT_DECLARED.format(ent.name, fname),
+                span,
+                node_id=node.id,
+                hint=or_else(s, messages.HINT__FIELDS.format(", ".join(ent.fields))),
+            )
+            return None
+        kind = ent.fields[fname].type
+        convert = {"boolean": "sql_bool", "integer": "sql_number", "number": "sql_number",
+                   "bigint": "sql_number", "json": "sql_json"}.get(kind, "sql_text")  # fmt: skip
+        params = [Param(Role.FILTER, fname, ent.fields[fname].column, _call(convert, value))]
+        if "tenantId" in ent.fields:
+            params.append(Param(Role.FILTER, "tenantId", ent.fields["tenantId"].column,
+                                context_tenant()))  # fmt: skip
+        text = sql.select(ent, params, lookup=True, need_row=False)
+        name = lw.names.take(f"SQL_{node.id}_UNIQUE_{fname}".upper())
+        return SqlText(name, text, tuple(params))
+
+
+def _params(query: SqlText) -> ast.expr:
+    return ast.Dict([ast.Constant(p.name) for p in query.params], [p.value for p in query.params])
 
 
 def _call(fn: str, *args: ast.expr) -> ast.expr:
@@ -174,6 +240,7 @@ def _message(field: str, rule: Rule) -> str:
         "regex": f"`{field}` has the wrong format",
         "same": f"`{field}` must match `{arg}`",
         "different": f"`{field}` must differ from `{arg}`",
+        "unique": f"`{field}` is already taken",
     }[rule.name]
 
 
@@ -247,6 +314,7 @@ def parse_rules(r: ParamReader, inp: JValue, rules_v: JValue) -> RulesSpec | Non
         )
         return None
     rules: list[tuple[str, list[Rule]]] = []
+    spans: dict[str, Span] = {}
     ok = True
     for fname, text_v in rules_v.entries:
         if not isinstance(text_v, JString):
@@ -273,14 +341,15 @@ def parse_rules(r: ParamReader, inp: JValue, rules_v: JValue) -> RulesSpec | Non
                 continue
             parsed.append(Rule(name, arg if sep else None))
         rules.append((fname.value, parsed))
+        spans[fname.value] = text_v.span
     msg = r.string("errorMessage", "the error message", required=False)
-    return RulesSpec(inp, rules, msg[0] if msg else None) if ok else None
+    return RulesSpec(inp, rules, msg[0] if msg else None, spans) if ok else None
 
 
 def _rule_problem(name: str, arg: str | None) -> str | None:
     """Why a rule cannot be compiled (a hint), or None."""
     if name == "unique":
-        return messages.HINT__RULE_UNIQUE
+        return None if arg else messages.HINT__RULE_UNIQUE
     if name not in RULES:
         return or_else(did_you_mean(name, RULES), messages.HINT__RULES.format(", ".join(RULES)))
     if name in _WITH_NUMBER:

@@ -50,3 +50,15 @@ async def check(h: Harness) -> None:
         assert (body["field"], body["rule"]) == (field, rule), (change, body)
     status, body = await h.run("register", {"email": "x@example.com"})
     assert (status, body["field"], body["error"]) == (400, "name", "`name` is required")
+    # unique:Item: an existence query in the request's tenant
+    await h.sql(
+        "INSERT INTO node_validate_item (id, tenant_id, name, group_name, qty, archived, "
+        "created_at) VALUES ('t1', 'acme', 'Taken', 'g', 1, FALSE, '2026-01-22T00:00:00.000Z')"
+    )
+    status, body = await h.run("register", {**good, "name": "Taken"})
+    assert (status, body["field"], body["rule"]) == (400, "name", "unique"), body
+    assert body["error"] == "`name` is already taken"
+    assert await h.run("register", {**good, "name": "Taken"}, h.ctx(tenant="globex")) == (
+        201,
+        {"ok": True},
+    )

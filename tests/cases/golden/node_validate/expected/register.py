@@ -16,7 +16,15 @@ from runtime import js
 from runtime.errors import ValidationFailed
 from runtime.execution import Execution
 from runtime.results import JsonResult
-from runtime.values import absent, is_email, is_number, js_length, matches, optional_value
+from runtime.values import (
+    absent,
+    is_email,
+    is_number,
+    js_length,
+    matches,
+    optional_value,
+    sql_text,
+)
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
@@ -38,6 +46,10 @@ WORKFLOW: Final = WorkflowInfo(
     streams=False,
     minimum_user_level=None,
     tags=(),
+)
+
+SQL_VALIDATE_INPUT_UNIQUE_NAME: Final = (
+    "SELECT 1 AS found FROM node_validate_item WHERE name = :f_name AND tenant_id = :f_tenant_id LIMIT 1"
 )
 
 
@@ -100,6 +112,14 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         raise ValidationFailed(
             "`name` must be at most 20 characters long", field="name", rule="maxLength"
         )
+    if (
+        await ex.fetch_one(
+            SQL_VALIDATE_INPUT_UNIQUE_NAME,
+            {"f_name": sql_text(name_value), "f_tenant_id": ctx["tenantId"]},
+        )
+        is not None
+    ):
+        raise ValidationFailed("`name` is already taken", field="name", rule="unique")
     age_value = js.get(checked, "age")
     if not absent(age_value):
         if not is_number(age_value):
