@@ -24,6 +24,8 @@ skipped.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +195,16 @@ def _flag(v: JValue | None) -> bool:
     return isinstance(v, JBool) and v.value
 
 
+def _compiles(pattern: str) -> bool:
+    """Whether a YAML ``pattern`` is a regular expression Python reads the same way (one
+    that is not is left unchecked rather than checked wrongly)."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 def _int(v: JValue | None) -> int | None:
     return v.value if isinstance(v, JNumber) and isinstance(v.value, int) else None
 
@@ -308,7 +320,7 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
                 (values_v or type_v or fname).span,
                 hint=messages.HINT__DBAL_ENUM_VALUES,
             )
-        declared.constraints[(name, fname.value)] = Constraints(
+        found = Constraints(
             values=values,
             max_length=_int(fdef.get("max_length")),
             min_length=_int(fdef.get("min_length")),
@@ -316,6 +328,19 @@ def entity_from_yaml(doc: JObject, diags: Diagnostics, declared: Declared) -> En
             email=dbal_type == "email",
             sensitive=_flag(fdef.get("sensitive")),
         )
+        declared.constraints[(name, fname.value)] = found
+        checks: list[tuple[str, object]] = []
+        if found.max_length is not None:
+            checks.append(("maxLength", found.max_length))
+        if found.min_length is not None:
+            checks.append(("minLength", found.min_length))
+        if found.pattern is not None and _compiles(found.pattern):
+            checks.append(("pattern", found.pattern))
+        if found.values:
+            checks.append(("values", found.values))
+        if found.email:
+            checks.append(("email", True))
+        fields[fname.value] = dataclasses.replace(fields[fname.value], checks=tuple(checks))
         if is_primary:
             if primary is not None:
                 diags.add(

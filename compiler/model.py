@@ -49,6 +49,10 @@ class EntityField:
     column: str
     span: Span
     sensitive: bool = False  # never a sort key from the request (an ordering oracle)
+    # What the declaration says a written value must satisfy, checked on every write:
+    # ("maxLength", 200), ("minLength", 1), ("pattern", "^[a-z]+$"), ("values", (...)),
+    # ("email", True).
+    checks: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ IMPORTS: Final[dict[str, str | None]] = {
     "db_text_or_none": "runtime.values",
     "order_by": "runtime.values",
     "filtered": "runtime.values",
+    "checked": "runtime.values",
     "row_count": "runtime.values",
     "sql_list": "runtime.values",
     "new_id": "runtime.values",

@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from runtime import js
 from runtime.errors import ValidationFailed
@@ -371,3 +371,36 @@ def filtered(
             params[name] = _filter_value(kind, operand)
             conditions.append(f"{column} {sql_op} :{name}")
     return sql.replace("{filter}", " AND ".join(conditions) or "1 = 1", 1), params
+
+
+V = TypeVar("V")
+
+
+def checked(value: V, name: str, rules: tuple[tuple[str, object], ...]) -> V:
+    """A value about to be written, once the column's declared constraints hold: a 400
+    ``VALIDATION_FAILED`` naming the field and the rule otherwise. Null passes (whether a
+    column may be null is the schema's own check)."""
+    if value is None:
+        return value
+    for rule, arg in rules:
+        if rule == "values":
+            assert isinstance(arg, tuple)
+            if value not in arg:
+                raise ValidationFailed(
+                    f"`{name}` must be one of: {', '.join(map(str, arg))}", field=name, rule=rule
+                )
+        elif not isinstance(value, str):
+            continue
+        elif rule == "maxLength" and isinstance(arg, int) and js.str_length(value) > arg:
+            raise ValidationFailed(
+                f"`{name}` must be at most {arg} characters long", field=name, rule=rule
+            )
+        elif rule == "minLength" and isinstance(arg, int) and js.str_length(value) < arg:
+            raise ValidationFailed(
+                f"`{name}` must be at least {arg} characters long", field=name, rule=rule
+            )
+        elif rule == "pattern" and isinstance(arg, str) and re.search(arg, value) is None:
+            raise ValidationFailed(f"`{name}` has the wrong format", field=name, rule=rule)
+        elif rule == "email" and not is_email(value):
+            raise ValidationFailed(f"`{name}` must be an email address", field=name, rule=rule)
+    return value

@@ -133,6 +133,12 @@ async def test_the_compiled_tree_is_served(compiled: Path, tmp_path: Path) -> No
                 headers={"Authorization": f"Bearer {token}"},
             )
             assert r.status_code == 400 and r.json()["field"] == "pages"
+            r = await client.post(
+                url,
+                json={**body, "title": "x" * 201},
+                headers={"Authorization": f"Bearer {token}"},
+            )  # the YAML's max_length, checked on write
+            assert r.status_code == 400 and r.json()["rule"] == "maxLength", r.text
         with sqlite3.connect(tmp_path / "app.db") as db:
             row = db.execute(
                 'SELECT tags, "from", genre, created_at FROM book WHERE id = ?', (new_id,)

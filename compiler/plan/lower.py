@@ -231,7 +231,10 @@ class Lowering:
                     )
                     ok = False
                     continue
-                out.append(Param(role, e.key, col.column, _param_value(t, want, tr.box(t)), op))
+                bound = _param_value(t, want, tr.box(t))
+                if role is Role.DATA and col.checks:  # the declaration's constraints
+                    bound = _checked(bound, e.key, col.checks)
+                out.append(Param(role, e.key, col.column, bound, op))
         return out if ok else None
 
     def var(self, use: DbUse) -> str:
@@ -280,6 +283,22 @@ def hint_for(column: str, got: Type, want: Type) -> str:
     if want in (BOOL, NUM):
         return " (write the literal without quotes)"
     return ""
+
+
+def _checked(value: ast.expr, name: str, checks: tuple[tuple[str, object], ...]) -> ast.expr:
+    """``checked(value, "field", ((rule, arg), ...))``: the value, once the column's
+    declared constraints hold (a 400 naming the field and rule otherwise)."""
+    rules = ast.Tuple(
+        [ast.Tuple([ast.Constant(r), _literal(a)], ast.Load()) for r, a in checks], ast.Load()
+    )
+    return ast.Call(ast.Name("checked", ast.Load()), [value, ast.Constant(name), rules], [])
+
+
+def _literal(v: object) -> ast.expr:
+    if isinstance(v, tuple):
+        return ast.Tuple([_literal(x) for x in v], ast.Load())
+    assert v is None or isinstance(v, str | int | float | bool)
+    return ast.Constant(v)
 
 
 def _fits(t: Type, want: Type, nullable: bool) -> bool:

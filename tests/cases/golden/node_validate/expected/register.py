@@ -93,13 +93,13 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     ctx = ex.context
     # validate_input: metabuilder.validate (rules)
     ex.step("validate_input")
-    checked = json
-    email_value = js.get(checked, "email")
+    checked_ = json
+    email_value = js.get(checked_, "email")
     if absent(email_value):
         raise ValidationFailed("`email` is required", field="email", rule="required")
     if not is_email(email_value):
         raise ValidationFailed("`email` must be an email address", field="email", rule="email")
-    name_value = js.get(checked, "name")
+    name_value = js.get(checked_, "name")
     if absent(name_value):
         raise ValidationFailed("`name` is required", field="name", rule="required")
     if not isinstance(name_value, str):
@@ -120,7 +120,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         is not None
     ):
         raise ValidationFailed("`name` is already taken", field="name", rule="unique")
-    age_value = js.get(checked, "age")
+    age_value = js.get(checked_, "age")
     if not absent(age_value):
         if not is_number(age_value):
             raise ValidationFailed("`age` must be a number", field="age", rule="number")
@@ -128,11 +128,11 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             raise ValidationFailed("`age` must be at least 13", field="age", rule="min")
         if not js.to_number(age_value) <= 130.0:
             raise ValidationFailed("`age` must be at most 130", field="age", rule="max")
-    code_value = js.get(checked, "code")
+    code_value = js.get(checked_, "code")
     if not absent(code_value):
         if not matches("^[A-Z]{3}-\\d+$", code_value, True):
             raise ValidationFailed("`code` has the wrong format", field="code", rule="regex")
-    password_value = js.get(checked, "password")
+    password_value = js.get(checked_, "password")
     if absent(password_value):
         raise ValidationFailed("`password` is required", field="password", rule="required")
     if not js_length(password_value) >= 8.0:
@@ -143,11 +143,11 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         raise ValidationFailed(
             "`password` must differ from `email`", field="password", rule="different"
         )
-    confirm_value = js.get(checked, "confirm")
+    confirm_value = js.get(checked_, "confirm")
     if not absent(confirm_value):
         if not js.strict_eq(confirm_value, password_value):
             raise ValidationFailed("`confirm` must match `password`", field="confirm", rule="same")
-    tags_value = js.get(checked, "tags")
+    tags_value = js.get(checked_, "tags")
     if not absent(tags_value):
         if not isinstance(tags_value, list):
             raise ValidationFailed("`tags` must be an array", field="tags", rule="array")
