@@ -25,7 +25,6 @@ skipped.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
