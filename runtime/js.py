@@ -44,8 +44,10 @@ __all__ = [
     "JsDate",
     "JsError",
     "JsRangeError",
+    "JsSyntaxError",
     "JsTypeError",
     "JsonTextError",
+    "JsRegExp",
     "Undefined",
 ]
 
@@ -85,6 +87,10 @@ class JsTypeError(JsError):
 
 class JsRangeError(JsError):
     kind = "RangeError"
+
+
+class JsSyntaxError(JsError):
+    kind = "SyntaxError"
 
 
 class JsonTextError(JsError):
@@ -819,6 +825,8 @@ def str_split(s: str, sep: object = UNDEFINED, limit: object = UNDEFINED) -> lis
         return []
     if sep is UNDEFINED:
         return [s]
+    if isinstance(sep, JsRegExp):
+        return _split_regexp(s, sep)[:lim]
     sep_s = _units(to_string(sep))
     u = _units(s)
     parts: list[object]
@@ -827,6 +835,26 @@ def str_split(s: str, sep: object = UNDEFINED, limit: object = UNDEFINED) -> lis
     else:
         parts = [_from_units(p) for p in u.split(sep_s)]
     return parts[:lim]
+
+
+def _split_regexp(s: str, rx: JsRegExp) -> list[object]:
+    """``split`` by a literal, as the specification's SplitMatcher walks: a match anchored
+    at each position, empty matches at the start of a piece skipped, groups kept."""
+    pattern = rx.compiled
+    if not s:
+        return [] if pattern.match(s) is not None else [s]
+    out: list[object] = []
+    p = q = 0
+    while q < len(s):
+        m = pattern.match(s, q)
+        if m is None or m.end() == p:
+            q += 1
+            continue
+        out.append(s[p:q])
+        out.extend(UNDEFINED if g is None else g for g in m.groups())
+        p = q = m.end()
+    out.append(s[p:])
+    return out
 
 
 def str_pad(s: str, max_length: object, fill: object, at_start: bool) -> str:
@@ -943,6 +971,158 @@ def array_concat(items: Sequence[object], *args: object) -> list[object]:
     return out
 
 
+# --------------------------------------------------------------------------- regular expressions
+# The compiler translates a literal's pattern to Python's syntax (compiler/expressions/regex.py)
+# and refuses what it cannot translate exactly; here are the objects and the string methods.
+
+
+class JsRegExp:
+    """A regular expression literal: its JavaScript source and flags, and the compiled
+    Python pattern with the same meaning."""
+
+    __slots__ = ("compiled", "flags", "source")
+
+    def __init__(self, compiled: re.Pattern[str], source: str, flags: str) -> None:
+        self.compiled, self.source, self.flags = compiled, source, flags
+
+    @property
+    def is_global(self) -> bool:
+        return "g" in self.flags
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str, py_flags: str) -> re.Pattern[str]:
+    flags = (re.IGNORECASE if "i" in py_flags else 0) | (re.DOTALL if "s" in py_flags else 0)
+    return re.compile(pattern, flags)
+
+
+def regexp(pattern: str, py_flags: str, source: str, flags: str) -> JsRegExp:
+    """A literal's object (a new one per evaluation, as in JavaScript; compiled once)."""
+    return JsRegExp(_compiled(pattern, py_flags), source, flags)
+
+
+def as_regexp(pattern: object) -> JsRegExp:
+    """``match``/``search`` take any value: anything but a literal becomes
+    ``new RegExp(String(value))`` (undefined: the empty pattern)."""
+    if isinstance(pattern, JsRegExp):
+        return pattern
+    from runtime import jsregex
+
+    source = "(?:)" if pattern is UNDEFINED else to_string(pattern)
+    try:
+        py, py_flags = jsregex.to_python(source, "")
+    except jsregex.RegexUnsupported as err:
+        raise JsSyntaxError(f"Invalid regular expression: /{source}/: {err}") from None
+    return regexp(py, py_flags, source, "")
+
+
+def regexp_test(rx: JsRegExp, value: object = UNDEFINED) -> bool:
+    """``RegExp.prototype.test`` of a literal (its lastIndex starts at 0)."""
+    return rx.compiled.search(to_string(value)) is not None
+
+
+def _all_matches(rx: JsRegExp, s: str) -> list[re.Match[str]]:
+    """The matches a global literal finds, as JavaScript walks them: each search starts
+    where the last match ended, one further after an empty match."""
+    found: list[re.Match[str]] = []
+    pos = 0
+    while pos <= len(s):
+        m = rx.compiled.search(s, pos)
+        if m is None:
+            break
+        found.append(m)
+        pos = m.end() + 1 if m.end() == m.start() else m.end()
+    return found
+
+
+def _expand(template: str, m: re.Match[str], text: str) -> str:
+    """JavaScript's replacement patterns: $$, $&, $`, $', $n, $nn, $<name>."""
+    out: list[str] = []
+    i, groups = 0, m.re.groups
+    while i < len(template):
+        c = template[i]
+        nxt = template[i + 1] if i + 1 < len(template) else ""
+        if c != "$" or not nxt:
+            out.append(c)
+            i += 1
+        elif nxt == "$":
+            out.append("$")
+            i += 2
+        elif nxt == "&":
+            out.append(m.group(0))
+            i += 2
+        elif nxt == "`":
+            out.append(text[: m.start()])
+            i += 2
+        elif nxt == "'":
+            out.append(text[m.end() :])
+            i += 2
+        elif nxt.isdigit():
+            two = template[i + 1 : i + 3]
+            if len(two) == 2 and two.isdigit() and 1 <= int(two) <= groups:
+                out.append(m.group(int(two)) or "")
+                i += 3
+            elif 1 <= int(nxt) <= groups:
+                out.append(m.group(int(nxt)) or "")
+                i += 2
+            else:
+                out.append(c)
+                i += 1
+        elif nxt == "<" and m.re.groupindex and ">" in template[i:]:
+            end = template.index(">", i)
+            name = template[i + 2 : end]
+            out.append((m.group(name) or "") if name in m.re.groupindex else "")
+            i = end + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def str_replace(s: str, pattern: object = UNDEFINED, replacement: object = UNDEFINED) -> str:
+    """``String.prototype.replace``: a literal's first match (every match with ``g``), or
+    the first occurrence of a string; the replacement's ``$`` patterns expanded."""
+    template = to_string(replacement)
+    if isinstance(pattern, JsRegExp):
+        if not pattern.is_global:
+            first = pattern.compiled.search(s)
+            found = [first] if first is not None else []
+        else:
+            found = _all_matches(pattern, s)
+        out: list[str] = []
+        at = 0
+        for m in found:
+            out += [s[at : m.start()], _expand(template, m, s)]
+            at = m.end()
+        return "".join(out) + s[at:]
+    needle = to_string(pattern)
+    at = s.find(needle)
+    if at < 0:
+        return s
+    hit = re.compile(re.escape(needle)).match(s, at)
+    assert hit is not None
+    return s[:at] + _expand(template, hit, s) + s[at + len(needle) :]
+
+
+def str_match(s: str, pattern: object = UNDEFINED) -> list[object] | None:
+    """``String.prototype.match`` with a literal: the first match and its groups (undefined
+    for a group that took no part), or with ``g`` every match; null when none."""
+    pattern = as_regexp(pattern)
+    if pattern.is_global:
+        found: list[object] = [m.group(0) for m in _all_matches(pattern, s)]
+        return found or None
+    m = pattern.compiled.search(s)
+    if m is None:
+        return None
+    return [m.group(0), *(UNDEFINED if g is None else g for g in m.groups())]
+
+
+def str_search(s: str, pattern: object = UNDEFINED) -> float:
+    """``String.prototype.search`` with a literal: the index of the first match, or -1."""
+    m = as_regexp(pattern).compiled.search(s)
+    return -1.0 if m is None else float(len(_units(s[: m.start()])))
+
+
 # --------------------------------------------------------------------------- method dispatch
 
 _STRING_METHODS: Final[dict[str, Callable[..., object]]] = {
@@ -965,6 +1145,9 @@ _STRING_METHODS: Final[dict[str, Callable[..., object]]] = {
     "at": str_at,
     "concat": str_concat,
     "toString": to_string,
+    "replace": str_replace,
+    "match": str_match,
+    "search": str_search,
 }
 _ARRAY_METHODS: Final[dict[str, Callable[..., object]]] = {
     "includes": array_includes,

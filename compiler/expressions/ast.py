@@ -151,6 +151,16 @@ class Object:
 
 
 @dataclass(frozen=True)
+class Regex:
+    """A regular expression literal ``/pattern/flags``."""
+
+    pattern: str
+    flags: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Spread:
     """``...value`` in an array or object literal (in an object: the key ``"..."``)."""
 
@@ -247,6 +257,7 @@ Expr = (
     | Object
     | Spread
     | Arrow
+    | Regex
 )
 
 

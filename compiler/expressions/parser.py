@@ -822,13 +822,38 @@ class Parser:
             if tok.text == "{":
                 return self.object()
             if tok.text in ("/", "/="):
-                self.unsupported(
-                    messages.REGEX_UNSUPPORTED,
-                    tok.start,
-                    tok.end,
-                    messages.HINT__USE_INCLUDES_STARTSWITH_OR,
-                )
+                return self.regex(tok)
         self.unexpected()
+
+    def regex(self, tok: Token) -> js.Regex:
+        """``/pattern/flags``: the lexer read the opening ``/`` as division; read on from it."""
+        text, i, in_class = self.text, tok.start + 1, False
+        while True:
+            if i >= len(text) or text[i] in "\n\r":
+                self.fail(messages.REGEX_NOT_CLOSED, tok.start, i)
+            c = text[i]
+            if c == "\\":
+                i += 2
+                continue
+            if in_class:
+                in_class = c != "]"
+            elif c == "[":
+                in_class = True
+            elif c == "/":
+                break
+            i += 1
+        j = i + 1
+        while j < len(text) and (text[j].isalnum() or text[j] in "_$"):
+            j += 1
+        flags = text[i + 1 : j]
+        if any(f not in "dgimsuy" for f in flags) or len(set(flags)) < len(flags):
+            self.fail(messages.REGEX_FLAGS_INVALID.format(flags), i + 1, j)
+        if i == tok.start + 1:
+            self.fail(messages.REGEX_NOT_CLOSED, tok.start, j)
+        self.pos = j
+        self.prev_end = j
+        self.tok = self._lex()
+        return js.Regex(text[tok.start + 1 : i], flags, tok.start, j)
 
     # ------------------------------------------------------------------ arrow functions
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from compiler import messages
 from compiler.expressions import ast as js
 from compiler.expressions import methods
+from runtime import jsregex as regex
 from compiler.expressions.parser import ExpressionError
 from compiler.expressions.types import (
     ANY,
@@ -24,6 +25,7 @@ from compiler.expressions.types import (
     NULL,
     NUM,
     OBJ,
+    REGEXP,
     STR,
     UNDEF,
     ArrayOf,
@@ -361,6 +363,16 @@ class Translator:
             keys.append(ast.Constant(k))
             values.append(self.box(self.tr(v, [])))
         return TExpr(ast.Dict(keys, values), OBJ)
+
+    def tr_Regex(self, e: js.Regex, g: list[ast.expr]) -> TExpr:
+        try:
+            pattern, py_flags = regex.to_python(e.pattern, e.flags)
+        except regex.RegexUnsupported as err:
+            raise _err(
+                messages.REGEX_FEATURE_UNSUPPORTED.format(err), e, messages.HINT__REGEX_FEATURES
+            ) from None
+        args = [ast.Constant(x) for x in (pattern, py_flags, e.pattern, e.flags)]
+        return TExpr(_js("regexp", *args), REGEXP)
 
     def tr_Spread(self, e: js.Spread, g: list[ast.expr]) -> TExpr:
         raise _err(messages.SPREAD_UNSUPPORTED, e)
@@ -1086,6 +1098,11 @@ class Translator:
             return TExpr(_js("call_method", self.box(recv), ast.Constant(name), *boxed), ANY)
         recv = self.require_present(recv, name)
         t = recv.type
+        if t == REGEXP:
+            if name != "test":
+                self.unknown_method(name, frozenset(["test"]), "a regular expression", e)
+            arg = [self.to_str(args[0])] if args else []
+            return TExpr(_js("regexp_test", recv.node, *arg), BOOL)
         if t == STR:
             return self.string_method(recv.node, name, args, boxed, e)
         if isinstance(t, ArrayOf):

@@ -92,6 +92,7 @@ UNDEF = Prim("undefined")
 DATE = Prim("date")
 ANY = Prim("any")
 OBJ = Prim("object")
+REGEXP = Prim("regexp")
 
 
 def union(*types: Type) -> Type:
@@ -124,7 +125,9 @@ def may_be_nullish(t: Type) -> bool:
 
 def is_object_like(t: Type) -> bool:
     """Values of this type are always objects (truthy, typeof 'object', never nullish)."""
-    return all(isinstance(m, (ArrayOf, MapOf, Record)) or m in (OBJ, DATE) for m in members(t))
+    return all(
+        isinstance(m, (ArrayOf, MapOf, Record)) or m in (OBJ, DATE, REGEXP) for m in members(t)
+    )
 
 
 def may_be_string(t: Type) -> bool:
@@ -143,6 +146,7 @@ def python_type(t: Type) -> str:
             "date": "float",
             "any": "object",
             "object": "dict[str, object]",
+            "regexp": "js.JsRegExp",
         }[t.kind]
     if isinstance(t, ArrayOf):
         return f"list[{python_type(t.elem)}]"
