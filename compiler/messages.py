@@ -511,15 +511,6 @@ HINT__REGEX_FEATURES: Final = (
     "classes, groups (named too), quantifiers, anchors, \\d \\w \\s \\b and the flags g, i, m, s "
     "are supported"
 )
-REGEX_PLACE: Final = Message(
-    codes.UNSUPPORTED_EXPRESSION,
-    "a regular expression is used with replace, match, search or test",
-)
-HINT__REGEX_PLACE: Final = "write e.g. `$json.name.replace(/[^a-z0-9]+/g, '-')`"
-REPLACEMENT_NOT_TEXT: Final = Message(
-    codes.UNSUPPORTED_EXPRESSION, "the replacement of `replace` must be text here"
-)
-HINT__REPLACEMENT_TEXT: Final = "`$1`, `$&` and `$<name>` in it refer to the match"
 RESERVED_WORD: Final = Message(
     codes.EXPRESSION_SYNTAX, "Unexpected strict mode reserved word `{0}`"
 )

@@ -44,10 +44,10 @@ __all__ = [
     "JsDate",
     "JsError",
     "JsRangeError",
+    "JsRegExp",
     "JsSyntaxError",
     "JsTypeError",
     "JsonTextError",
-    "JsRegExp",
     "Undefined",
 ]
 

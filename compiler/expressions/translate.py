@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from compiler import messages
 from compiler.expressions import ast as js
 from compiler.expressions import methods
-from runtime import jsregex as regex
 from compiler.expressions.parser import ExpressionError
 from compiler.expressions.types import (
     ANY,
@@ -42,6 +41,7 @@ from compiler.expressions.types import (
 from compiler.messages import Message, Text
 from compiler.suggest import did_you_mean, or_else
 from runtime import js as rt
+from runtime import jsregex as regex
 
 
 @dataclass(frozen=True)
