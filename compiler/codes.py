@@ -118,6 +118,9 @@ WORKFLOW_TENANT = _code(
     "workflow-tenant", E, "the workflow's tenantId is not {{ $context.tenantId }}"
 )
 UNKNOWN_VALIDATOR = _code("unknown-validator", E, "a validate node names an unknown validator")
+CONTRADICTORY_GUARDS = _code(
+    "contradictory-guards", E, "two guards on one path can never both hold"
+)
 # warnings
 UNUSED_INPUT = _code("unused-input", W, "a meta.inputs entry is read by no node")
 FALSY_FALLBACK = _code(

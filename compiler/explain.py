@@ -251,6 +251,14 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"inputs": { "referrer": "Where the viewer came from" }   (no node reads $json.referrer)',
         "remove the entry, or read it in a node",
     ),
+    "contradictory-guards": (
+        "A condition without a connected false branch is a guard: false refuses the request. "
+        "Two guards on one path that test the same value for opposite outcomes (x and !x, or "
+        "x === 'a' then x === 'b') refuse every request; it is usually an if/else written as "
+        "a chain.",
+        '"check_bulk": "{{ Array.isArray($json.ids) }}" -> "check_single": "{{ !Array.isArray($json.ids) }}"',
+        "connect the single-id path to output 1 of check_bulk",
+    ),
     "falsy-fallback": (
         "`a || b` uses b when a is falsy. When b is arithmetic on constants that comes out "
         "falsy (0, NaN), the fallback can never apply; it is usually a precedence slip: "

@@ -853,3 +853,12 @@ HINT__FILTER_KEYS_UNKNOWN: Final = (
     "build the filter as an object in a transform (`$steps.build_filter.output`), or write "
     "its fields here; keys whose value is null or undefined are left out at run time"
 )
+GUARDS_CONTRADICT: Final = Message(
+    codes.CONTRADICTORY_GUARDS,
+    "guard `{0}` can never hold after guard `{1}`: {2}, so no request gets past both",
+)
+HINT__GUARDS_CONTRADICT: Final = (
+    "to choose between two paths, connect the false branch (output 1) of `{0}` instead of "
+    "chaining the guards"
+)
+LABEL__EARLIER_GUARD: Final = "the earlier guard"

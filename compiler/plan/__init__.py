@@ -15,6 +15,7 @@ from compiler.ir import Plan, ScopeCheck, Stmt
 from compiler.load import JString
 from compiler.model import Entity, Workflow
 from compiler.plan.binding import Binder
+from compiler.plan.guards import check_guards
 from compiler.plan.lower import Lowering
 from compiler.plan.passes import fuse_lookups, reuse_rows
 from compiler.plan.tenancy import check_tenancy
@@ -36,6 +37,7 @@ def plan_workflow(
     broken = len(nodes) < len(every)
     bind = Binder(wf, graph, entities, diags)
     bind.first_pass(nodes)
+    check_guards(nodes, graph, bind, diags)
     check_tenancy(nodes, bind, diags)
     # `${TENANT_ID}` is how MetaBuilder's own workflows say "the context tenant".
     upstream = isinstance(wf.tenant_id, JString) and wf.tenant_id.value == "${TENANT_ID}"
