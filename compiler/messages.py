@@ -862,3 +862,11 @@ HINT__GUARDS_CONTRADICT: Final = (
     "chaining the guards"
 )
 LABEL__EARLIER_GUARD: Final = "the earlier guard"
+COMPARES_UNDEFINED: Final = Message(
+    codes.EXPRESSION_TYPE,
+    "both sides of `{0}` can only be undefined, so it is always {1}",
+)
+HINT__COMPARES_UNDEFINED: Final = (
+    "compare fields that exist: the names on both sides are misspelled or not produced "
+    "upstream (an ownership check written this way lets everyone through)"
+)

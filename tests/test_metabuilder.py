@@ -368,3 +368,17 @@ def test_a_built_filter_with_a_field_the_entity_lacks(tmp_path: Path) -> None:
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "search-books.json:" in out.stderr and "Book has no field `genres`" in out.stderr
     assert "did you mean `genre`?" in out.stderr, out.stderr
+
+
+def test_a_comparison_of_two_values_that_can_only_be_undefined() -> None:
+    """Upstream's ownership check `$json.userId === $context.userId` compared two undefined
+    values (always true: everyone passed). A comparison whose sides can only be undefined is
+    refused; a literal `undefined` says what it means and stays allowed."""
+    from compiler.expressions.evaluate import translate_expression
+    from compiler.expressions.parser import ExpressionError
+
+    with pytest.raises(ExpressionError) as err:
+        translate_expression("[1].forEach(x => x) === [2].forEach(x => x)")
+    assert "can only be undefined, so it is always true" in err.value.message
+    assert err.value.code.name == "expression-type"
+    translate_expression("undefined === undefined")

@@ -177,6 +177,7 @@ class Param:
     names: tuple[str | None, ...]
     start: int
     end: int
+    by_name: bool = False  # `{ a, b }`: the argument's properties, not its elements
 
 
 @dataclass(frozen=True)

@@ -885,6 +885,22 @@ class Parser:
         if tok.kind == "ident" and tok.text not in _RESERVED and tok.text not in _WORDS:
             self.advance()
             return js.Param(tok.text, (), tok.start, tok.end)
+        if tok.kind == "punct" and tok.text == "{":  # `{ id, name }`: properties by name
+            self.advance()
+            props: list[str | None] = []
+            while not self.at("}"):
+                t = self.tok
+                if t.kind != "ident" or t.text in _RESERVED or t.text in _WORDS:
+                    return None
+                props.append(t.text)
+                self.advance()
+                if not self.at(","):
+                    break
+                self.advance()
+            if not self.at("}"):
+                return None
+            self.advance()
+            return js.Param(None, tuple(props), tok.start, self.prev_end, by_name=True)
         if tok.kind == "punct" and tok.text == "[":
             self.advance()
             names: list[str | None] = []

@@ -827,7 +827,7 @@ class Translator:
                 if n is None:
                     continue
                 local = self.temp()
-                item = _js("get", source, ast.Constant(str(j)))
+                item = _js("get", source, ast.Constant(n if p.by_name else str(j)))
                 prologue.append(ast.NamedExpr(ast.Name(local, ast.Store()), item))
                 frame[n] = TExpr(_name(local), ANY)
         self.locals.append(frame)
@@ -1262,6 +1262,18 @@ class Translator:
                 return TExpr(ast.Compare(self.cmp_operand(a), [rel], [self.cmp_operand(b)]), BOOL)
             fn = {"<": "lt", ">": "gt", "<=": "le", ">=": "ge"}[op]
             return TExpr(_js(fn, self.box(a), self.box(b)), BOOL)
+        if (
+            op in ("===", "!==", "==", "!=")
+            and a.type == UNDEF
+            and b.type == UNDEF
+            and not isinstance(e.left, js.Undefined)
+            and not isinstance(e.right, js.Undefined)
+        ):  # two reads that can only be undefined: the answer never depends on the data
+            raise _err(
+                messages.COMPARES_UNDEFINED.format(op, "true" if op in ("===", "==") else "false"),
+                e,
+                messages.HINT__COMPARES_UNDEFINED,
+            )
         if op in ("===", "!=="):
             same = a.type == b.type and a.type in (NUM, STR, BOOL)
             if same:
