@@ -1,6 +1,7 @@
-"""MetaBuilder's conformance kit, served: compile `dev-fixed`, migrate it on SQLite and on
-PostgreSQL, seed a few rows for two tenants, and drive routes of every compiled package over
-HTTP (a success, a 4xx, another tenant's row answering 404), with no 5xx and no traceback.
+"""MetaBuilder's conformance kit, served: compile `dev-fixed`, type-check the output with
+mypy --strict, migrate it on SQLite and on PostgreSQL, seed a few rows for two tenants, and
+drive routes of every compiled package over HTTP (a success, a 4xx, another tenant's row
+answering 404), with no 5xx and no traceback.
 
 Run by `.ci/run` when the kit is beside the project (`make test` never reads it):
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -142,6 +144,16 @@ async def seed_all(url: str) -> None:
             {"id": "s9", "tenant_id": "globex", "name": "theirs", "script": "{}",
              "created_by": "bo", "created_at": "2026-01-22T00:00:00.000Z"},
         ])  # fmt: skip
+        await seed(store, "media_asset", [
+            {"id": "m1", "tenant_id": "acme", "user_id": "ada", "mime_type": "image/png",
+             "size": 10, "created_at": NOW},
+            {"id": "m2", "tenant_id": "acme", "user_id": "ada", "mime_type": "video/mp4",
+             "size": 30, "created_at": NOW + 1},
+            {"id": "m3", "tenant_id": "acme", "user_id": "bo", "mime_type": "image/png",
+             "size": 20, "created_at": NOW},
+            {"id": "m9", "tenant_id": "globex", "user_id": "ada", "mime_type": "image/png",
+             "size": 40, "created_at": NOW},
+        ])  # fmt: skip
         await seed(store, "stream_channel", [
             {"id": "c1", "tenant_id": "acme", "created_at": NOW, "created_by": "ada"},
             {"id": "c9", "tenant_id": "globex", "created_at": NOW, "created_by": "bo"},
@@ -222,6 +234,32 @@ async def drive(srv: Server, backend: str, packages: set[str]) -> list[str]:
             )
             await d.expect(c, "notification_center", "GET", "notifications/unread", 200,
                            lambda r: r.json()["unreadCount"] == 1, headers=ada)  # fmt: skip
+        if "media_center" in packages:
+            ids = lambda r: [a["id"] for a in r.json()["assets"]]  # noqa: E731
+            await d.expect(c, "media_center", "GET", "media/my-assets", 200,
+                           lambda r: ids(r) == ["m2", "m1"] and r.json()["pagination"]["total"] == 2,
+                           headers=ada)  # fmt: skip
+            await d.expect(
+                c,
+                "media_center",
+                "GET",
+                "media/my-assets?type=image/png",
+                200,
+                lambda r: ids(r) == ["m1"],
+                headers=ada,
+            )
+            await d.expect(c, "media_center", "GET", "media/my-assets?sortBy=size&sortOrder=asc",
+                           200, lambda r: ids(r) == ["m1", "m2"], headers=ada)  # fmt: skip
+            await d.expect(
+                c,
+                "media_center",
+                "GET",
+                "media/my-assets?sortBy=nope",
+                400,
+                lambda r: r.json()["field"] == "sort",
+                headers=ada,
+            )
+            await d.expect(c, "media_center", "GET", "media/my-assets", 401)  # no user
         if "stream_cast" in packages:
             path = "streams/{}/scenes/s2/activate"
             await d.expect(c, "stream_cast", "POST", path.format("c1"), 200, headers=admin)
@@ -296,6 +334,17 @@ def mounted_packages(gen: Path) -> set[str]:
     }
 
 
+def type_check(gen: Path) -> list[str]:
+    """mypy --strict over the compiled kit (check.py type-checks only when its whole
+    compile-expected set compiles, which needs the side-effect nodes)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", gen.name],
+        capture_output=True, text=True, cwd=gen.parent, env={**os.environ, "MYPYPATH": str(ROOT)},
+    )  # fmt: skip
+    print(f"mypy --strict over the compiled kit: {run.stdout.strip().splitlines()[-1]}")
+    return [] if run.returncode == 0 else [f"mypy:\n{run.stdout}"]
+
+
 def run_backend(gen: Path, work: Path, backend: str, pg: Postgres | None) -> list[str]:
     serve = ("--generated", str(gen))
     if pg is None:
@@ -327,7 +376,7 @@ def main() -> int:
         work = Path(tmp)
         gen, left_out = compile_kit(kit, work)
         print(f"compiled {kit.name}; left out (side-effect nodes): {', '.join(left_out)}")
-        failures: list[str] = []
+        failures: list[str] = type_check(gen)
         (work / "sqlite").mkdir()
         failures += run_backend(gen, work / "sqlite", "sqlite", None)
         pg = Postgres.start()
