@@ -17,6 +17,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from compiler.expressions.types import Record, Type
+from runtime.values import COMPARISONS as COMPARISONS  # one table for compiler and runtime
 
 if TYPE_CHECKING:
     from compiler.graph import Graph
@@ -33,8 +34,6 @@ class Role(Enum):
     MAX_ROWS = "max_rows"
 
 
-# A filter's comparison operators: Mongo-style key, SQL operator.
-COMPARISONS = {"$eq": "=", "$ne": "<>", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 MEMBERSHIP = ("$in",)
 
 

@@ -55,7 +55,6 @@ IMPORTS: Final[dict[str, str | None]] = {
     "now_iso": "runtime.values",
     "now_ms": "runtime.values",
     "sql_json": "runtime.values",
-    "optional_str": "runtime.values",
     "optional_value": "runtime.values",
     "require_str": "runtime.values",
     "require_value": "runtime.values",

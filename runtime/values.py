@@ -71,15 +71,6 @@ def present_str(raw: Mapping[str, object], name: str) -> str:
     return value
 
 
-def optional_str(raw: Mapping[str, object], name: str) -> str | js.Undefined:
-    if name not in raw:
-        return js.UNDEFINED
-    value = raw[name]
-    if not isinstance(value, str):
-        raise ValidationFailed(f"`{name}` must be a string", field=name)
-    return value
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -314,7 +305,8 @@ def missing(name: str) -> NoReturn:
     raise ValidationFailed(f"`{name}` is required", field=name)
 
 
-_FILTER_OPS = {"$eq": "=", "$ne": "<>", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+# A filter's comparison operators: Mongo-style key, SQL operator (the compiler's too).
+COMPARISONS = {"$eq": "=", "$ne": "<>", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 
 
 def _filter_value(kind: str, value: object) -> object:
@@ -362,7 +354,7 @@ def filtered(
             else [("$eq", v)]
         )
         for op, operand in ops:
-            sql_op = _FILTER_OPS.get(op)
+            sql_op = COMPARISONS.get(op)
             if sql_op is None:
                 raise ValidationFailed(
                     f"unknown filter operator {op!r} on {key!r}", field="filter", rule="operator"

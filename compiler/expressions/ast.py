@@ -6,6 +6,7 @@ Every node carries ``start`` and ``end``: character offsets into the expression 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -273,6 +274,15 @@ def children(e: Expr) -> list[Expr]:
             elif hasattr(x, "start") and hasattr(x, "end"):
                 out.append(x)
     return out
+
+
+def walk(e: Expr) -> Iterator[Expr]:
+    """``e`` and every expression inside it, without recursion."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        yield x
+        stack.extend(children(x))
 
 
 def depth(e: Expr) -> int:

@@ -106,7 +106,7 @@ def _reads(value: JValue, lw: Lowering, seen: set[str]) -> set[str]:
         for part in lw.bind.parts(s, None) or []:
             if isinstance(part, str):
                 continue
-            for e in _walk(part):
+            for e in jsast.walk(part):
                 if not isinstance(e, jsast.Member) or not isinstance(e.obj, jsast.Ident):
                     continue
                 root, key = e.obj.name, e.name
@@ -138,14 +138,6 @@ def _strings(value: JValue) -> Iterator[JString]:
     elif isinstance(value, JArray):
         for v in value.items:
             yield from _strings(v)
-
-
-def _walk(e: jsast.Expr) -> Iterator[jsast.Expr]:
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        yield x
-        stack.extend(jsast.children(x))
 
 
 _CODE = re.compile(r"[A-Z][A-Z0-9_]*")

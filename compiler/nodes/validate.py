@@ -20,7 +20,7 @@ from compiler import messages, sql
 from compiler.diagnostics import Span
 from compiler.expressions import ast as jsast
 from compiler.expressions.translate import TExpr
-from compiler.expressions.types import DATE, USER
+from compiler.expressions.types import ANY, DATE, USER
 from compiler.ir import (
     CheckRules,
     FieldRules,
@@ -36,7 +36,8 @@ from compiler.ir import (
 from compiler.load import JObject, JString, JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
-from compiler.plan.binding import is_path
+from compiler.plan.binding import column_type, is_path
+from compiler.plan.lower import param_value
 from compiler.suggest import did_you_mean, or_else
 
 if TYPE_CHECKING:
@@ -145,10 +146,8 @@ class RulesSpec(NodeSpec):
                 hint=or_else(s, messages.HINT__FIELDS.format(", ".join(ent.fields))),
             )
             return None
-        kind = ent.fields[fname].type
-        convert = {"boolean": "sql_bool", "integer": "sql_number", "number": "sql_number",
-                   "bigint": "sql_number", "json": "sql_json"}.get(kind, "sql_text")  # fmt: skip
-        params = [Param(Role.FILTER, fname, ent.fields[fname].column, _call(convert, value))]
+        bound = param_value(TExpr(value, ANY), column_type(ent, fname), value)
+        params = [Param(Role.FILTER, fname, ent.fields[fname].column, bound)]
         if "tenantId" in ent.fields:
             params.append(Param(Role.FILTER, "tenantId", ent.fields["tenantId"].column,
                                 context_tenant()))  # fmt: skip

@@ -72,7 +72,7 @@ def is_path(e: jsast.Expr | None, *names: str) -> bool:
     )
 
 
-def _output_of(e: jsast.Expr) -> str | None:
+def output_of(e: jsast.Expr) -> str | None:
     """The step key (``x`` or ``x.tasks.t``) when ``e`` is ``$steps.x.output`` or
     ``$steps.x.tasks.t.output``."""
     if not (isinstance(e, jsast.Member) and e.name == "output"):
@@ -287,10 +287,7 @@ class Binder:
 
     def check_fallbacks(self, e: jsast.Expr, s: JString, node: Node) -> None:
         """Warn at `a || <arithmetic that folds to 0 or NaN>` (`$json.page || 1 - 1`)."""
-        stack = [e]
-        while stack:
-            x = stack.pop()
-            stack.extend(jsast.children(x))
+        for x in jsast.walk(e):
             if not (isinstance(x, jsast.Logical) and x.op == "||"):
                 continue
             if not isinstance(x.right, jsast.Binary):
@@ -320,7 +317,7 @@ class Binder:
             return
         if isinstance(e, jsast.Binary) and e.op in ("===", "!==", "==", "!="):
             for a, b in ((e.left, e.right), (e.right, e.left)):
-                step = _output_of(a)
+                step = output_of(a)
                 if step is not None and isinstance(b, jsast.Null):
                     self.null_tested.add(step)
                 if isinstance(b, jsast.Null | jsast.Undefined):  # a test of presence
@@ -331,11 +328,11 @@ class Binder:
                 self._walk(child, None, fallback=True)
             return
         if isinstance(e, jsast.Member):
-            inner = _output_of(e.obj)
+            inner = output_of(e.obj)
             if inner is not None:  # `$steps.x.output.<name>`
                 self._seen_outputs.add(id(e.obj))
                 self.output_uses.setdefault(inner, set()).add(e.name)
-            whole = _output_of(e)
+            whole = output_of(e)
             if whole is not None and id(e) not in self._seen_outputs:
                 self.output_uses.setdefault(whole, set()).add(None)
         if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):

@@ -231,7 +231,7 @@ class Lowering:
                     )
                     ok = False
                     continue
-                bound = _param_value(t, want, tr.box(t))
+                bound = param_value(t, want, tr.box(t))
                 if role is Role.DATA and col.checks:  # the declaration's constraints
                     bound = _checked(bound, e.key, col.checks)
                 out.append(Param(role, e.key, col.column, bound, op))
@@ -294,6 +294,15 @@ def _checked(value: ast.expr, name: str, checks: tuple[tuple[str, object], ...])
     return ast.Call(ast.Name("checked", ast.Load()), [value, ast.Constant(name), rules], [])
 
 
+def unchecked(value: ast.expr) -> ast.expr:
+    """A data value without its constraint check (a second use of a value already checked
+    where it is written: the check runs once per request)."""
+    func = value.func if isinstance(value, ast.Call) else None
+    if isinstance(value, ast.Call) and isinstance(func, ast.Name) and func.id == "checked":
+        return value.args[0]
+    return value
+
+
 def _literal(v: object) -> ast.expr:
     if isinstance(v, tuple):
         return ast.Tuple([_literal(x) for x in v], ast.Load())
@@ -310,7 +319,7 @@ def _fits(t: Type, want: Type, nullable: bool) -> bool:
     )
 
 
-def _param_value(t: TExpr, want: Type, boxed: ast.expr) -> ast.expr:
+def param_value(t: TExpr, want: Type, boxed: ast.expr) -> ast.expr:
     """The Python value bound to a SQL parameter."""
     if want == ANY:  # a JSON column: the value's JSON text
         return ast.Call(ast.Name("sql_json", ast.Load()), [boxed], [])

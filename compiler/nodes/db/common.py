@@ -27,7 +27,7 @@ from compiler.ir import (
 from compiler.load import JObject, JString
 from compiler.model import Entity, snake_case
 from compiler.nodes.base import DbUse
-from compiler.plan.binding import row_type
+from compiler.plan.binding import output_of, row_type
 from compiler.suggest import did_you_mean, or_else
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ def _source_keys(lw: Lowering, expr: JString) -> list[tuple[str, Span]] | None:
     whole = lw.bind.whole_expression(expr)
     seen: set[str] = set()
     while whole is not None:
-        step = _step_output(whole)
+        step = output_of(whole)
         if step is None or step in seen:
             return None
         seen.add(step)
@@ -164,27 +164,11 @@ def _source_keys(lw: Lowering, expr: JString) -> list[tuple[str, Span]] | None:
     return None
 
 
-def _step_output(e: jsast.Expr) -> str | None:
-    """``x`` when ``e`` is ``$steps.x.output``."""
-    if (
-        isinstance(e, jsast.Member)
-        and e.name == "output"
-        and isinstance(e.obj, jsast.Member)
-        and isinstance(e.obj.obj, jsast.Ident)
-        and e.obj.obj.name == "$steps"
-    ):
-        return e.obj.name
-    return None
-
-
 def _entries_source(e: jsast.Expr) -> jsast.Expr | None:
     """The argument of the one ``Object.entries(...)`` call in ``e`` (the object a reduce
     over its entries copies a subset of)."""
     found: list[jsast.Expr] = []
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        stack.extend(jsast.children(x))
+    for x in jsast.walk(e):
         if (
             isinstance(x, jsast.Call)
             and isinstance(x.callee, jsast.Member)

@@ -16,6 +16,7 @@ from compiler import messages, sql
 from compiler.ir import Insert, Param, PerOwnerLimit, Role, SqlText
 from compiler.nodes.base import DbUse, Operation, TenantBinding
 from compiler.nodes.db.common import bind
+from compiler.plan.lower import unchecked
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowered, Lowering
@@ -62,7 +63,11 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
     )
     existing = None
     if natural is not None:
-        keys = [Param(Role.FILTER, p.field, p.column, p.value) for p in data if p.field in natural]
+        keys = [
+            Param(Role.FILTER, p.field, p.column, unchecked(p.value))
+            for p in data
+            if p.field in natural
+        ]
         keys.sort(key=lambda p: natural.index(p.field or ""))
         lookup = sql.select(ent, keys, lookup=True, need_row=True)
         existing = SqlText(lw.sql_name(use) + "_EXISTING", lookup, tuple(keys))
