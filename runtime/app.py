@@ -18,10 +18,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runtime import js
-from runtime.auth import user_from_token
+from runtime.auth import verify_token
 from runtime.config import Config, ConfigError
 from runtime.context import Context, User
 from runtime.database import Store, is_database_failure
+from runtime.effects import Effects
 from runtime.engine import Engine
 from runtime.errors import (
     AuthRequired,
@@ -37,6 +38,7 @@ from runtime.errors import (
 )
 from runtime.events import EventBus, LocalBus
 from runtime.history import History
+from runtime.outbox import Outbox
 from runtime.results import JsonResult, OkResult, StreamResult
 from runtime.scheduler import Scheduler
 from runtime.sse import Lease, StreamLimits, open_stream
@@ -58,7 +60,7 @@ def error_response(err: WorkflowError, headers: dict[str, str] | None = None) ->
         js.to_json_text(err.body()),
         status_code=err.status,
         media_type="application/json",
-        headers=headers,
+        headers={**err.headers, **(headers or {})},
     )
 
 
@@ -71,6 +73,8 @@ class Services:
     engine: Engine
     scheduler: Scheduler
     streams: StreamLimits
+    effects: Effects
+    outbox: Outbox
 
 
 def make_bus(config: Config) -> EventBus:
@@ -96,23 +100,29 @@ def create_app(
     store = Store(config)
     bus = make_bus(config)
     history = History(store) if config.history else None
-    engine = Engine(store, bus, history)
+    effects = Effects(config)
+    outbox = Outbox(store, config)
+    engine = Engine(store, bus, history, effects, outbox)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
     limits = StreamLimits(config.streams_per_user, config.streams_per_tenant)
-    services = Services(config, store, bus, history, engine, scheduler, limits)
+    services = Services(config, store, bus, history, engine, scheduler, limits, effects, outbox)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await store.start()
         await bus.start()
+        await effects.start()
         if history is not None:
             await history.start()
+        await outbox.start()
         await scheduler.start()
         try:
             yield
         finally:
             await scheduler.stop()
+            await outbox.stop()
+            await effects.stop()
             await bus.stop()
             if history is not None:
                 await history.stop()
@@ -336,12 +346,14 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
                 f"The tenant id is longer than {MAX_TENANT_CHARS} characters", "INVALID_TENANT"
             )
         user = None
+        session: tuple[str, str] | None = None  # the bearer token and its session id
         auth = request.headers.get("authorization")
         if auth is not None:
             scheme, _, token = auth.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise InvalidToken("The Authorization header must be `Bearer <token>`")
-            token_tenant, user = user_from_token(config, token.strip())
+            token_tenant, user, sid = verify_token(config, token.strip())
+            session = (token.strip(), sid)
             if token_tenant != tenant:
                 # Another tenant's path looks exactly like a missing row.
                 raise NotFound(*not_found)
@@ -356,14 +368,18 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
                 )
         lease = services.streams.reserve(tenant, user["id"] if user else None) if streams else None
         try:
-            return await _run(request, tenant, user, lease)
+            return await _run(request, tenant, user, lease, session)
         except BaseException:
             if lease is not None:
                 lease.release()
             raise
 
     async def _run(
-        request: Request, tenant: str, user: User | None, lease: Lease | None
+        request: Request,
+        tenant: str,
+        user: User | None,
+        lease: Lease | None,
+        session: tuple[str, str] | None,
     ) -> Response:
         try:
             async with asyncio.timeout(config.body_timeout_s):
@@ -398,7 +414,10 @@ def _endpoint(services: Services, wf: CompiledWorkflow) -> Endpoint:
         }
         if user is not None:
             ctx["user"] = user
-        done = await services.engine.run(wf, ctx, raw)
+        if session is not None:
+            ctx["token"], ctx["sessionId"] = session
+        origin = f"{request.url.scheme}://{request.url.netloc}"
+        done = await services.engine.run(wf, ctx, raw, origin=origin)
         result = done.result
         if isinstance(result, JsonResult):
             return json_result(result)

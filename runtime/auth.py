@@ -16,7 +16,14 @@ REQUIRED_CLAIMS = ("sub", "tid", "exp")
 
 
 def user_from_token(config: Config, token: str) -> tuple[str, User]:
-    """The token's tenant and user; InvalidToken when it is not one we signed or has expired.
+    """The token's tenant and user; InvalidToken when it is not one we signed or has expired."""
+    tenant, user, _ = verify_token(config, token)
+    return tenant, user
+
+
+def verify_token(config: Config, token: str) -> tuple[str, User, str]:
+    """The token's tenant, user and session id (its ``sid`` claim, "" without one);
+    InvalidToken when it is not one we signed or has expired.
 
     The algorithm comes from the configuration, never from the token's header, so a token
     signed with ``none`` or with the public key as an HMAC secret is refused.
@@ -48,7 +55,8 @@ def user_from_token(config: Config, token: str) -> tuple[str, User]:
         "roles": _texts(claims.get("roles")),
         "scopes": _texts(claims.get("scopes")),
     }
-    return tenant, user
+    sid = claims.get("sid")
+    return tenant, user, sid if isinstance(sid, str) else ""
 
 
 def _finite(value: object) -> bool:

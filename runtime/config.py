@@ -35,6 +35,17 @@ class Config:
     environment: str = "development"  # or "production": stricter defaults, no demo secret
     open_routes: str = "allow"  # "protect": unauthenticated routes need a token or the key
     internal_key: str | None = None  # the X-Internal-Key that opens protected routes
+    rate_limit_url: str = "memory://"  # where metabuilder.rateLimit counts (redis:// shared)
+    http_allow: tuple[str, ...] = ()  # outbound hosts, host:port or CIDR ranges allowed
+    http_timeout_s: float = 10.0  # an outbound HTTP call's default timeout
+    http_max_bytes: int = 10 * 1024 * 1024  # an outbound response's largest body
+    self_url: str | None = None  # base of relative httpRequest URLs (default: the request's)
+    smtp_url: str | None = None  # smtp://user:pass@host:port, smtps://... (None: mail waits)
+    mail_from: str = "noreply@localhost"
+    storage_root: str = "var/storage"  # the only tree media and file operations may touch
+    ffprobe: str = "ffprobe"
+    media_timeout_s: float = 10.0
+    outbox_poll_s: float = 1.0  # how often a worker looks for undelivered effects
 
     @property
     def is_sqlite(self) -> bool:
@@ -100,7 +111,27 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     internal_key = env.get("INTERNAL_KEY") or None
     if internal_key is not None and len(internal_key) < 32:
         raise ConfigError("INTERNAL_KEY must be at least 32 characters (a random secret)")
+    rate_url = env.get("RATE_LIMIT_URL") or (
+        events if events.startswith(("redis://", "rediss://")) else "memory://"
+    )
+    if not rate_url.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError(f"RATE_LIMIT_URL {rate_url!r}: use redis://host:port/db or memory://")
+    smtp = env.get("SMTP_URL") or None
+    if smtp is not None and not smtp.startswith(("smtp://", "smtps://")):
+        raise ConfigError(f"SMTP_URL {smtp!r}: use smtp://[user:pass@]host[:port] or smtps://")
+    allow = tuple(h.strip() for h in (env.get("HTTP_ALLOW_HOSTS") or "").split(",") if h.strip())
     return Config(
+        rate_limit_url=rate_url,
+        http_allow=allow,
+        http_timeout_s=max(1, _int(env, "HTTP_TIMEOUT_MS", 10_000)) / 1000,
+        http_max_bytes=_int(env, "HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024),
+        self_url=(env.get("SELF_URL") or "").rstrip("/") or None,
+        smtp_url=smtp,
+        mail_from=env.get("MAIL_FROM") or "noreply@localhost",
+        storage_root=env.get("STORAGE_ROOT") or "var/storage",
+        ffprobe=env.get("FFPROBE") or "ffprobe",
+        media_timeout_s=max(1, _int(env, "MEDIA_TIMEOUT_MS", 10_000)) / 1000,
+        outbox_poll_s=max(50, _int(env, "OUTBOX_POLL_MS", 1000)) / 1000,
         database_url=url,
         events_url=events,
         jwt_algorithm=algorithm,

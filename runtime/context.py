@@ -24,6 +24,8 @@ class Context(TypedDict):
     tenantId: str
     user: NotRequired[User]
     request: RequestInfo
+    token: NotRequired[str]  # the bearer token of the request (never logged or recorded)
+    sessionId: NotRequired[str]  # the token's `sid` claim ("" without one)
 
 
 def context_from_json(value: object) -> Context:

@@ -20,8 +20,9 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,9 @@ from databases.core import Connection
 
 from runtime.config import Config
 from runtime.context import Context
+from runtime.effects import Effects
 from runtime.execution import Attempt, Params, Row
+from runtime.js import to_json_text as js_text
 
 log = logging.getLogger("runtime.database")
 
@@ -62,7 +65,7 @@ HEALTH_PRUNE = f"DELETE FROM {HEALTH_TABLE} WHERE checked_at < :before"
 
 
 def history_ddl(dialect: str) -> tuple[str, ...]:
-    """The runtime's own tables: the execution history and the health check's."""
+    """The runtime's own tables: the execution history, the health check's, the outbox."""
     real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
     return (
         f"CREATE TABLE IF NOT EXISTS {HEALTH_TABLE} (worker TEXT PRIMARY KEY, "
@@ -74,7 +77,14 @@ def history_ddl(dialect: str) -> tuple[str, ...]:
         "nodes TEXT NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS idx_{HISTORY_TABLE}_tenant "
         f"ON {HISTORY_TABLE} (tenant_id, started_at)",
+        *_outbox_ddl(dialect),
     )
+
+
+def _outbox_ddl(dialect: str) -> tuple[str, ...]:
+    from runtime import outbox
+
+    return outbox.ddl(dialect)
 
 
 class DatabaseGone(OSError):
@@ -305,22 +315,91 @@ _LEVELS = {
 class DatabaseExecution:
     """Implements :class:`runtime.execution.Execution` on a held ``databases`` connection.
 
-    Events, released rows and logs are buffered; the engine publishes them after commit.
+    Given a ``connection``, every statement runs on it. Given an ``opener`` instead, the
+    transaction begins at the first statement and :meth:`detach` ends it before an effect the
+    workflow waits for (the next statement begins another); :meth:`end` commits or rolls back
+    the one open at the end. Events, released rows and logs are buffered; the engine publishes
+    them after commit.
     """
 
-    connection: Connection
+    connection: Connection | None
     ctx: Context
     dialect: str = "sqlite"
+    opener: Callable[[], AbstractAsyncContextManager[Connection]] | None = None
+    effects_: Effects | None = None
+    execution_id: str = ""
+    origin: str | None = None  # scheme://host:port the request came in on
     events: list[Emitted] = field(default_factory=list)
     releases: list[tuple[str, str]] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)
     steps: list[tuple[str, int]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    deferred: int = 0  # outbox rows written
+    transactions: int = 0  # transactions begun (more than one: split around effects)
 
     driver: Driver = field(init=False)
+    _held: AsyncExitStack | None = field(default=None, init=False)
+    _effects_seq: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self.driver = Driver(self.connection, self.dialect)
+        if self.connection is not None:
+            self.driver = Driver(self.connection, self.dialect)
+            self.transactions = 1
+
+    async def _open(self) -> Driver:
+        if self.connection is None:
+            if self.opener is None:
+                raise RuntimeError("this execution has no database connection")
+            stack = AsyncExitStack()
+            self.connection = await stack.enter_async_context(self.opener())
+            self._held = stack
+            self.driver = Driver(self.connection, self.dialect)
+            self.transactions += 1
+        return self.driver
+
+    async def detach(self) -> None:
+        if self._held is not None:
+            held, self._held = self._held, None
+            self.connection = None
+            await held.aclose()
+
+    async def end(self, error: BaseException | None) -> None:
+        """Commit the open transaction, or roll it back when ``error`` ends the execution."""
+        if self._held is None:
+            return
+        held, self._held = self._held, None
+        self.connection = None
+        if error is None:
+            await held.aclose()
+        else:
+            await held.__aexit__(type(error), error, error.__traceback__)
+
+    @property
+    def effects(self) -> Effects:
+        if self.effects_ is None:
+            raise RuntimeError("this execution has no effects configured")
+        return self.effects_
+
+    def next_effect(self) -> int:
+        self._effects_seq += 1
+        return self._effects_seq
+
+    async def defer(self, kind: str, payload: object, attempts: int, seq: int) -> None:
+        from runtime import outbox
+
+        driver = await self._open()
+        await driver.fetch_all(
+            outbox.INSERT,
+            {
+                "id": f"{self.execution_id or uuid.uuid4()}:{seq}",
+                "kind": kind,
+                "tenant": self.ctx["tenantId"],
+                "payload": js_text(payload),
+                "max": attempts,
+                "now": time.time(),
+            },
+        )
+        self.deferred += 1
 
     @property
     def context(self) -> Context:
@@ -328,14 +407,14 @@ class DatabaseExecution:
 
     @property
     def postgres(self) -> bool:
-        return not self.driver.sqlite
+        return self.dialect != "sqlite"
 
     async def fetch_one(self, sql: str, params: Params) -> Row | None:
-        rows = await self.driver.fetch_all(sql, params)
+        rows = await (await self._open()).fetch_all(sql, params)
         return rows[0] if rows else None
 
     async def fetch_all(self, sql: str, params: Params) -> list[Row]:
-        return await self.driver.fetch_all(sql, params)
+        return await (await self._open()).fetch_all(sql, params)
 
     async def create(
         self, sql: str, params: Params, existing_sql: str | None, existing_params: Params
@@ -346,9 +425,10 @@ class DatabaseExecution:
         return row
 
     async def serialize(self, *key: str) -> None:
-        if self.driver.sqlite:
+        driver = await self._open()
+        if driver.sqlite:
             return  # one writer at a time already (Store.transaction)
-        await self.driver.fetch_all(
+        await driver.fetch_all(
             "SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) AS locked",
             {"key": "\x1f".join(key)},
         )
@@ -375,20 +455,21 @@ class DatabaseExecution:
     async def recover(self, node_id: str) -> AsyncIterator[Attempt]:
         # On PostgreSQL a failed statement aborts the whole transaction; a savepoint keeps
         # the rest of the execution going. SQLite keeps the transaction usable by itself.
-        savepoint = None if self.driver.sqlite else f"step_{len(self.steps)}"
+        driver = await self._open()
+        savepoint = None if driver.sqlite else f"step_{len(self.steps)}"
         attempt = Attempt()
         if savepoint:
-            await self.driver.execute(f"SAVEPOINT {savepoint}")
+            await driver.execute(f"SAVEPOINT {savepoint}")
         try:
             yield attempt
         except Exception as exc:
             if savepoint:
-                await self.driver.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                await driver.execute(f"ROLLBACK TO SAVEPOINT {savepoint}")
             attempt.failed = True
             self.step_failed(node_id, exc)
         else:
             if savepoint:
-                await self.driver.execute(f"RELEASE SAVEPOINT {savepoint}")
+                await driver.execute(f"RELEASE SAVEPOINT {savepoint}")
 
 
 async def migrate(store: Store, statements: Iterable[str]) -> int:

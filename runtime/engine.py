@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 from runtime import js
 from runtime.context import Context
 from runtime.database import DatabaseExecution, Store, is_database_failure
+from runtime.effects import Effects
 from runtime.errors import ExecutionTimeout, ServiceUnavailable, WorkflowError, WorkflowFailed
 from runtime.events import EventBus
 from runtime.history import History, Record
+from runtime.outbox import Outbox
 from runtime.results import Result
 from runtime.workflow import CompiledWorkflow
 
@@ -30,10 +32,19 @@ class Done:
 
 
 class Engine:
-    def __init__(self, store: Store, bus: EventBus, history: History | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bus: EventBus,
+        history: History | None,
+        effects: Effects | None = None,
+        outbox: Outbox | None = None,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.history = history
+        self.effects = effects
+        self.outbox = outbox
 
     async def run(
         self,
@@ -41,6 +52,7 @@ class Engine:
         ctx: Context,
         raw: Mapping[str, object],
         trigger: str = "http",
+        origin: str | None = None,
     ) -> Done:
         """Validate the input, run the handler in one transaction bounded by the workflow's
         ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
@@ -54,10 +66,27 @@ class Engine:
         # a 400, not an execution (the history records what ran).
         json_input = wf.parse_input(raw)
         try:
+            tenant = ctx["tenantId"]
+            ex = DatabaseExecution(
+                None,
+                ctx,
+                self.store.dialect,
+                opener=lambda: self.store.transaction(info.writes, tenant),
+                effects_=self.effects,
+                execution_id=execution_id,
+                origin=origin,
+            )
             async with asyncio.timeout(info.settings.execution_timeout_s or None):
-                async with self.store.transaction(info.writes, ctx["tenantId"]) as conn:
-                    ex = DatabaseExecution(conn, ctx, self.store.dialect)
+                # The transaction begins at the first statement (ex.detach() may end it
+                # before an effect the workflow waits for); the last one commits here.
+                try:
                     result = await wf.run(ex, json_input)
+                except BaseException as exc:
+                    await ex.end(exc)
+                    raise
+                await ex.end(None)
+            if ex.deferred and self.outbox is not None:
+                self.outbox.kick()
             for channel, key in ex.releases:
                 await self.bus.release(ctx["tenantId"], channel, key)
             for event in ex.events:

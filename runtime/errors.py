@@ -6,6 +6,7 @@ from __future__ import annotations
 class WorkflowError(Exception):
     status = 400
     code = "BAD_REQUEST"
+    headers: dict[str, str] = {}  # response headers of the answer (429's Retry-After)
 
     def __init__(self, message: str, code: str | None = None, **details: object) -> None:
         super().__init__(message)
@@ -65,6 +66,29 @@ class UnsupportedMediaType(WorkflowError):
 class TooManyStreams(WorkflowError):
     status = 429
     code = "TOO_MANY_STREAMS"
+
+
+class RateLimited(WorkflowError):
+    """A ``metabuilder.rateLimit`` node's window is used up: 429 with ``Retry-After``."""
+
+    status = 429
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message, retryAfter=retry_after_s)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
+class BadGateway(WorkflowError):
+    """An outbound call failed (no answer, a refused destination's network error)."""
+
+    status = 502
+    code = "UPSTREAM_FAILED"
+
+
+class GatewayTimeout(WorkflowError):
+    status = 504
+    code = "UPSTREAM_TIMEOUT"
 
 
 class RequestTimeout(WorkflowError):

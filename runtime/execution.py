@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runtime.context import Context
+
+if TYPE_CHECKING:
+    from runtime.effects import Effects
 
 Row = Mapping[str, object]
 Params = Mapping[str, object]
@@ -32,6 +35,19 @@ class Execution(Protocol):
         """Whether the database is PostgreSQL (a statement may have a spelling for it)."""
         ...
 
+    @property
+    def effects(self) -> Effects:
+        """The app's services for effects (rate limiter, HTTP client, configuration)."""
+        ...
+
+    @property
+    def execution_id(self) -> str: ...
+
+    @property
+    def origin(self) -> str | None:
+        """``scheme://host:port`` the request came in on (relative HTTP calls go there)."""
+        ...
+
     async def fetch_one(self, sql: str, params: Params) -> Row | None: ...
 
     async def fetch_all(self, sql: str, params: Params) -> list[Row]: ...
@@ -46,6 +62,19 @@ class Execution(Protocol):
     async def serialize(self, *key: str) -> None:
         """Wait until no other transaction holds ``key``, then hold it until this one ends,
         so a count and an insert (a row limit per owner) cannot interleave with another's."""
+        ...
+
+    async def detach(self) -> None:
+        """End the transaction so far (it has written nothing) before an effect the workflow
+        waits for; the next statement begins a new one."""
+        ...
+
+    def next_effect(self) -> int:
+        """The number of the execution's next effect (outbox ids, Message-IDs)."""
+        ...
+
+    async def defer(self, kind: str, payload: object, attempts: int, seq: int) -> None:
+        """Write an effect to the outbox in this transaction; delivered after the commit."""
         ...
 
     def emit(self, channel: str, event: str, data: object) -> None:

@@ -1,0 +1,165 @@
+"""``email_send`` and ``smtp-relay-send``: a message rendered in the request, delivered after
+the commit through the outbox (:mod:`runtime.outbox`) over SMTP (``SMTP_URL``).
+
+Templates are files the compiler read (``templates/<name>.txt`` and ``.html`` beside the
+workflows) and embedded in the generated module; they are rendered here with jinja2's
+sandbox, the HTML part autoescaped.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from runtime import js
+from runtime.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from runtime.config import Config
+    from runtime.execution import Execution
+
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+MAX_RECIPIENTS = 50
+
+
+@dataclass(frozen=True)
+class MailTemplate:
+    """A template the compiler embedded: its text part and its HTML part (either may be
+    absent, not both)."""
+
+    name: str
+    text: str | None
+    html: str | None
+
+
+@functools.cache
+def _env(autoescape: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(autoescape=autoescape, keep_trailing_newline=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool):  # type: ignore[no-untyped-def]
+    return _env(html).from_string(source)
+
+
+def render(template: MailTemplate, data: dict[str, object]) -> tuple[str, str | None]:
+    """The text part and the HTML part (None without an HTML template)."""
+    values = {k: v for k, v in data.items() if v is not js.UNDEFINED}
+    html = _compiled(template.html, True).render(values) if template.html is not None else None
+    if template.text is not None:
+        text = _compiled(template.text, False).render(values)
+    else:
+        text = re.sub(r"<[^>]+>", "", html or "")
+    return text, html
+
+
+def fallback_text(data: dict[str, object]) -> str:
+    """The text of a message whose template file does not exist: its data, one per line."""
+    return "".join(f"{k}: {js.to_string(v)}\n" for k, v in data.items() if v is not js.UNDEFINED)
+
+
+def recipients(node: str, value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for v in items:
+        for part in js.to_string(v).split(","):
+            addr = part.strip()
+            if addr:
+                out.append(addr)
+    if not out or len(out) > MAX_RECIPIENTS or not all(_ADDRESS.match(a) for a in out):
+        raise ValidationFailed(
+            f"The recipient of node {node} is not a valid e-mail address", "INVALID_RECIPIENT"
+        )
+    return out
+
+
+def _domain(address: str) -> str:
+    return address.rsplit("@", 1)[-1].strip("> ") or "localhost"
+
+
+async def send_mail(
+    ex: Execution,
+    node: str,
+    to: object,
+    subject: object,
+    template: MailTemplate | None,
+    data: dict[str, object],
+    body: object = js.UNDEFINED,
+    sender: object = js.UNDEFINED,
+    attempts: int = 3,
+) -> dict[str, object]:
+    """Queue one message in the execution's transaction; it is sent after the commit. The
+    output is ``{messageId, queued}`` (the Message-ID is fixed now, so a receiver can tell a
+    redelivery)."""
+    config = ex.effects.config
+    addresses = recipients(node, to)
+    frm = config.mail_from if sender in (None, js.UNDEFINED, "") else js.to_string(sender)
+    if not _ADDRESS.match(frm.strip()):
+        raise ValidationFailed(
+            f"The sender of node {node} is not an e-mail address", "INVALID_SENDER"
+        )
+    if template is not None:
+        text, html = render(template, data)
+    elif body not in (None, js.UNDEFINED):
+        text, html = js.to_string(body), None
+    else:
+        text, html = fallback_text(data), None
+    seq = ex.next_effect()
+    message_id = f"<{ex.execution_id}.{seq}@{_domain(frm)}>"
+    await ex.defer(
+        "email",
+        {
+            "to": addresses,
+            "from": frm,
+            "subject": js.to_string(subject),
+            "text": text,
+            "html": html,
+            "messageId": message_id,
+        },
+        max(1, attempts),
+        seq,
+    )
+    return {"messageId": message_id, "queued": True}
+
+
+def build_message(payload: dict[str, object]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = str(payload["from"])
+    to = payload["to"]
+    msg["To"] = ", ".join(to) if isinstance(to, list) else str(to)
+    msg["Subject"] = str(payload["subject"])
+    msg["Message-ID"] = str(payload["messageId"])
+    msg["Date"] = formatdate(usegmt=True)
+    msg.set_content(str(payload["text"]))
+    html = payload.get("html")
+    if isinstance(html, str):
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+async def deliver(config: Config, payload: dict[str, object]) -> None:
+    """Send one queued message over SMTP; raises on any failure (the outbox retries)."""
+    import aiosmtplib
+
+    if config.smtp_url is None:
+        raise RuntimeError("SMTP_URL is not set: the message waits in the outbox")
+    url = urlsplit(config.smtp_url)
+    tls = url.scheme == "smtps"
+    starttls = "starttls=true" in (url.query or "").lower()
+    await aiosmtplib.send(
+        build_message(payload),
+        hostname=url.hostname or "localhost",
+        port=url.port or (465 if tls else 25),
+        username=unquote(url.username) if url.username else None,
+        password=unquote(url.password) if url.password else None,
+        use_tls=tls,
+        start_tls=starttls,
+        timeout=30,
+    )
