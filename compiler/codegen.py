@@ -161,7 +161,7 @@ def _constants(plan: Plan) -> list[tuple[str, object]]:
             out.append((q.order.name, dict(q.order.columns)))
         if q.filter is not None:
             out.append((q.filter.name, {f: (c, k) for f, c, k in q.filter.columns}))
-    return out
+    return out + plan.constants
 
 
 def _schedule_tenants(plan: Plan) -> Code:

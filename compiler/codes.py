@@ -121,7 +121,22 @@ UNKNOWN_VALIDATOR = _code("unknown-validator", E, "a validate node names an unkn
 CONTRADICTORY_GUARDS = _code(
     "contradictory-guards", E, "two guards on one path can never both hold"
 )
+INVALID_MAIL_TEMPLATE = _code(
+    "invalid-mail-template", E, "a mail template does not parse, or reads a value not given"
+)
+SENSITIVE_VALUE_LOGGED = _code(
+    "sensitive-value-logged", E, "a log node would write a password, hash or token"
+)
 # warnings
+EFFECT_IN_TRANSACTION = _code(
+    "effect-in-transaction", W, "an effect the workflow waits for runs after a write"
+)
+JWT_SECRET_IGNORED = _code(
+    "jwt-secret-ignored", W, "generate_jwt names a secret; the runtime signs with its own key"
+)
+MAIL_TEMPLATE_MISSING = _code(
+    "mail-template-missing", W, "a mail names a template file that does not exist"
+)
 UNUSED_INPUT = _code("unused-input", W, "a meta.inputs entry is read by no node")
 FALSY_FALLBACK = _code(
     "falsy-fallback", W, "a fallback is computed to a falsy constant, so it never applies"

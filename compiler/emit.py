@@ -22,6 +22,7 @@ from compiler.ir import (
     Condition,
     Count,
     Delete,
+    Effect,
     Emit,
     ForEach,
     Insert,
@@ -30,6 +31,7 @@ from compiler.ir import (
     Lookup,
     Parallel,
     Param,
+    Queued,
     RequireUser,
     Respond,
     Reuse,
@@ -215,6 +217,18 @@ class Emitter:
             self.step(depth, s.node.id)
             note = f": {s.annotation}" if s.annotation else ""
             self.line(depth, f"{s.var}{note} = {py(s.value)}")
+        elif isinstance(s, Effect):
+            self.line(depth, header(s.node.id, s.node, s.detail))
+            self.step(depth, s.node.id)
+            if s.detach:
+                self.line(depth, "await ex.detach()  # nothing written yet: no transaction held")
+            target = f"{s.var}{f': {s.annotation}' if s.annotation else ''} = " if s.var else ""
+            self.line(depth, f"{target}{'await ' if s.awaits else ''}{py(s.call)}")
+        elif isinstance(s, Queued):
+            self.line(depth, header(s.node.id, s.node, s.detail + ", after the commit"))
+            self.step(depth, s.node.id)
+            target = f"{s.var} = " if s.var else ""
+            self.line(depth, f"{target}await {py(s.call)}")
         else:
             assert_never(s)
         return False

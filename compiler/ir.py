@@ -368,6 +368,31 @@ class Let(StmtBase):
     annotation: str | None = None  # the TypedDict of an object output
 
 
+@dataclass(eq=False)
+class Effect(StmtBase):
+    """A call outside the database whose result the workflow may read: a rate limit, a hash,
+    a token, an HTTP request, media analysis (``runtime/effects``)."""
+
+    detail: str  # what it does, for the header comment and the picture
+    call: ast.expr
+    var: str | None  # the local holding the result; None when nobody reads it
+    awaits: bool = True
+    outside: bool = False  # waits on I/O: the placement pass may end the transaction first
+    detach: bool = False  # set by the placement pass: nothing was written before it
+    annotation: str | None = None
+
+
+@dataclass(eq=False)
+class Queued(StmtBase):
+    """An effect nobody waits for (a mail, an unread HTTP call, deleting files): written to
+    the outbox in the execution's transaction, delivered after the commit."""
+
+    detail: str
+    call: ast.expr
+    var: str | None
+    writes: ClassVar[bool] = True
+
+
 Stmt = (
     Validate
     | CheckRules
@@ -389,6 +414,8 @@ Stmt = (
     | Stream
     | Log
     | Let
+    | Effect
+    | Queued
 )
 
 SqlStmt = Lookup | ForEach | Rows | Count | Aggregate | Insert | Update | Delete
@@ -421,6 +448,7 @@ class Plan:
     body: list[Stmt]
     checks_user: bool
     records: list[Record] = field(default_factory=list)  # TypedDicts of transform outputs
+    constants: list[tuple[str, object]] = field(default_factory=list)  # mail templates...
 
     def sql(self) -> list[SqlText]:
         """The SQL constants the statements use, sorted by name."""

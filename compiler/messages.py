@@ -870,3 +870,74 @@ HINT__COMPARES_UNDEFINED: Final = (
     "compare fields that exist: the names on both sides are misspelled or not produced "
     "upstream (an ownership check written this way lets everyone through)"
 )
+
+
+# compiler/nodes/effects, compiler/nodes/rate_limit.py, compiler/nodes/http_request.py
+PARAMETER_OUT_OF_RANGE: Final = Message(
+    codes.INVALID_PARAMETER, "`{0}` of node `{1}` must be a whole number from {2} to {3}"
+)
+HINT__WRITE_E_G: Final = "write e.g. `{0}`"
+DURATION_INVALID: Final = Message(
+    codes.INVALID_PARAMETER, "`{0}` of node `{1}` is not a duration: `{2}`"
+)
+HINT__DURATION: Final = (
+    'write milliseconds (86400000) or a number and a unit: "90s", "30m", "24h", "7d"'
+)
+SELECTOR_UNKNOWN_FIELD: Final = Message(
+    codes.INVALID_PARAMETER, "`{0}` is not a field `{1}` of node `{2}` returns"
+)
+HINT__SELECTOR: Final = "select among {0}"
+SELECTOR_NOT_TRUE: Final = Message(
+    codes.INVALID_PARAMETER, "field `{0}` of `output` of node `{1}` must be true"
+)
+HINT__SELECTOR_TRUE: Final = '`output` selects fields: list each wanted one as `"{0}": true`'
+EFFECT_IN_TRANSACTION: Final = Message(
+    codes.EFFECT_IN_TRANSACTION,
+    "node `{0}` waits on a call outside the database after the workflow has written: the "
+    "transaction (and on SQLite the write lock) is held across it",
+)
+HINT__MOVE_EFFECT_BEFORE_WRITES: Final = (
+    "move the node before the first database write, so the runtime can end the read-only "
+    "transaction before it"
+)
+JWT_SECRET_IGNORED: Final = Message(
+    codes.JWT_SECRET_IGNORED,
+    "node `{0}` signs with the runtime's own key and algorithm; its `secret` is not used",
+)
+HINT__JWT_SECRET: Final = (
+    "remove `secret`: tokens are signed and verified with the runtime's JWT_SECRET (or "
+    "JWT_PRIVATE_KEY), so a key in the workflow could neither leak nor drift"
+)
+MAIL_TEMPLATE_MISSING: Final = Message(
+    codes.MAIL_TEMPLATE_MISSING,
+    "node `{0}` names the template `{1}`; there is no templates/{1}.txt or templates/{1}.html "
+    "beside the workflow or its package",
+)
+HINT__MAIL_TEMPLATE_MISSING: Final = (
+    "add {0}; until then the message's text is its data, one `key: value` per line"
+)
+MAIL_TEMPLATE_SYNTAX: Final = Message(
+    codes.INVALID_MAIL_TEMPLATE, "the template {0} of node `{1}` does not parse: {2}"
+)
+HINT__MAIL_TEMPLATE_SYNTAX: Final = (
+    "templates are jinja2: `{{ name }}`, `{% if name %}...{% endif %}`"
+)
+MAIL_TEMPLATE_VARIABLE: Final = Message(
+    codes.INVALID_MAIL_TEMPLATE,
+    "the template {0} reads `{1}`, which the `data` of node `{2}` does not give",
+)
+HINT__MAIL_TEMPLATE_VARIABLE: Final = 'add `"{0}": ...` to `data`, or remove it from the template'
+SENSITIVE_VALUE_LOGGED: Final = Message(
+    codes.SENSITIVE_VALUE_LOGGED, "node `{0}` would write `{1}` to the log: {2}"
+)
+HINT__SENSITIVE_VALUE_LOGGED: Final = (
+    "log something that identifies the event instead (a user id, a count); secrets never "
+    "reach the log or the execution history"
+)
+LABEL__SENSITIVE: Final = "a secret is produced here"
+MAIL_TEMPLATE_NAME: Final = Message(
+    codes.INVALID_PARAMETER, "`{0}` is not a template name (node `{1}`)"
+)
+HINT__MAIL_TEMPLATE_NAME: Final = (
+    "name a file of templates/ without its extension: letters, digits, `_`, `-` and `.`"
+)

@@ -438,7 +438,7 @@ def build_node(obj: JObject, diags: Diagnostics) -> Node | None:
         )
         return None
     reader = ParamReader(node, params, obj.span, diags)
-    reader.unknown_keys(params, kind.allowed(), "parameters")
+    reader.unknown_keys(params, kind.allowed(params), "parameters")
     return Node(
         node,
         _str(obj.get("name")) or node,

@@ -71,6 +71,19 @@ IMPORTS: Final[dict[str, str | None]] = {
     "ScheduleTrigger": "runtime.workflow",
     "Settings": "runtime.workflow",
     "WorkflowInfo": "runtime.workflow",
+    "rate_limit": "runtime.effects.ratelimit",
+    "http_request": "runtime.effects.http",
+    "defer_http": "runtime.effects.outbound",
+    "defer_delete": "runtime.effects.outbound",
+    "bcrypt_hash": "runtime.effects.credentials",
+    "bcrypt_compare": "runtime.effects.credentials",
+    "generate_jwt": "runtime.effects.credentials",
+    "random_token": "runtime.effects.credentials",
+    "sha256_hex": "runtime.effects.credentials",
+    "analyze_image": "runtime.effects.media",
+    "analyze_video": "runtime.effects.media",
+    "send_mail": "runtime.effects.mail",
+    "choose": "runtime.effects.mail",
 }
 
 # Locals and module-level names of a generated handler.

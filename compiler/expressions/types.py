@@ -184,5 +184,11 @@ REQUEST = Record(
 CONTEXT = Record(
     "Context",
     "$context",
-    (Field("tenantId", STR), Field("user", USER, required=False), Field("request", REQUEST)),
+    (
+        Field("tenantId", STR),
+        Field("user", USER, required=False),
+        Field("request", REQUEST),
+        Field("token", STR),  # the bearer token ("" without one)
+        Field("sessionId", STR),  # the token's `sid` claim ("" without one)
+    ),
 )

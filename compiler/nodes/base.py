@@ -334,10 +334,17 @@ class NodeKind:
     parameters: tuple[ParamDoc, ...]
     parse: Callable[[ParamReader], NodeSpec | None]
     outputs: tuple[str, ...] = ("main",)  # a condition: ("true", "false")
+    # The keys a node's parameters may have when they depend on its `operation` (an
+    # operation of metabuilder.operation outside the database takes its own); None: all.
+    keys: Callable[[JObject], tuple[str, ...] | None] | None = None
 
     @property
     def short(self) -> str:
         return self.type.removeprefix("metabuilder.")
 
-    def allowed(self) -> tuple[str, ...]:
+    def allowed(self, params: JObject | None = None) -> tuple[str, ...]:
+        if self.keys is not None and params is not None:
+            own = self.keys(params)
+            if own is not None:
+                return own
         return tuple(p.name for p in self.parameters)

@@ -64,11 +64,14 @@ class OperationSpec(NodeSpec):
 def parse(r: ParamReader) -> NodeSpec | None:
     from compiler.nodes import database
     from compiler.nodes.db import OPERATIONS, parse_op
+    from compiler.nodes.effects import EFFECTS
 
     named = r.params.get("operation")
     if isinstance(named, JString) and named.value in OPERATIONS:
         return database.parse(r)  # one operation, written as on metabuilder.database
-    mode = r.choice("operation", (*MODES, *OPERATIONS))
+    if isinstance(named, JString) and named.value in EFFECTS:
+        return EFFECTS[named.value].parse(r)  # an operation outside the database
+    mode = r.choice("operation", (*MODES, *OPERATIONS, *EFFECTS))
     if mode is None:
         return None  # an unknown operation: that is the error, not a missing `tasks`
     tasks_v = r.require("tasks", "the list of tasks")
@@ -114,16 +117,28 @@ def parse(r: ParamReader) -> NodeSpec | None:
     return OperationSpec(mode[0], tasks)
 
 
+def effect_keys(params: JObject) -> tuple[str, ...] | None:
+    """The parameters of an operation outside the database, when ``operation`` names one."""
+    from compiler.nodes.effects import EFFECTS
+
+    named = params.get("operation")
+    if isinstance(named, JString) and named.value in EFFECTS:
+        return ("operation", "output", *(p.name for p in EFFECTS[named.value].parameters))
+    return None
+
+
 KIND = NodeKind(
     type="metabuilder.operation",
+    keys=effect_keys,
     versions=(1,),
     summary="several database operations (tasks) on the execution's connection",
     parameters=(
         ParamDoc(
             "operation",
             True,
-            "parallel or sequential (both run the tasks in order, on one connection); or one "
-            "database operation, with the parameters of metabuilder.database",
+            "parallel or sequential (both run the tasks in order, on one connection); one "
+            "database operation, with the parameters of metabuilder.database; or an operation "
+            "outside the database (below, and the README's table)",
         ),
         ParamDoc(
             "tasks",

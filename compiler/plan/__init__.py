@@ -11,13 +11,13 @@ from __future__ import annotations
 from compiler import messages
 from compiler.diagnostics import Diagnostics
 from compiler.graph import Graph
-from compiler.ir import Plan, ScopeCheck, Stmt
+from compiler.ir import Effect, Plan, ScopeCheck, Stmt, walk
 from compiler.load import JString
 from compiler.model import Entity, Workflow
 from compiler.plan.binding import Binder
 from compiler.plan.guards import check_guards
 from compiler.plan.lower import Lowering
-from compiler.plan.passes import fuse_lookups, reuse_rows
+from compiler.plan.passes import fuse_lookups, place_effects, reuse_rows
 from compiler.plan.tenancy import check_tenancy
 
 
@@ -73,4 +73,15 @@ def plan_workflow(
     if broken:
         return None
     body = reuse_rows(fuse_lookups(body))
-    return Plan(wf, graph, bind.inputs(), body, bind.user_bound_by is not None, lw.records)
+    body, _ = place_effects(body)
+    for s in walk(body):
+        if isinstance(s, Effect) and s.outside and not s.detach:
+            diags.add(
+                messages.EFFECT_IN_TRANSACTION.format(s.node.id),
+                s.node.span,
+                node_id=s.node.id,
+                hint=messages.HINT__MOVE_EFFECT_BEFORE_WRITES,
+            )
+    return Plan(
+        wf, graph, bind.inputs(), body, bind.user_bound_by is not None, lw.records, lw.constants
+    )

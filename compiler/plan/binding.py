@@ -382,6 +382,13 @@ class Binder:
         bound = self.user_bound_by
         if bound is not None and self.graph.is_upstream(bound, node.id):
             narrowed[("$context", "user")] = TExpr(ast.Name("user", ast.Load()), USER)
+        for key in ("token", "sessionId"):  # absent from contexts without a bearer token
+            got = ast.Call(
+                ast.Attribute(ast.Name("ctx", ast.Load()), "get", ast.Load()),
+                [ast.Constant(key), ast.Constant("")],
+                [],
+            )
+            narrowed[("$context", key)] = TExpr(got, STR)
         steps = UpstreamSteps(self.graph, self.steps, node.id)
         return Scope(
             json=TExpr(

@@ -49,6 +49,7 @@ class Lowering:
     scope_anchor: str | None = None  # the node after which meta.permissions is checked
     created: list[tuple[Entity, str]] = field(default_factory=list)  # (entity, local)
     records: list[Record] = field(default_factory=list)  # TypedDicts the module declares
+    constants: list[tuple[str, object]] = field(default_factory=list)  # (name, literal value)
     names: Allocator = field(default_factory=Allocator)
     _locals: dict[tuple[str, str | None], str] = field(default_factory=dict)
     _sql: dict[tuple[str, str | None], str] = field(default_factory=dict)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from compiler.ir import (
+    Condition,
+    Effect,
     ForEach,
     Lookup,
     Parallel,
@@ -20,6 +22,7 @@ from compiler.ir import (
     Stmt,
     binds_context_tenant,
     same,
+    walk,
 )  # fmt: skip
 from compiler.model import Entity
 
@@ -120,3 +123,33 @@ def _answers(write: RowWrite, lookup: Lookup) -> bool:
             for x, y in zip(a, b, strict=True)
         )
     )
+
+
+def place_effects(stmts: list[Stmt], written: bool = False) -> tuple[list[Stmt], bool]:
+    """Mark each effect that waits on I/O and follows no write on any path to it: the
+    execution ends its (read-only) transaction before it, so neither a connection nor
+    SQLite's write lock is held across the call. An effect after a write stays inside the
+    transaction (the ``effect-in-transaction`` warning). Returns whether the statements may
+    have written."""
+    out: list[Stmt] = []
+    for s in stmts:
+        if isinstance(s, Effect) and s.outside and not written:
+            s = replace(s, detach=True)
+        if isinstance(s, Condition):
+            then, w1 = place_effects(s.then, written)
+            other, w2 = (
+                place_effects(s.otherwise, written) if s.otherwise is not None else (None, written)
+            )
+            s = replace(s, then=then, otherwise=other)
+            written = w1 or w2
+        elif isinstance(s, ForEach | Parallel):
+            # A loop's second round follows the first's writes: decide with them counted.
+            inner = s.body if isinstance(s, ForEach) else s.tasks
+            body_writes = any(x.writes for x in walk(inner))
+            placed, w = place_effects(inner, written or body_writes)
+            s = replace(s, body=placed) if isinstance(s, ForEach) else replace(s, tasks=placed)
+            written = written or w or body_writes
+        else:
+            written = written or any(x.writes for x in walk([s]))
+        out.append(s)
+    return out, written

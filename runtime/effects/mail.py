@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import unquote, urlsplit
 
 from jinja2.sandbox import SandboxedEnvironment
@@ -27,6 +28,11 @@ if TYPE_CHECKING:
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
 MAX_RECIPIENTS = 50
+
+
+class QueuedMail(TypedDict):
+    messageId: str
+    queued: bool
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ def _compiled(source: str, html: bool):  # type: ignore[no-untyped-def]
     return _env(html).from_string(source)
 
 
-def render(template: MailTemplate, data: dict[str, object]) -> tuple[str, str | None]:
+def render(template: MailTemplate, data: Mapping[str, object]) -> tuple[str, str | None]:
     """The text part and the HTML part (None without an HTML template)."""
     values = {k: v for k, v in data.items() if v is not js.UNDEFINED}
     html = _compiled(template.html, True).render(values) if template.html is not None else None
@@ -60,7 +66,7 @@ def render(template: MailTemplate, data: dict[str, object]) -> tuple[str, str | 
     return text, html
 
 
-def fallback_text(data: dict[str, object]) -> str:
+def fallback_text(data: Mapping[str, object]) -> str:
     """The text of a message whose template file does not exist: its data, one per line."""
     return "".join(f"{k}: {js.to_string(v)}\n" for k, v in data.items() if v is not js.UNDEFINED)
 
@@ -89,12 +95,12 @@ async def send_mail(
     node: str,
     to: object,
     subject: object,
-    template: MailTemplate | None,
-    data: dict[str, object],
+    template: Mapping[str, str | None] | None,
+    data: Mapping[str, object],
     body: object = js.UNDEFINED,
     sender: object = js.UNDEFINED,
     attempts: int = 3,
-) -> dict[str, object]:
+) -> QueuedMail:
     """Queue one message in the execution's transaction; it is sent after the commit. The
     output is ``{messageId, queued}`` (the Message-ID is fixed now, so a receiver can tell a
     redelivery)."""
@@ -106,7 +112,9 @@ async def send_mail(
             f"The sender of node {node} is not an e-mail address", "INVALID_SENDER"
         )
     if template is not None:
-        text, html = render(template, data)
+        text, html = render(
+            MailTemplate(str(template["name"]), template["text"], template["html"]), data
+        )
     elif body not in (None, js.UNDEFINED):
         text, html = js.to_string(body), None
     else:
@@ -163,3 +171,12 @@ async def deliver(config: Config, payload: dict[str, object]) -> None:
         start_tls=starttls,
         timeout=30,
     )
+
+
+def choose(
+    templates: Mapping[str, Mapping[str, str | None]], name: object
+) -> Mapping[str, str | None] | None:
+    """The template a name computed at run time selects (None: send the body as it is)."""
+    if name is None or name is js.UNDEFINED:
+        return None
+    return templates.get(js.to_string(name))

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, cast
 
 from runtime.effects.files import readable
 from runtime.errors import (
@@ -24,6 +25,32 @@ from runtime.errors import (
 
 if TYPE_CHECKING:
     from runtime.execution import Execution
+
+
+class ImageInfo(TypedDict, total=False):
+    """What ``analyze_image`` returns: the fields its ``output`` selects."""
+
+    width: float
+    height: float
+    format: str
+    colorSpace: str
+    hasAlpha: bool
+    exif: dict[str, object]
+
+
+class VideoInfo(TypedDict, total=False):
+    """What ``analyze_video`` returns (seconds, bits per second, frames per second); a
+    number ffprobe does not report is NaN."""
+
+    duration: float
+    bitrate: float
+    codec: str
+    videoCodec: str
+    audioCodec: str | None
+    width: float
+    height: float
+    fps: float
+
 
 COLOR_SPACES = {
     "1": "bitonal",
@@ -113,9 +140,9 @@ def _select(info: dict[str, object], fields: tuple[str, ...]) -> dict[str, objec
     return {k: info[k] for k in fields}
 
 
-async def analyze_image(ex: Execution, path: object, fields: tuple[str, ...]) -> dict[str, object]:
+async def analyze_image(ex: Execution, path: object, fields: tuple[str, ...]) -> ImageInfo:
     file = readable(ex.effects.config.storage_root, path)
-    return _select(await asyncio.to_thread(_image_info, file), fields)
+    return cast(ImageInfo, _select(await asyncio.to_thread(_image_info, file), fields))
 
 
 def _rate(text: object) -> float | None:
@@ -126,35 +153,37 @@ def _rate(text: object) -> float | None:
     return float(r) if r else None
 
 
-def _number(v: object) -> float | None:
+def _number(v: object) -> float:
     try:
-        return float(v)  # type: ignore[arg-type]
+        return float(str(v))
     except (TypeError, ValueError):
-        return None
+        return math.nan
 
 
-def video_info(probe: dict[str, object]) -> dict[str, object]:
+def video_info(probe: dict[str, object]) -> VideoInfo:
     """ffprobe's JSON (``-show_format -show_streams``) as the node's output fields."""
     fmt = probe.get("format")
     fmt = fmt if isinstance(fmt, dict) else {}
     streams = [s for s in probe.get("streams") or [] if isinstance(s, dict)]  # type: ignore[attr-defined]
     video = next((s for s in streams if s.get("codec_type") == "video"), {})
     audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
-    duration = _number(fmt.get("duration")) or _number(video.get("duration"))
-    bitrate = _number(fmt.get("bit_rate"))
+    duration = _number(fmt.get("duration"))
+    if math.isnan(duration):
+        duration = _number(video.get("duration"))
+    audio_codec = audio.get("codec_name")
     return {
         "duration": duration,
-        "bitrate": bitrate,
-        "codec": str(fmt.get("format_name", "")).split(",")[0] or None,
-        "videoCodec": video.get("codec_name"),
-        "audioCodec": audio.get("codec_name"),
+        "bitrate": _number(fmt.get("bit_rate")),
+        "codec": str(fmt.get("format_name", "")).split(",")[0],
+        "videoCodec": str(video.get("codec_name") or ""),
+        "audioCodec": audio_codec if isinstance(audio_codec, str) else None,
         "width": _number(video.get("width")),
         "height": _number(video.get("height")),
-        "fps": _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
+        "fps": _rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")) or math.nan,
     }
 
 
-async def analyze_video(ex: Execution, path: object, fields: tuple[str, ...]) -> dict[str, object]:
+async def analyze_video(ex: Execution, path: object, fields: tuple[str, ...]) -> VideoInfo:
     config = ex.effects.config
     file = readable(config.storage_root, path)
     if not file.is_file():
@@ -192,4 +221,4 @@ async def analyze_video(ex: Execution, path: object, fields: tuple[str, ...]) ->
     info = video_info(probe if isinstance(probe, dict) else {})
     if not info["videoCodec"]:
         raise UnsupportedMediaType("The file has no video stream", "NOT_A_VIDEO")
-    return _select(info, fields)
+    return cast(VideoInfo, _select(dict(info), fields))

@@ -69,6 +69,14 @@ def lower(lw: Lowering, use: DbUse) -> Lowered | None:
             if p.field in natural
         ]
         keys.sort(key=lambda p: natural.index(p.field or ""))
+        if "tenantId" in ent.fields and "tenantId" not in natural:
+            # A key unique across tenants: the row that conflicts may be another tenant's,
+            # which is never returned (the create then answers 409).
+            keys += [
+                Param(Role.FILTER, p.field, p.column, unchecked(p.value))
+                for p in data
+                if p.field == "tenantId"
+            ]
         lookup = sql.select(ent, keys, lookup=True, need_row=True)
         existing = SqlText(lw.sql_name(use) + "_EXISTING", lookup, tuple(keys))
     stmt = Insert(
