@@ -29,6 +29,7 @@ from compiler.ir import (
     Let,
     Log,
     Lookup,
+    Loop,
     Parallel,
     Param,
     Queued,
@@ -224,6 +225,13 @@ class Emitter:
                 self.line(depth, "await ex.detach()  # nothing written yet: no transaction held")
             target = f"{s.var}{f': {s.annotation}' if s.annotation else ''} = " if s.var else ""
             self.line(depth, f"{target}{'await ' if s.awaits else ''}{py(s.call)}")
+        elif isinstance(s, Loop):
+            self.line(depth, header(s.node.id, s.node, "for each item"))
+            self.step(depth, s.node.id)
+            self.line(depth, f"for {s.var} in items_of({py(s.items)}, {s.node.id!r}):")
+            self.block(s.body, depth + 1, recover=self.log_errors)
+            if not s.body:
+                self.line(depth + 1, "pass")
         elif isinstance(s, Queued):
             self.line(depth, header(s.node.id, s.node, s.detail + ", after the commit"))
             self.step(depth, s.node.id)

@@ -383,6 +383,16 @@ class Effect(StmtBase):
 
 
 @dataclass(eq=False)
+class Loop(StmtBase):
+    """A JSON Script ``forEach``: its body once per element of a list (``$item``)."""
+
+    var: str
+    items: ast.expr
+    body: list[Stmt] = field(default_factory=list)
+    blocks: ClassVar[tuple[str, ...]] = ("body",)
+
+
+@dataclass(eq=False)
 class Queued(StmtBase):
     """An effect nobody waits for (a mail, an unread HTTP call, deleting files): written to
     the outbox in the execution's transaction, delivered after the commit."""
@@ -416,6 +426,7 @@ Stmt = (
     | Let
     | Effect
     | Queued
+    | Loop
 )
 
 SqlStmt = Lookup | ForEach | Rows | Count | Aggregate | Insert | Update | Delete

@@ -285,6 +285,10 @@ class Workflow:
     _index: dict[str, Node] = field(default_factory=dict, repr=False)
     entities: dict[str, Entity] = field(default_factory=dict)
     used_entities: set[str] = field(default_factory=set)  # what its database steps touch
+    # JSON Script (compiler/jsonscript.py): whose output a node's `$json` is (absent: the
+    # trigger's input), and the forEach node each per-item node runs in.
+    json_from: dict[str, str] = field(default_factory=dict)
+    loops: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> str:

@@ -84,6 +84,8 @@ IMPORTS: Final[dict[str, str | None]] = {
     "analyze_video": "runtime.effects.media",
     "send_mail": "runtime.effects.mail",
     "choose": "runtime.effects.mail",
+    "send_plugin_mail": "runtime.effects.mail",
+    "items_of": "runtime.values",
 }
 
 # Locals and module-level names of a generated handler.

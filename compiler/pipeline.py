@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler import codegen, codes, dbal, escape, messages, schema
+from compiler import codegen, codes, dbal, escape, jsonscript, messages, schema
 from compiler.diagnostics import Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Sql, walk
@@ -413,6 +413,11 @@ def _compile_one(
         return None
     source, root = loaded
     res.sources.put(source.path, source.text)
+    json_from: dict[str, str] = {}
+    loops: dict[str, str] = {}
+    if jsonscript.is_json_script(root):
+        assert isinstance(root, JObject)
+        root, json_from, loops = jsonscript.convert(root, diags)
     if routed and isinstance(root, JObject):
         root = _with_triggers(root, route)
     nodes = root.get("nodes") if isinstance(root, JObject) else None
@@ -436,6 +441,7 @@ def _compile_one(
         return None
     before = len(diags.errors())
     wf = build_workflow(source, root, package, module, diags)
+    wf.json_from, wf.loops = json_from, loops
     graph = build_graph(wf, diags)
     res.workflows.append(wf)
     new_errors = diags.errors()[before:]

@@ -396,3 +396,12 @@ def checked(value: V, name: str, rules: tuple[tuple[str, object], ...]) -> V:
         elif rule == "email" and not is_email(value):
             raise ValidationFailed(f"`{name}` must be an email address", field=name, rule=rule)
     return value
+
+
+def items_of(value: object, node: str) -> list[object]:
+    """The elements a JSON Script ``forEach`` runs over; anything but a list is a 400."""
+    if isinstance(value, list):
+        return value
+    raise ValidationFailed(
+        f"node {node} runs over a list, and got {js.typeof(value)}", "NOT_A_LIST"
+    )

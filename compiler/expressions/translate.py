@@ -76,6 +76,8 @@ class Scope:
     env: frozenset[str] | None = frozenset()
     # `$json` fields optional in `Input` that this node needs (a 400 naming one if absent).
     needed: frozenset[str] = frozenset()
+    # Further roots of this node: a JSON Script loop's `$item` and `$parentJson`.
+    roots: dict[str, TExpr] = field(default_factory=dict)
 
 
 def _err(
@@ -392,6 +394,8 @@ class Translator:
                 return frame[e.name]
         if e.name == "$json":
             return self.scope.json
+        if e.name in self.scope.roots:
+            return self.scope.roots[e.name]
         if e.name == "$context":
             return self.scope.context
         if e.name == "$steps":

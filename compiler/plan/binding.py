@@ -182,6 +182,7 @@ class Binder:
     _current: str | None = None
     steps: dict[str, StepInfo] = field(default_factory=dict)
     user_bound_by: str | None = None  # the validate node that bound the local `user`
+    roots: dict[str, dict[str, TExpr]] = field(default_factory=dict)  # node -> `$item`...
     reported: set[int] = field(default_factory=set)  # strings whose error was reported
     _translator: Translator | None = None
     node_ids: frozenset[str] = frozenset()
@@ -335,12 +336,30 @@ class Binder:
             whole = output_of(e)
             if whole is not None and id(e) not in self._seen_outputs:
                 self.output_uses.setdefault(whole, set()).add(None)
+        source = self.wf.json_from.get(self._current or "")
+        loop = self.wf.loops.get(self._current or "")
+        parent = self.wf.json_from.get(loop) if loop is not None else None
+        if parent is not None and isinstance(e, jsast.Ident) and e.name == "$parentJson":
+            self.step_reads.add(parent)
+            self.output_uses.setdefault(parent, set()).add(None)
+            return
+        if source is not None and isinstance(e, jsast.Ident) and e.name == "$json":
+            # JSON Script: `$json` is the previous node's output, read as a whole here.
+            self.step_reads.add(source)
+            if id(e) not in self._seen_outputs:
+                self.output_uses.setdefault(source, set()).add(None)
+            return
         if isinstance(e, jsast.Member) and isinstance(e.obj, jsast.Ident):
             key = (
                 e.name
                 if e.name is not None
                 else (e.computed.value if isinstance(e.computed, jsast.Str) else None)
             )
+            if e.obj.name == "$json" and source is not None:
+                self._seen_outputs.add(id(e.obj))
+                self.step_reads.add(source)
+                self.output_uses.setdefault(source, set()).add(key)
+                return
             if e.obj.name == "$json" and key is not None:
                 self.note_json(key, not (e.optional or fallback), expected)
                 return
@@ -377,6 +396,24 @@ class Binder:
 
     # ------------------------------------------------------------------ translation
 
+    def json_of(self, node_id: str) -> TExpr:
+        """What `$json` is in ``node_id``: the trigger's input, or (JSON Script) the output of
+        the node before it; an output not known (its node failed) is any value."""
+        source = self.wf.json_from.get(node_id)
+        if source is None:
+            return TExpr(
+                ast.Name("json", ast.Load()),
+                Record(
+                    "Input",
+                    "$json",
+                    tuple(Field(f.name, f.type, f.required) for f in self.inputs()),
+                ),
+            )
+        info = self.steps.get(source)
+        if info is None or info.output is None:
+            return TExpr(ast.Attribute(ast.Name("js", ast.Load()), "UNDEFINED", ast.Load()), ANY)
+        return info.output
+
     def scope(self, node: Node) -> Scope:
         narrowed: dict[tuple[str, ...], TExpr] = {}
         bound = self.user_bound_by
@@ -391,14 +428,7 @@ class Binder:
             narrowed[("$context", key)] = TExpr(got, STR)
         steps = UpstreamSteps(self.graph, self.steps, node.id)
         return Scope(
-            json=TExpr(
-                ast.Name("json", ast.Load()),
-                Record(
-                    "Input",
-                    "$json",
-                    tuple(Field(f.name, f.type, f.required) for f in self.inputs()),
-                ),
-            ),
+            json=self.json_of(node.id),
             context=TExpr(ast.Name("ctx", ast.Load()), CONTEXT),
             steps=steps,
             all_node_ids=self.node_ids,
@@ -407,6 +437,7 @@ class Binder:
             narrowed=narrowed,
             env=self.wf.env_names,
             needed=frozenset(self.needed.get(node.id, ())),
+            roots=dict(self.roots.get(node.id, {})),
         )
 
     def translator_for(self, node: Node) -> Translator:

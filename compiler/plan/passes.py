@@ -15,6 +15,7 @@ from compiler.ir import (
     Effect,
     ForEach,
     Lookup,
+    Loop,
     Parallel,
     Reuse,
     RowWrite,
@@ -142,12 +143,12 @@ def place_effects(stmts: list[Stmt], written: bool = False) -> tuple[list[Stmt],
             )
             s = replace(s, then=then, otherwise=other)
             written = w1 or w2
-        elif isinstance(s, ForEach | Parallel):
+        elif isinstance(s, ForEach | Parallel | Loop):
             # A loop's second round follows the first's writes: decide with them counted.
-            inner = s.body if isinstance(s, ForEach) else s.tasks
+            inner = s.tasks if isinstance(s, Parallel) else s.body
             body_writes = any(x.writes for x in walk(inner))
             placed, w = place_effects(inner, written or body_writes)
-            s = replace(s, body=placed) if isinstance(s, ForEach) else replace(s, tasks=placed)
+            s = replace(s, tasks=placed) if isinstance(s, Parallel) else replace(s, body=placed)
             written = written or w or body_writes
         else:
             written = written or any(x.writes for x in walk([s]))

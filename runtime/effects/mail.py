@@ -100,6 +100,7 @@ async def send_mail(
     body: object = js.UNDEFINED,
     sender: object = js.UNDEFINED,
     attempts: int = 3,
+    html: object = js.UNDEFINED,
 ) -> QueuedMail:
     """Queue one message in the execution's transaction; it is sent after the commit. The
     output is ``{messageId, queued}`` (the Message-ID is fixed now, so a receiver can tell a
@@ -116,7 +117,8 @@ async def send_mail(
             MailTemplate(str(template["name"]), template["text"], template["html"]), data
         )
     elif body not in (None, js.UNDEFINED):
-        text, html = js.to_string(body), None
+        text = js.to_string(body)
+        html = html if isinstance(html, str) and html else None  # as given, not escaped
     else:
         text, html = fallback_text(data), None
     seq = ex.next_effect()
@@ -180,3 +182,28 @@ def choose(
     if name is None or name is js.UNDEFINED:
         return None
     return templates.get(js.to_string(name))
+
+
+async def send_plugin_mail(ex: Execution, node: str, params: object) -> object:
+    """JSON Script's ``email.smtp.send``: queue the message its params describe; the output
+    is the params with ``messageId`` and ``queued``."""
+    given = dict(params) if isinstance(params, dict) else {}
+    recipients_: list[object] = []
+    for key in ("to", "cc", "bcc"):
+        v = given.get(key)
+        if isinstance(v, list):
+            recipients_ += v
+        elif v not in (None, js.UNDEFINED, ""):
+            recipients_.append(v)
+    queued = await send_mail(
+        ex,
+        node,
+        recipients_,
+        given.get("subject", ""),
+        None,
+        {},
+        body=given.get("textBody", ""),
+        sender=given.get("from", js.UNDEFINED),
+        html=given.get("htmlBody", js.UNDEFINED),
+    )
+    return {**given, **queued}
