@@ -53,6 +53,16 @@ def operations() -> str:
     return "\n".join(rows)
 
 
+def effects() -> str:
+    from compiler.nodes.effects import EFFECTS
+
+    rows = ["| operation | parameters (`?` optional) | what it does |", "|---|---|---|"]
+    for e in EFFECTS.values():
+        params = _params([(p.name, p.required) for p in e.parameters])
+        rows.append(f"| `{e.name}` | {params} | {e.summary} |")
+    return "\n".join(rows)
+
+
 def expression_methods() -> str:
     rows = ["| method | reads | example | value |", "|---|---|---|---|"]
     for m in methods.METHODS:
@@ -65,6 +75,7 @@ SECTIONS = {
     "node-kinds": node_kinds,
     "actions": actions,
     "operations": operations,
+    "effects": effects,
     "expression-methods": expression_methods,
 }
 

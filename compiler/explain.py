@@ -245,6 +245,43 @@ _LONG: dict[str, tuple[str, str, str]] = {
         '"filter": { "isLive": "{{ $json.channelId }}" }',
         '"filter": { "isLive": true }',
     ),
+    "effect-in-transaction": (
+        "A call outside the database that the workflow waits for (an HTTP request whose answer "
+        "it reads, a bcrypt hash, media analysis) runs outside any transaction when nothing "
+        "was written before it: the runtime ends the read-only transaction first. After a "
+        "write it cannot (the write must commit with the rest), so the transaction, its "
+        "connection and on SQLite the process's write lock are held across the call.",
+        "update_stream (database_update) -> notify (httpRequest, its status read) -> respond",
+        "notify -> update_stream -> respond: call first, then write",
+    ),
+    "jwt-secret-ignored": (
+        "generate_jwt signs with the runtime's own key and algorithm (JWT_SECRET, or "
+        "JWT_PRIVATE_KEY for RS256), the key its tokens are verified with. A secret named in "
+        "the workflow is not used: it could drift from the verifying key or leak in the file.",
+        '"secret": "{{ $env.JWT_SECRET }}"',
+        "remove `secret`",
+    ),
+    "mail-template-missing": (
+        "email_send (and smtp-relay-send) name a template: templates/<name>.txt (the text "
+        "part) and/or templates/<name>.html (autoescaped) beside the workflow or in its "
+        "package folder. Without the files the message's text lists its data, one line each.",
+        '"template": "password_reset"   (no templates/password_reset.txt)',
+        "add templates/password_reset.txt: Hello {{ displayName }}, ... {{ resetLink }}",
+    ),
+    "invalid-mail-template": (
+        "A mail template is jinja2 (sandboxed). It must parse, and every variable it reads "
+        "must be a key of the node's `data`, so a message never goes out with a blank where a "
+        "link belongs.",
+        'templates/welcome.txt reads {{ plan }}; "data": { "name": ... }',
+        'add "plan" to `data`, or remove {{ plan }} from the template',
+    ),
+    "sensitive-value-logged": (
+        "Hashes and tokens a node makes (bcrypt_hash, generate_jwt, generate_random_token, "
+        "sha256) and the request's bearer token ($context.token) never reach the log or the "
+        "execution history; a log node whose message reads one is refused.",
+        '"message": "{{ \'reset token \' + $steps.make_token.output }}"',
+        '"message": "{{ \'reset token made for \' + $context.user.id }}"',
+    ),
     "unused-input": (
         "meta.inputs documents the trigger input; an entry no node reads is either dead "
         "documentation or a misspelled field.",

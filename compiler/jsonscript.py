@@ -93,6 +93,16 @@ def _dbal(b: _Builder, obj: JObject, given: JObject, plugin: JString) -> JObject
     return JObject(tuple(entries), given.span)
 
 
+def _meta(b: _Builder, root: JObject, desc: JValue | None) -> JObject:
+    """``meta``: the file's own (its ``triggers`` when it is not routed by an overlay), with
+    the top-level ``description``."""
+    given = root.get("meta")
+    entries = list(given.entries) if isinstance(given, JObject) else []
+    if desc is not None and not any(k.value == "description" for k, _ in entries):
+        entries.append((b.s("description", root.span), desc))
+    return JObject(tuple(entries), given.span if isinstance(given, JObject) else root.span)
+
+
 def ident(text: str) -> str:
     out = re.sub(r"[^A-Za-z0-9_]", "_", text)
     return out if out and not out[0].isdigit() else f"n_{out}"
@@ -260,6 +270,6 @@ def convert(root: JObject, diags: Diagnostics) -> tuple[JObject, dict[str, str],
         ("versionId", version),
         ("nodes", JArray(tuple(out_nodes), nodes_v.span if nodes_v else root.span)),
         ("connections", JObject(tuple(connections), root.span)),
-        ("meta", b.obj(root.span, ("description", desc))),
+        ("meta", _meta(b, root, desc)),
     )
     return converted, b.json_from, b.loops

@@ -328,6 +328,7 @@ class DatabaseExecution:
     opener: Callable[[], AbstractAsyncContextManager[Connection]] | None = None
     effects_: Effects | None = None
     execution_id: str = ""
+    workflow_id: str = ""
     origin: str | None = None  # scheme://host:port the request came in on
     events: list[Emitted] = field(default_factory=list)
     releases: list[tuple[str, str]] = field(default_factory=list)
@@ -394,6 +395,7 @@ class DatabaseExecution:
                 "id": f"{self.execution_id or uuid.uuid4()}:{seq}",
                 "kind": kind,
                 "tenant": self.ctx["tenantId"],
+                "workflow": self.workflow_id,
                 "payload": js_text(payload),
                 "max": attempts,
                 "now": time.time(),

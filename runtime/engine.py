@@ -74,6 +74,7 @@ class Engine:
                 opener=lambda: self.store.transaction(info.writes, tenant),
                 effects_=self.effects,
                 execution_id=execution_id,
+                workflow_id=info.id,
                 origin=origin,
             )
             async with asyncio.timeout(info.settings.execution_timeout_s or None):

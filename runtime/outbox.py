@@ -33,7 +33,7 @@ def ddl(dialect: str) -> tuple[str, ...]:
     real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
     return (
         f"CREATE TABLE IF NOT EXISTS {TABLE} (id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
-        "tenant_id TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, "
+        "tenant_id TEXT NOT NULL, workflow_id TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL, "
         f"attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, due_at {real} NOT NULL, "
         f"created_at {real} NOT NULL, done_at {real}, last_error TEXT)",
         f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_due ON {TABLE} (status, due_at)",
@@ -41,8 +41,9 @@ def ddl(dialect: str) -> tuple[str, ...]:
 
 
 INSERT = (
-    f"INSERT INTO {TABLE} (id, kind, tenant_id, payload, status, attempts, max_attempts, "
-    "due_at, created_at) VALUES (:id, :kind, :tenant, :payload, 'pending', 0, :max, :now, :now)"
+    f"INSERT INTO {TABLE} (id, kind, tenant_id, workflow_id, payload, status, attempts, "
+    "max_attempts, due_at, created_at) "
+    "VALUES (:id, :kind, :tenant, :workflow, :payload, 'pending', 0, :max, :now, :now)"
 )
 DUE = (
     f"SELECT id FROM {TABLE} WHERE (status = 'pending' AND due_at <= :now) "

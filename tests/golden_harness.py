@@ -22,7 +22,8 @@ from typing import Any
 
 from runtime.config import Config
 from runtime.context import Context
-from runtime.database import Store, migrate
+from runtime.database import Store, history_ddl, migrate
+from runtime.effects import Effects
 from runtime.engine import Engine
 from runtime.errors import WorkflowError
 from runtime.events import LocalBus, Subscriber
@@ -33,11 +34,26 @@ from runtime.workflow import CompiledWorkflow
 class Harness:
     """What a case's ``check`` may do: seed rows, run workflows, read events."""
 
-    def __init__(self, package: str, store: Store, bus: LocalBus) -> None:
+    def __init__(
+        self, package: str, store: Store, bus: LocalBus, effects: Effects, storage: Path
+    ) -> None:
         self.package = package
         self.store = store
         self.bus = bus
-        self.engine = Engine(store, bus, None)
+        self.effects = effects
+        self.storage = storage  # the storage root media and file operations may touch
+        self.engine = Engine(store, bus, None, effects)
+
+    async def outbox(self, kind: str | None = None) -> list[dict[str, object]]:
+        """The effects queued for after the commit (payloads decoded), oldest first."""
+        rows = await self.rows(
+            "SELECT id, kind, tenant_id, workflow_id, payload, status, max_attempts "
+            "FROM workflow_outbox ORDER BY created_at, id"
+        )
+        rows = [r for r in rows if str(r["workflow_id"]).startswith(self.package + "_")]
+        for r in rows:
+            r["payload"] = json.loads(str(r["payload"]))
+        return [r for r in rows if kind is None or r["kind"] == kind]
 
     def workflow(self, module: str) -> CompiledWorkflow:
         mod = importlib.import_module(f"generated.{self.package}.{module}")
@@ -108,19 +124,27 @@ async def main(out: Path, cases: list[Path], database_url: str | None = None) ->
     failures: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'golden.db'}"
-        store = Store(Config(database_url=url))
+        storage = Path(tmp) / "storage"
+        storage.mkdir()
+        config = Config(
+            database_url=url, storage_root=str(storage), http_allow=("127.0.0.1", "localhost")
+        )
+        store = Store(config)
         await store.start()
+        effects = Effects(config)
+        await effects.start()
         ddl = registry.DDL_SQLITE if store.dialect == "sqlite" else registry.DDL_POSTGRESQL
-        await migrate(store, ddl)
+        await migrate(store, (*ddl, *history_ddl(store.dialect)))
         for case in cases:
             spec = importlib.util.spec_from_file_location(f"golden_{case.name}", case / "run.py")
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             try:
-                await module.check(Harness(case.name, store, LocalBus()))
+                await module.check(Harness(case.name, store, LocalBus(), effects, storage))
             except Exception:  # a failing case is reported, the others still run
                 failures[case.name] = traceback.format_exc()
+        await effects.stop()
         await store.stop()
     return failures
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 from compiler.nodes import KINDS
 from compiler.nodes.actions import ACTIONS
 from compiler.nodes.db import OPERATIONS
+from compiler.nodes.effects import EFFECTS
 from compiler.sourcemap import origin
 from tests.conftest import ROOT
 from tests.services import Postgres
@@ -124,6 +126,10 @@ def _uses() -> set[str]:
         for path in (case / "src").glob("*.json"):
             doc = json.loads(path.read_text())
             for node in doc.get("nodes", []):
+                if "startNode" in doc:  # JSON Script: the kinds it converts to
+                    used.add({"forEach": "jsonscript.forEach"}.get(node.get("op"), ""))
+                    used.add(str(node.get("plugin", "")))
+                    continue
                 used.add(node["type"])
                 params = node["parameters"]
                 used.add(str(params.get("action", "")))
@@ -137,9 +143,13 @@ def test_every_kind_action_and_operation_has_a_golden_case() -> None:
     assert set(KINDS) <= used, set(KINDS) - used
     assert set(ACTIONS) <= used, set(ACTIONS) - used
     assert set(OPERATIONS) <= used, set(OPERATIONS) - used
+    assert set(EFFECTS) <= used, set(EFFECTS) - used
     names = {c.name for c in CASES}
     for kind in KINDS.values():  # metabuilder.action: one folder per action instead
-        assert kind.short == "action" or f"node_{kind.short}" in names, kind.type
+        folder = "node_" + re.sub(r"[^A-Za-z0-9]+", "_", kind.short)
+        assert kind.short == "action" or folder in names, f"no golden folder {folder}"
+    for effect in EFFECTS:
+        assert f"op_{effect}" in names, f"no golden folder op_{effect}"
     for action in ACTIONS:
         assert f"action_{action}" in names, f"no golden folder action_{action}"
     for op in OPERATIONS.values():

@@ -296,6 +296,7 @@ class ExprUse:
 
     value: JValue
     expected: Type | None = None
+    optional: bool = False  # a `$json` field it reads as a whole may be absent (a template)
 
 
 class NodeSpec(ABC):
@@ -317,6 +318,10 @@ class NodeSpec(ABC):
     @abstractmethod
     def label(self) -> str:
         """What the node does, for the Mermaid picture (``read StreamChannel``)."""
+
+    def secret(self) -> bool:
+        """Whether the node's output is a secret (a hash, a token): never logged."""
+        return False
 
     def json_fields(self, node: Node, bind: Binder) -> Iterator[str]:
         """``$json`` fields the node checks without naming them in an expression (a validate

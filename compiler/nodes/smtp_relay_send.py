@@ -22,6 +22,8 @@ from compiler.nodes.effects.mail import OUTPUT, literal_name, template_constant
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
+GIVEN = {"subject", "body"}  # what a template of this node reads
+
 
 @dataclass
 class RelaySpec(NodeSpec):
@@ -34,9 +36,11 @@ class RelaySpec(NodeSpec):
 
     def expressions(self) -> Iterator[ExprUse]:
         yield ExprUse(self.to)
-        for v in (self.subject, self.body, self.template, self.sender):
+        for v in (self.subject, self.body, self.sender):
             if v is not None:
                 yield ExprUse(v)
+        if self.template is not None:  # absent: the body is sent
+            yield ExprUse(self.template, optional=True)
 
     def operations(self, node: Node) -> Iterator[DbUse]:
         return iter(())
@@ -51,7 +55,7 @@ class RelaySpec(NodeSpec):
         named = literal_name(self.template)
         template: ast.expr
         if named is not None:
-            template = template_constant(lw, node, named[0], named[1], None)
+            template = template_constant(lw, node, named[0], named[1], None, GIVEN)
         elif self.template is not None:
             # Chosen at run time among the templates beside the workflow (they render with
             # `subject` and `body`); an unknown name sends the body as it is.
@@ -60,7 +64,7 @@ class RelaySpec(NodeSpec):
                 choices.append(
                     (
                         const(found.name),
-                        template_constant(lw, node, found.name, self.template.span, None),
+                        template_constant(lw, node, found.name, self.template.span, None, GIVEN),
                     )
                 )
             table = ast.Dict([k for k, _ in choices], [v for _, v in choices])

@@ -78,7 +78,7 @@ def plan_workflow(
         if isinstance(s, Effect) and s.outside and not s.detach:
             diags.add(
                 messages.EFFECT_IN_TRANSACTION.format(s.node.id),
-                s.node.span,
+                s.node.id_span,
                 node_id=s.node.id,
                 hint=messages.HINT__MOVE_EFFECT_BEFORE_WRITES,
             )

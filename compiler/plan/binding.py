@@ -249,7 +249,7 @@ class Binder:
             assert node.spec is not None
             self._current = node.id
             for use in node.spec.expressions():
-                self.collect(use.value, node, use.expected)
+                self.collect(use.value, node, use.expected, use.optional)
             for name in node.spec.json_fields(node, self):
                 self.note_json(name, False, None)
             for db in node.spec.operations(node):
@@ -272,12 +272,14 @@ class Binder:
                     desc = self.wf.inputs.get(p, ("", None))[0]
                     self.json_fields[p] = InputField(p, STR, True, desc, True)
 
-    def collect(self, value: JValue, node: Node, column: Type | None = None) -> None:
+    def collect(
+        self, value: JValue, node: Node, column: Type | None = None, optional: bool = False
+    ) -> None:
         if isinstance(value, JString):
             whole = self.whole_expression(value)
             for p in self.parts(value, node) or []:
                 if not isinstance(p, str):
-                    self._walk(p, column if p is whole else None)
+                    self._walk(p, column if p is whole else None, optional and p is whole)
                     self.check_fallbacks(p, value, node)
         elif isinstance(value, JObject):
             for _, v in value.entries:

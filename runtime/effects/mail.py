@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from runtime.execution import Execution
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+_SENDER = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")  # `noreply@localhost` too
 MAX_RECIPIENTS = 50
 
 
@@ -108,7 +109,7 @@ async def send_mail(
     config = ex.effects.config
     addresses = recipients(node, to)
     frm = config.mail_from if sender in (None, js.UNDEFINED, "") else js.to_string(sender)
-    if not _ADDRESS.match(frm.strip()):
+    if not _SENDER.match(frm.strip()):
         raise ValidationFailed(
             f"The sender of node {node} is not an e-mail address", "INVALID_SENDER"
         )

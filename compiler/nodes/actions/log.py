@@ -7,11 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from compiler import messages
+from compiler.diagnostics import Related
+from compiler.expressions import ast as jsast
 from compiler.ir import Log, Stmt
-from compiler.load import JValue
+from compiler.load import JString, JValue, string_span
 from compiler.model import Node
 from compiler.nodes.actions import Action
 from compiler.nodes.base import DbUse, ExprUse, NodeSpec, ParamDoc, ParamReader
+from compiler.plan.binding import is_path, output_of
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -33,9 +37,42 @@ class LogSpec(NodeSpec):
         return "log"
 
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
+        if self.message is not None:
+            check_secrets(self.message, node, lw)
         if self.message is None:
             return [Log(node, ast.Constant(node.name), self.level)]
         return [Log(node, lw.bind.text(self.message, node), self.level)]
+
+
+def check_secrets(value: JValue, node: Node, lw: Lowering) -> None:
+    """Refuse a message that reads a secret: a hash or token a node made, or the request's
+    bearer token (the log and the execution history never hold one)."""
+    if not isinstance(value, JString):
+        return
+    for part in lw.bind.parts(value, node) or []:
+        if isinstance(part, str):
+            continue
+        for e in jsast.walk(part):
+            step = output_of(e)
+            source = lw.wf.node(step.split(".", 1)[0]) if step else None
+            what: str | None = None
+            if source is not None and source.spec is not None and source.spec.secret():
+                what = f"the output of `{source.id}` ({source.spec.label()})"
+                where = source.id_span
+            elif is_path(e, "$context", "token"):
+                what, where = "the request's bearer token", None
+            if what is None:
+                continue
+            lw.diags.add(
+                messages.SENSITIVE_VALUE_LOGGED.format(
+                    node.id, value.value[e.start : e.end], what
+                ),
+                string_span(lw.wf.source, value, e.start, e.end),
+                node_id=node.id,
+                hint=messages.HINT__SENSITIVE_VALUE_LOGGED,
+                related=(Related(where, messages.LABEL__SENSITIVE),) if where else (),
+            )
+            return
 
 
 LEVELS = ("debug", "info", "warn", "warning", "error")

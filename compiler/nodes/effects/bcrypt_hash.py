@@ -18,8 +18,6 @@ from compiler.nodes.effects.credentials import bounded
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
-SENSITIVE = True  # its output never reaches a log
-
 
 @dataclass
 class HashSpec(NodeSpec):
@@ -31,6 +29,9 @@ class HashSpec(NodeSpec):
 
     def operations(self, node: Node) -> Iterator[DbUse]:
         return iter(())
+
+    def secret(self) -> bool:
+        return True
 
     def label(self) -> str:
         return f"bcrypt hash (cost {self.rounds})"

@@ -42,7 +42,7 @@ class MailSpec(NodeSpec):
         return f"mail {self.template[0]}"
 
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
-        template = template_constant(lw, node, *self.template, self.data)
+        template = template_constant(lw, node, *self.template, self.data, set())
         data = value(lw, node, self.data) if self.data is not None else ast.Dict([], [])
         fn = call(
             "send_mail",

@@ -19,8 +19,6 @@ from compiler.nodes.effects.credentials import duration_s
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
-SENSITIVE = True
-
 
 @dataclass
 class JwtSpec(NodeSpec):
@@ -33,6 +31,9 @@ class JwtSpec(NodeSpec):
 
     def operations(self, node: Node) -> Iterator[DbUse]:
         return iter(())
+
+    def secret(self) -> bool:
+        return True
 
     def label(self) -> str:
         return f"sign a JWT ({self.expires_s} s)"

@@ -17,8 +17,6 @@ from compiler.nodes.effects.credentials import bounded
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
-SENSITIVE = True
-
 
 @dataclass
 class TokenSpec(NodeSpec):
@@ -29,6 +27,9 @@ class TokenSpec(NodeSpec):
 
     def operations(self, node: Node) -> Iterator[DbUse]:
         return iter(())
+
+    def secret(self) -> bool:
+        return True
 
     def label(self) -> str:
         return f"random token ({self.length} bytes)"

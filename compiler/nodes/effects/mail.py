@@ -19,10 +19,11 @@ OUTPUT = Record("QueuedMail", "a queued message", (Field("messageId", STR), Fiel
 
 
 def template_constant(
-    lw: Lowering, node: Node, name: str, span: Span, data: JValue | None
+    lw: Lowering, node: Node, name: str, span: Span, data: JValue | None, given: set[str]
 ) -> ast.expr:
     """The module constant holding template ``name`` (None, with a warning, when there is no
-    such file); its problems are reported at ``span``."""
+    such file); its problems are reported at ``span``. The template may read the keys of
+    ``data`` (an object written out; any key when it is an expression), or else ``given``."""
     found = mailtemplates.find(lw.wf.source.path, name)
     if found is None:
         folder = mailtemplates.folders(lw.wf.source.path)[0]
@@ -33,11 +34,13 @@ def template_constant(
             hint=messages.HINT__MAIL_TEMPLATE_MISSING.format(f"{folder}/{name}.txt"),
         )
         return ast.Constant(None)
-    given = {k.value for k, _ in data.entries} if isinstance(data, JObject) else None
-    if data is None:
-        given = set()
+    keys: set[str] | None = given
+    if isinstance(data, JObject):
+        keys = {k.value for k, _ in data.entries}
+    elif data is not None:
+        keys = None  # computed: its keys are known at run time only
     failed = False
-    for path, problem, var in mailtemplates.problems(found, given):
+    for path, problem, var in mailtemplates.problems(found, keys):
         failed = True
         if var is None:
             lw.diags.add(

@@ -16,8 +16,6 @@ from compiler.nodes.effects import EffectOp, call, result, value
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
-SENSITIVE = True
-
 
 @dataclass
 class DigestSpec(NodeSpec):
@@ -28,6 +26,9 @@ class DigestSpec(NodeSpec):
 
     def operations(self, node: Node) -> Iterator[DbUse]:
         return iter(())
+
+    def secret(self) -> bool:
+        return True
 
     def label(self) -> str:
         return "sha256"
