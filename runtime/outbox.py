@@ -140,6 +140,14 @@ class Outbox:
             if handler is None:
                 raise RuntimeError(f"no handler for outbox kind {kind!r}")
             await handler(self.config, payload)
+        except asyncio.CancelledError:
+            # Shutting down mid-delivery: hand the row back now rather than after the lease
+            # (it may go out twice if the delivery had in fact completed).
+            async with self.store.writer() as conn:
+                await Driver(conn, self.store.dialect).fetch_all(
+                    RETRY, {"id": row_id, "due": time.time(), "error": "interrupted"}
+                )
+            raise
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
             async with self.store.writer() as conn:

@@ -21,9 +21,11 @@ async def serve(seen: list[bytes]) -> tuple[asyncio.Server, str]:
         seen.append(head + body)
         status = b"200 OK" if b"symbol=ACME" in head else b"404 Not Found"
         payload = json.dumps({"price": 12.5}).encode()
-        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
-                     b"content-length: " + str(len(payload)).encode() + b"\r\n"
-                     b"connection: close\r\n\r\n" + payload)
+        writer.write(
+            b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
+            b"content-length: " + str(len(payload)).encode() + b"\r\n"
+            b"connection: close\r\n\r\n" + payload
+        )
         await writer.drain()
         writer.close()
 

@@ -7,7 +7,10 @@ from tests.golden_harness import Harness
 
 async def check(h: Harness) -> None:
     who = {"email": "ann@example.com"}
-    assert await h.run("login", who, h.ctx(user=None)) == (200, {"ok": True, "email": who["email"]})
+    assert await h.run("login", who, h.ctx(user=None)) == (
+        200,
+        {"ok": True, "email": who["email"]},
+    )
     assert (await h.run("login", who, h.ctx(user=None)))[0] == 200
     status, body = await h.run("login", who, h.ctx(user=None))
     assert status == 429 and isinstance(body, dict), body

@@ -13,12 +13,25 @@ from tests.golden_harness import Harness
 async def check(h: Harness) -> None:
     if shutil.which("ffmpeg") and shutil.which("ffprobe"):
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=2",
-             "-pix_fmt", "yuv420p", str(h.storage / "clip.mp4")],
-            check=True, timeout=60,
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=64x48:rate=10:duration=2",
+                "-pix_fmt",
+                "yuv420p",
+                str(h.storage / "clip.mp4"),
+            ],
+            check=True,
+            timeout=60,
         )
-        assert await h.run("probe", {"path": "clip.mp4"}) == (200, {
-            "seconds": 2, "codec": "h264", "size": "64x48", "fps": 10, "audio": None})
+        assert await h.run("probe", {"path": "clip.mp4"}) == (
+            200,
+            {"seconds": 2, "codec": "h264", "size": "64x48", "fps": 10, "audio": None},
+        )
         (h.storage / "text.mp4").write_text("not a video")
         status, body = await h.run("probe", {"path": "text.mp4"})
         assert (status, body["code"]) == (415, "NOT_A_VIDEO"), body  # type: ignore[index]
