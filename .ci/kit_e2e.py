@@ -7,14 +7,17 @@ Run by `.ci/run` when the kit is beside the project (`make test` never reads it)
 
     .venv/bin/python .ci/kit_e2e.py ../shared/metabuilder/dev-fixed
 
-Workflows that need the side-effect nodes of the next issue (rate limits, outbound HTTP,
-mail, credentials, media, the JSON Script dialect) do not compile yet: they are left out
-and listed, and every package with a compiled route must be driven below.
+Effects talk to real components started here: an SMTP server (aiosmtpd) whose mail is read
+back, a local HTTP server standing in for the push service (dispatch's FCM URL is pointed at
+it in the copy of the kit), a storage root with a PNG made here. A workflow that does not
+compile is left out and listed, and every package with a compiled route must be driven.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
@@ -22,28 +25,40 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from email import message_from_bytes
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import bcrypt
 import httpx
+from aiosmtpd.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from runtime.config import Config  # noqa: E402
 from runtime.database import Store  # noqa: E402
-from tests.server import Server  # noqa: E402
+from tests.server import Server, free_port  # noqa: E402
 from tests.services import APP_ROLE, Postgres  # noqa: E402
 
 ERROR = re.compile(r"^(\S+/workflow/[^:]+\.json):\d+:\d+: error\[", re.M)
 
 
-def compile_kit(kit: Path, work: Path) -> tuple[Path, list[str]]:
+def compile_kit(kit: Path, work: Path, push_port: int) -> tuple[Path, list[str]]:
     """Compile the kit's packages into ``work/generated``; the workflows that do not compile
-    yet are set aside (and returned) until the rest compiles."""
+    yet are set aside (and returned) until the rest compiles. Dispatch's push goes to a local
+    server on ``push_port`` instead of FCM (no traffic leaves the machine)."""
     tree = work / "kit"
     shutil.copytree(kit, tree)
+    dispatch = tree / "root" / "packages" / "notification_center" / "workflow" / "dispatch.json"
+    if dispatch.exists():
+        text = dispatch.read_text(encoding="utf-8")
+        local = f"http://127.0.0.1:{push_port}/fcm/send"
+        dispatch.write_text(text.replace("https://fcm.googleapis.com/fcm/send", local))
     out = work / "generated"
     left_out: list[str] = []
     for _ in range(10):
@@ -118,6 +133,7 @@ async def seed(store: Store, table: str, rows: list[dict[str, object]]) -> None:
 
 
 NOW = int(time.time() * 1000) - 3_600_000  # an hour ago, epoch milliseconds
+ADA_PASSWORD = "Correct horse 1"
 
 
 async def seed_all(url: str) -> None:
@@ -153,6 +169,18 @@ async def seed_all(url: str) -> None:
              "size": 20, "created_at": NOW},
             {"id": "m9", "tenant_id": "globex", "user_id": "ada", "mime_type": "image/png",
              "size": 40, "created_at": NOW},
+        ])  # fmt: skip
+        ada_hash = bcrypt.hashpw(ADA_PASSWORD.encode(), bcrypt.gensalt(12)).decode()
+        await seed(store, "user", [
+            {"id": "ada", "tenant_id": "acme", "username": "ada", "email": "ada@acme.example",
+             "display_name": "Ada", "password_hash": ada_hash, "is_active": True,
+             "fcm_token": "fcm-ada"},
+            {"id": "bo", "tenant_id": "globex", "username": "bo", "email": "bo@globex.example",
+             "display_name": "Bo", "password_hash": ada_hash, "is_active": True},
+        ])  # fmt: skip
+        await seed(store, "notification_preference", [
+            {"id": "p1", "tenant_id": "acme", "user_id": "ada", "enable_in_app": True,
+             "enable_email": True, "enable_push": True},
         ])  # fmt: skip
         await seed(store, "stream_channel", [
             {"id": "c1", "tenant_id": "acme", "created_at": NOW, "created_by": "ada"},
@@ -197,7 +225,171 @@ class Driver:
         return r
 
 
-async def drive(srv: Server, backend: str, packages: set[str]) -> list[str]:
+class Effects:
+    """The real components effects talk to: an SMTP server and a push endpoint."""
+
+    def __init__(self, push_port: int) -> None:
+        self.mail: list[Message] = []
+        self.pushes: list[dict[str, object]] = []
+        fx = self
+
+        class Mailbox:
+            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+                fx.mail.append(message_from_bytes(envelope.content))  # type: ignore[attr-defined]
+                return "250 OK"
+
+        class Push(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                fx.pushes.append({"path": self.path, "auth": self.headers.get("authorization"),
+                                  "body": json.loads(body or b"null")})  # fmt: skip
+                self.send_response(200)
+                self.send_header("content-length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.smtp_port = free_port()
+        self.controller = Controller(Mailbox(), hostname="127.0.0.1", port=self.smtp_port)
+        self.push = ThreadingHTTPServer(("127.0.0.1", push_port), Push)
+        self.thread = threading.Thread(target=self.push.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self.controller.start()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+        self.push.shutdown()
+        self.push.server_close()
+
+    async def wait(self, what: Callable[[], bool], timeout: float = 10) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if what():
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+
+def plain(msg: Message) -> str:
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode() if isinstance(payload, bytes) else ""
+    return ""
+
+
+async def drive_effects(
+    d: Driver, c: httpx.AsyncClient, packages: set[str], fx: Effects, storage: Path
+) -> None:
+    """ui_auth (sign-up, log-in, reset with the mail read back), dispatch (mail and push),
+    image metadata from a PNG."""
+    backend = d.backend
+    fx.mail.clear()
+    fx.pushes.clear()
+    if "ui_auth" in packages:
+        login = {"email": "ada@acme.example", "password": ADA_PASSWORD, "ipAddress": "127.0.0.1",
+                 "userAgent": "kit-e2e"}  # fmt: skip
+        r = await d.expect(c, "ui_auth", "POST", "auth/login", 200,
+                           lambda r: r.json()["user"]["id"] == "ada", json=login)  # fmt: skip
+        token = r.json().get("token") if r.status_code == 200 else None
+        if token is not None:
+            claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+            if claims.get("tid") != "acme" or claims.get("sub") != "ada":
+                d.failures.append(f"[{backend}] login token claims: {claims}")
+        # A wrong password fails the workflow's own guard (no status given: 422).
+        await d.expect(c, "ui_auth", "POST", "auth/login", 422,
+                       lambda r: r.json()["node"] == "check_password_valid",
+                       json={**login, "password": "wrong password"})  # fmt: skip
+        for _ in range(3):
+            await d.expect(c, "ui_auth", "POST", "auth/login", 200, json=login)
+        for _ in range(2):  # five attempts a minute: the sixth and seventh are refused
+            await d.expect(c, "ui_auth", "POST", "auth/login", 429,
+                           lambda r: r.json()["code"] == "RATE_LIMITED"
+                           and int(r.headers["retry-after"]) >= 1, json=login)  # fmt: skip
+        new = {"email": "eve@acme.example", "username": "eve", "password": "Str0ng enough",
+               "displayName": "Eve"}  # fmt: skip
+        await d.expect(c, "ui_auth", "POST", "auth/register", 201,
+                       lambda r: bool(r.json()["userId"]), json=new)  # fmt: skip
+        await d.expect(c, "ui_auth", "POST", "auth/register", 400,
+                       lambda r: r.json()["field"] == "email", json=new)  # fmt: skip
+        await d.expect(c, "ui_auth", "POST", "auth/forgot-password", 200,
+                       json={"email": "ada@acme.example"})  # fmt: skip
+        got = await fx.wait(lambda: len(fx.mail) >= 2)
+        subjects = sorted(str(m["Subject"]) for m in fx.mail)
+        if not got or subjects != ["Reset your password", "Verify your email address"]:
+            d.failures.append(f"[{backend}] ui_auth mail: {subjects}")
+        else:
+            reset = next(m for m in fx.mail if m["Subject"] == "Reset your password")
+            link = re.search(r"/auth/reset-password/([A-Za-z0-9_-]+)", plain(reset))
+            rows = await d.srv.query("SELECT token FROM password_reset_token")
+            want = hashlib.sha256(link[1].encode()).hexdigest() if link else None
+            if reset["To"] != "ada@acme.example" or rows != [(want,)]:
+                d.failures.append(f"[{backend}] reset mail/token: {plain(reset)!r} {rows}")
+            else:
+                print(f"ok   [{backend}] ui_auth mail: verification and reset link read back")
+    if "notification_center" in packages:
+        fx.mail.clear()
+        body = {"userId": "ada", "type": "info", "title": "Deploy done", "message": "v2 is live",
+                "channels": ["in_app", "email", "push"]}  # fmt: skip
+        await d.expect(c, "notification_center", "POST", "notifications/dispatch", 202,
+                       lambda r: bool(r.json()["notificationId"]), json=body,
+                       headers=d.headers())  # fmt: skip
+        delivered = await fx.wait(lambda: bool(fx.pushes) and bool(fx.mail))
+        push = fx.pushes[0] if fx.pushes else {}
+        sent = push.get("body") if isinstance(push.get("body"), dict) else {}
+        mail_ok = bool(fx.mail) and fx.mail[0]["To"] == "ada@acme.example"
+        if not delivered or sent.get("to") != "fcm-ada" or not mail_ok:  # type: ignore[union-attr]
+            d.failures.append(f"[{backend}] dispatch: pushes {fx.pushes}, mail {len(fx.mail)}")
+        else:
+            print(f"ok   [{backend}] dispatch: mail and push delivered after the commit")
+    if "data_table" in packages:
+        # fetch-data calls this server itself (a relative URL) with the caller's own token.
+        body = {"entity": "audit_log/audit-logs", "limit": 10, "page": 1, "sortOrder": "asc"}
+        await d.expect(c, "data_table", "POST", "data-table/fetch", 200,
+                       lambda r: r.json()["pagination"]["limit"] == 10, json=body,
+                       headers=d.headers(level=3))  # fmt: skip
+    if "email_client" in packages:
+        fx.mail.clear()
+        send = {
+            "to": ["bo@example.com"],
+            "subject": "Hi",
+            "body": "Hello",
+            "from": "ada@acme.example",
+        }
+        await d.expect(c, "email_client", "POST", "accounts/acc1/send", 400,
+                       lambda r: r.json()["code"] == "INVALID_SUBJECT",
+                       json={**send, "subject": ""}, headers=d.headers())  # fmt: skip
+        # The stored copy reads `sentFolderId` from the SMTP plugin's output, which has none:
+        # a 400 naming the field, and the queued mail is rolled back with the rest.
+        await d.expect(c, "email_client", "POST", "accounts/acc1/send", 400,
+                       lambda r: r.json()["field"] == "folderId", json=send,
+                       headers=d.headers())  # fmt: skip
+        await asyncio.sleep(0.5)
+        if fx.mail:
+            d.failures.append(f"[{backend}] email_client sent mail for a failed execution")
+    if "media_center" in packages:
+        from PIL import Image
+
+        Image.new("RGB", (120, 80), (10, 20, 30)).save(storage / "m1.png")
+        await d.expect(c, "media_center", "POST", "media/extract/image-metadata", 200,
+                       lambda r: json.loads(r.json()["metadata"])["dimensions"]["width"] == 120
+                       if isinstance(r.json().get("metadata"), str)
+                       else r.json()["metadata"]["dimensions"]["aspectRatio"] == 1.5,
+                       json={"assetId": "m1", "filePath": "m1.png"},
+                       headers=d.headers())  # fmt: skip
+        await d.expect(c, "media_center", "POST", "media/extract/image-metadata", 400,
+                       lambda r: r.json()["code"] == "PATH_NOT_ALLOWED",
+                       json={"assetId": "m1", "filePath": "../app.db"},
+                       headers=d.headers())  # fmt: skip
+
+
+async def drive(
+    srv: Server, backend: str, packages: set[str], fx: Effects, storage: Path
+) -> list[str]:
     d = Driver(srv, backend)
     ada, admin, other = d.headers(), d.headers(level=3), d.headers("globex", "bo", 3)
     async with httpx.AsyncClient(timeout=20) as c:
@@ -319,6 +511,7 @@ async def drive(srv: Server, backend: str, packages: set[str]) -> list[str]:
                         headers=other)  # fmt: skip
         if "ui_json_script_editor" in packages and r.json()["pagination"]["total"] != 1:
             d.failures.append(f"[{backend}] globex sees {r.text}")
+        await drive_effects(d, c, packages, fx, storage)
     undriven = packages - d.driven
     if undriven:
         d.failures.append(f"[{backend}] packages with routes no check drives: {sorted(undriven)}")
@@ -345,23 +538,34 @@ def type_check(gen: Path) -> list[str]:
     return [] if run.returncode == 0 else [f"mypy:\n{run.stdout}"]
 
 
-def run_backend(gen: Path, work: Path, backend: str, pg: Postgres | None) -> list[str]:
+def run_backend(
+    gen: Path, work: Path, backend: str, pg: Postgres | None, fx: Effects
+) -> list[str]:
     serve = ("--generated", str(gen))
+    storage = work / "storage"
+    storage.mkdir()
+    env = {
+        "SMTP_URL": f"smtp://127.0.0.1:{fx.smtp_port}",
+        "HTTP_ALLOW_HOSTS": "127.0.0.1",
+        "STORAGE_ROOT": str(storage),
+        "APP_URL": "https://app.example",
+        "OUTBOX_POLL_MS": "100",
+    }
     if pg is None:
-        srv = Server(work, serve_args=serve)
+        srv = Server(work, env, serve_args=serve)
         srv.cli("migrate", "--generated", str(gen))
         asyncio.run(seed_all(f"sqlite:///{work / 'app.db'}"))
     else:
         database = pg.create_database()
         srv = Server(
-            work, {"DATABASE_URL": pg.url(database, APP_ROLE)}, admin_url=pg.url(database),
-            serve_args=serve,
+            work, {**env, "DATABASE_URL": pg.url(database, APP_ROLE)},
+            admin_url=pg.url(database), serve_args=serve,
         )  # fmt: skip
         srv.cli("migrate", "--generated", str(gen), "--grant", APP_ROLE, admin=True)
         asyncio.run(seed_all(pg.url(database)))
     srv.launch()
     try:
-        failures = asyncio.run(drive(srv, backend, mounted_packages(gen)))
+        failures = asyncio.run(drive(srv, backend, mounted_packages(gen), fx, storage))
     finally:
         srv.stop()
     log = srv.log()
@@ -372,19 +576,23 @@ def run_backend(gen: Path, work: Path, backend: str, pg: Postgres | None) -> lis
 
 def main() -> int:
     kit = Path(sys.argv[1]).resolve()
+    push_port = free_port()
+    fx = Effects(push_port)
+    fx.start()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        gen, left_out = compile_kit(kit, work)
-        print(f"compiled {kit.name}; left out (side-effect nodes): {', '.join(left_out)}")
+        gen, left_out = compile_kit(kit, work, push_port)
+        print(f"compiled {kit.name}; left out: {', '.join(left_out) or 'none'}")
         failures: list[str] = type_check(gen)
         (work / "sqlite").mkdir()
-        failures += run_backend(gen, work / "sqlite", "sqlite", None)
+        failures += run_backend(gen, work / "sqlite", "sqlite", None, fx)
         pg = Postgres.start()
         try:
             (work / "pg").mkdir()
-            failures += run_backend(gen, work / "pg", "postgresql", pg)
+            failures += run_backend(gen, work / "pg", "postgresql", pg, fx)
         finally:
             pg.stop()
+    fx.stop()
     for f in failures:
         print(f"FAIL {f}")
     print(f"kit e2e: {len(failures)} failure(s)")

@@ -11,7 +11,8 @@ A JSON Script file has ``startNode`` and nodes linked by ``nextNode``; a conditi
 - ``{type: action, plugin: dbal.read|query|create|update|delete}`` -> ``metabuilder.database``;
   ``email.smtp.send`` -> the mail effect; any other plugin has no implementation (an error at
   its name);
-- ``{type: output, output}`` -> ``http_response``: 200, or 400 when ``status`` is ``"error"``.
+- ``{type: output, output}`` -> ``http_response``: 200, or 400 when ``status`` is ``"error"``
+  (its ``error``, a code, is also given as ``code``, the runtime's error shape).
 
 ``$json`` means the previous node's output (n8n's item flow): a condition passes its input on,
 so after ``dbal.read`` and a condition, ``$json`` is the row that was read. The converted
@@ -214,6 +215,13 @@ def convert(root: JObject, diags: Diagnostics) -> tuple[JObject, dict[str, str],
                 and isinstance(status.get("status"), JString)
                 and status.get("status").value == "error"  # type: ignore[union-attr]
             )
+            if failed and isinstance(body, JObject) and body.get("code") is None:
+                # The runtime's error shape has `code`: the output's `error` (its code).
+                code = next(((k, v) for k, v in body.entries if k.value == "error"), None)
+                if code is not None:
+                    body = JObject(
+                        (*body.entries, (JString("code", code[0].span), code[1])), body.span
+                    )
             params = b.obj(
                 obj.span,
                 ("action", b.s("http_response", obj.span)),

@@ -15,6 +15,7 @@ from pathlib import Path
 import jwt
 
 from runtime import config as configuration
+from runtime import outbox
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
 from runtime.database import HEALTH_TABLE, HISTORY_TABLE, Store, is_database_failure, migrate
@@ -29,7 +30,9 @@ def grants(registry: Registry, role: str) -> list[str]:
     row-level security policies apply to it)."""
     if not ROLE_NAME.fullmatch(role):
         raise ConfigError(f"--grant {role!r}: a role name is lowercase letters, digits and _")
-    tables = sorted({e.table for e in registry.entities} | {HISTORY_TABLE, HEALTH_TABLE})
+    tables = sorted(
+        {e.table for e in registry.entities} | {HISTORY_TABLE, HEALTH_TABLE, outbox.TABLE}
+    )
     return [f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {role}"]
 
 

@@ -371,8 +371,11 @@ V = TypeVar("V")
 def checked(value: V, name: str, rules: tuple[tuple[str, object], ...]) -> V:
     """A value about to be written, once the column's declared constraints hold: a 400
     ``VALIDATION_FAILED`` naming the field and the rule otherwise. Null passes (whether a
-    column may be null is the schema's own check)."""
+    column may be null is the schema's own check, except for ``required``: an untyped value
+    written into a NOT NULL column)."""
     if value is None:
+        if ("required", True) in rules:
+            raise ValidationFailed(f"`{name}` is required", field=name, rule="required")
         return value
     for rule, arg in rules:
         if rule == "values":

@@ -21,6 +21,7 @@ from compiler.expressions.types import (
     NULL,
     NUM,
     STR,
+    UNDEF,
     ArrayOf,
     Record,
     Type,
@@ -233,8 +234,13 @@ class Lowering:
                     ok = False
                     continue
                 bound = param_value(t, want, tr.box(t))
-                if role is Role.DATA and col.checks:  # the declaration's constraints
-                    bound = _checked(bound, e.key, col.checks)
+                checks = col.checks
+                if role is Role.DATA and not col.nullable and _may_be_absent(t.type):
+                    # An untyped value (a plugin's output, JSON) into a NOT NULL column: a 400
+                    # naming the field when it is null or undefined, not a database error.
+                    checks = (("required", True), *checks)
+                if role is Role.DATA and checks:  # the declaration's constraints
+                    bound = _checked(bound, e.key, checks)
                 out.append(Param(role, e.key, col.column, bound, op))
         return out if ok else None
 
@@ -309,6 +315,10 @@ def _literal(v: object) -> ast.expr:
         return ast.Tuple([_literal(x) for x in v], ast.Load())
     assert v is None or isinstance(v, str | int | float | bool)
     return ast.Constant(v)
+
+
+def _may_be_absent(t: Type) -> bool:
+    return t == ANY or any(m in (NULL, UNDEF) for m in members(t))
 
 
 def _fits(t: Type, want: Type, nullable: bool) -> bool:

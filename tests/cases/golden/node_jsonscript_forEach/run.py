@@ -24,5 +24,5 @@ async def check(h: Harness) -> None:
     status, body = await h.run("import_accounts", {"source": "crm"})
     assert (status, body) == (
         400,
-        {"status": "error", "message": "No people", "error": "NO_PEOPLE"},
+        {"status": "error", "message": "No people", "error": "NO_PEOPLE", "code": "NO_PEOPLE"},
     )

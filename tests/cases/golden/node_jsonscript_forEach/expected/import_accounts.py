@@ -17,7 +17,7 @@ from runtime import js
 from runtime.errors import Conflict
 from runtime.execution import Execution
 from runtime.results import JsonResult
-from runtime.values import items_of, missing, new_id, now_iso, optional_value, sql_text
+from runtime.values import checked, items_of, missing, new_id, now_iso, optional_value, sql_text
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
@@ -88,7 +88,9 @@ async def run(ex: Execution, json: Input) -> JsonResult:
                 {
                     "d_id": new_id(),
                     "d_tenant_id": ctx["tenantId"],
-                    "d_email": sql_text(js.get(each_person_item, "email")),
+                    "d_email": checked(
+                        sql_text(js.get(each_person_item, "email")), "email", (("required", True),)
+                    ),
                     "d_name": sql_text(js.get(each_person_item, "name")),
                     "d_info": "from " + js.to_string(json.get("source", js.UNDEFINED)),
                     "d_created_at": now_iso(),
@@ -114,7 +116,10 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     else:
         # error_no_people: metabuilder.action (http_response)
         ex.step("error_no_people")
-        return JsonResult(400, {"status": "error", "message": "No people", "error": "NO_PEOPLE"})
+        return JsonResult(
+            400,
+            {"status": "error", "message": "No people", "error": "NO_PEOPLE", "code": "NO_PEOPLE"},
+        )
 
 
 COMPILED: Final = CompiledWorkflow(WORKFLOW, parse_input, run)
