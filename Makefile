@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/sse_bench.py
 	$(PY) bench/scale_bench.py
+	$(PY) bench/effects_bench.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
