@@ -84,6 +84,13 @@ async def check_destination(config: Config, url: str) -> None:
         )
     host = parts.hostname.lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    if config.http_allow and _listed(config.http_allow, host, port, []):
+        return  # listed by name: no lookup needed
+    if config.http_allow and not any("/" in entry for entry in config.http_allow):
+        raise ValidationFailed(
+            f"Outbound calls to {host}:{port} are not allowed (HTTP_ALLOW_HOSTS)",
+            "URL_NOT_ALLOWED",
+        )
     ips = await _addresses(host, port)
     if config.http_allow:
         if _listed(config.http_allow, host, port, ips):
