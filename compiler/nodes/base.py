@@ -55,6 +55,23 @@ def discover(package: str, attribute: str, kind: type[T]) -> list[T]:
     return found
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One named variant of a node kind, parsed by its own module: an action of
+    ``metabuilder.action`` (``ACTION``), an operation of ``metabuilder.operation`` outside the
+    database (``EFFECT``)."""
+
+    name: str
+    summary: str
+    parameters: tuple[ParamDoc, ...]
+    parse: Callable[[ParamReader], NodeSpec | None]
+
+
+def variants(package: str, attribute: str) -> dict[str, Variant]:
+    """The variants the modules of ``package`` define as ``attribute``, by name."""
+    return {v.name: v for v in discover(package, attribute, Variant)}
+
+
 # ----------------------------------------------------------------------------- parameters
 
 

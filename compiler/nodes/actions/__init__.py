@@ -8,25 +8,15 @@ any node kind.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from compiler.nodes.base import NodeSpec, ParamDoc, ParamReader
+from compiler.nodes.base import Variant, variants
 
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    summary: str
-    parameters: tuple[ParamDoc, ...]
-    parse: Callable[[ParamReader], NodeSpec | None]
+Action = Variant
 
 
 @functools.cache
-def _actions() -> dict[str, Action]:
-    from compiler.nodes.base import discover
-
-    return {a.name: a for a in discover(__name__, "ACTION", Action)}
+def _actions() -> dict[str, Variant]:
+    return variants(__name__, "ACTION")
 
 
 def __getattr__(name: str) -> object:
@@ -35,4 +25,4 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-ACTIONS: dict[str, Action]
+ACTIONS: dict[str, Variant]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.expressions.translate import TExpr
@@ -19,25 +17,18 @@ from compiler.expressions.types import Type
 from compiler.ir import Effect, Stmt
 from compiler.load import JValue
 from compiler.model import Node
-from compiler.nodes.base import NodeSpec, ParamDoc, ParamReader
+from compiler.nodes.base import Variant, variants
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
 
 
-@dataclass(frozen=True)
-class EffectOp:
-    name: str
-    summary: str
-    parameters: tuple[ParamDoc, ...]
-    parse: Callable[[ParamReader], NodeSpec | None]
+EffectOp = Variant
 
 
 @functools.cache
-def _effects() -> dict[str, EffectOp]:
-    from compiler.nodes.base import discover
-
-    return {e.name: e for e in discover(__name__, "EFFECT", EffectOp)}
+def _effects() -> dict[str, Variant]:
+    return variants(__name__, "EFFECT")
 
 
 def __getattr__(name: str) -> object:
@@ -46,7 +37,7 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-EFFECTS: dict[str, EffectOp]
+EFFECTS: dict[str, Variant]
 
 
 def call(function: str, *args: ast.expr) -> ast.Call:
