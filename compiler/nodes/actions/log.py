@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,9 +45,13 @@ class LogSpec(NodeSpec):
         return [Log(node, lw.bind.text(self.message, node), self.level)]
 
 
+SECRET_NAME = re.compile(r"password|passwd|secret|token|api_?key|credential", re.IGNORECASE)
+
+
 def check_secrets(value: JValue, node: Node, lw: Lowering) -> None:
-    """Refuse a message that reads a secret: a hash or token a node made, or the request's
-    bearer token (the log and the execution history never hold one)."""
+    """Refuse a message that reads a secret: a hash or token a node made, the request's
+    bearer token, or a field named like one (`$json.password`, a row's `passwordHash`): the
+    log and the execution history never hold one."""
     if not isinstance(value, JString):
         return
     for part in lw.bind.parts(value, node) or []:
@@ -61,6 +66,8 @@ def check_secrets(value: JValue, node: Node, lw: Lowering) -> None:
                 where = source.id_span
             elif is_path(e, "$context", "token"):
                 what, where = "the request's bearer token", None
+            elif isinstance(e, jsast.Member) and e.name and SECRET_NAME.search(e.name):
+                what, where = f"a field named like a secret (`{e.name}`)", None
             if what is None:
                 continue
             lw.diags.add(
