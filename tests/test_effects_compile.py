@@ -4,6 +4,7 @@ transactions, the secrets a log may not write, mail templates, and the older dia
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -19,8 +20,7 @@ USER = {"id": "validate_user", "type": "metabuilder.validate",
 def workflow(name: str, nodes: list[dict[str, object]]) -> dict[str, object]:
     full = [{"name": n["id"], "typeVersion": 1, **n} for n in nodes]
     links = {
-        a["id"]: {"main": [[{"node": b["id"], "index": 0}]]}
-        for a, b in zip(full, full[1:], strict=False)
+        a["id"]: {"main": [[{"node": b["id"], "index": 0}]]} for a, b in itertools.pairwise(full)
     }
     return {"id": f"fx_{name}", "name": name, "active": True, "nodes": full, "connections": links,
             "meta": {"triggers": [f"POST /api/v1/{{tenant}}/stream_cast/{name}"]}}  # fmt: skip
