@@ -64,6 +64,10 @@ FAILED = (
     "last_error = :error WHERE id = :id"
 )
 
+PRUNE = f"DELETE FROM {TABLE} WHERE status IN ('sent', 'failed') AND done_at < :before"
+KEEP_S = 7 * 24 * 3600.0  # delivered and failed rows are kept a week (for operators), then go
+PRUNE_EVERY_S = 3600.0
+
 Handler = Callable[[Config, dict[str, object]], Awaitable[None]]
 
 
@@ -86,6 +90,7 @@ class Outbox:
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.failed = 0
+        self._pruned_at = 0.0
 
     def kick(self) -> None:
         """Deliver what the execution that just committed queued."""
@@ -105,11 +110,20 @@ class Outbox:
         while True:
             try:
                 await self.deliver_due()
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+                    await self.prune()
             except Exception as exc:  # the database may be down: try again at the next poll
                 log.warning("outbox delivery round failed: %s: %s", type(exc).__name__, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.config.outbox_poll_s)
             self._wake.clear()
+
+    async def prune(self, now: float | None = None) -> None:
+        """Forget delivered and failed rows older than a week."""
+        self._pruned_at = time.monotonic()
+        before = (now if now is not None else time.time()) - KEEP_S
+        async with self.store.writer() as conn:
+            await Driver(conn, self.store.dialect).fetch_all(PRUNE, {"before": before})
 
     async def deliver_due(self) -> int:
         """Claim and deliver every due row; the number delivered."""
