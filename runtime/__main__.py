@@ -81,6 +81,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         workers=args.workers,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
+        loop="uvloop",  # dependencies of the runtime: faster than asyncio's loop and h11
+        http="httptools",
     )
     return 0
 

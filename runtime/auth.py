@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import jwt
@@ -21,9 +22,35 @@ def user_from_token(config: Config, token: str) -> tuple[str, User]:
     return tenant, user
 
 
+CACHE_SIZE = 10_000  # verified tokens remembered per process (the least recently used go)
+LEEWAY_S = 5
+_verified: OrderedDict[tuple[str, str, str], tuple[str, User, str, float]] = OrderedDict()
+
+
 def verify_token(config: Config, token: str) -> tuple[str, User, str]:
     """The token's tenant, user and session id (its ``sid`` claim, "" without one);
     InvalidToken when it is not one we signed or has expired.
+
+    A token verified once is remembered by its exact text (with the key and algorithm it
+    was verified with), up to ``CACHE_SIZE`` of them: signature and claims checks are skipped
+    on later requests, its expiry is still checked on every one.
+    """
+    key = (config.jwt_algorithm, config.jwt_key, token)
+    hit = _verified.get(key)
+    if hit is not None:
+        if time.time() <= hit[3] + LEEWAY_S:
+            _verified.move_to_end(key)
+            return hit[0], hit[1].copy(), hit[2]
+        del _verified[key]
+    tenant, user, sid, exp = _verify(config, token)
+    _verified[key] = (tenant, user, sid, exp)
+    if len(_verified) > CACHE_SIZE:
+        _verified.popitem(last=False)
+    return tenant, user.copy(), sid
+
+
+def _verify(config: Config, token: str) -> tuple[str, User, str, float]:
+    """Verify with PyJWT: (tenant, user, session id, exp).
 
     The algorithm comes from the configuration, never from the token's header, so a token
     signed with ``none`` or with the public key as an HMAC secret is refused.
@@ -34,7 +61,7 @@ def verify_token(config: Config, token: str) -> tuple[str, User, str]:
             config.jwt_key,
             algorithms=[config.jwt_algorithm],
             options={"require": list(REQUIRED_CLAIMS)},
-            leeway=5,
+            leeway=LEEWAY_S,
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("The token has expired") from None
@@ -56,7 +83,7 @@ def verify_token(config: Config, token: str) -> tuple[str, User, str]:
         "scopes": _texts(claims.get("scopes")),
     }
     sid = claims.get("sid")
-    return tenant, user, sid if isinstance(sid, str) else ""
+    return tenant, user, sid if isinstance(sid, str) else "", float(claims["exp"])
 
 
 def _finite(value: object) -> bool:

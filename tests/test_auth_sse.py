@@ -115,3 +115,52 @@ def test_event_ids_order() -> None:
     assert newer("1700000000001-0", "1700000000000-7")
     assert not newer("1700000000000-0", "1700000000000-3")
     assert newer("cafe-1", "beef-9")  # another process's ids: never withheld
+
+
+def test_verified_tokens_are_remembered_but_expiry_is_checked_each_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from runtime import auth
+
+    cfg = configuration.load({"JWT_SECRET": "s" * 40})
+    token = mint_token(cfg, tenant="acme", user="ann", level=2, ttl_s=60)
+    monkeypatch.setattr(auth, "_verified", auth.OrderedDict())
+    tenant, user, _ = auth.verify_token(cfg, token)
+    assert (tenant, user["id"], user["level"]) == ("acme", "ann", 2.0)
+    user["id"] = "mallory"  # a caller changing its copy changes nothing remembered
+
+    def no_pyjwt(*args: object, **kwargs: object) -> object:
+        raise AssertionError("verified again")
+
+    real_decode = jwt.decode
+    monkeypatch.setattr(auth.jwt, "decode", no_pyjwt)
+    assert auth.verify_token(cfg, token)[1]["id"] == "ann"  # from the cache
+    # Another key never hits what this one verified.
+    other = configuration.load({"JWT_SECRET": "t" * 40})
+    with pytest.raises(AssertionError, match="verified again"):
+        auth.verify_token(other, token)
+    # Past its expiry (and the leeway), a remembered token is not taken from the cache: PyJWT
+    # decides again (and refuses it when the clock it reads agrees).
+    later = time.time() + 60 + auth.LEEWAY_S + 1
+    monkeypatch.setattr(auth.time, "time", lambda: later)
+    calls: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real_decode(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(auth.jwt, "decode", counting)
+    auth.verify_token(cfg, token)
+    assert calls == [1]
+
+
+def test_the_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime import auth
+
+    cfg = configuration.load({"JWT_SECRET": "s" * 40})
+    monkeypatch.setattr(auth, "_verified", auth.OrderedDict())
+    monkeypatch.setattr(auth, "CACHE_SIZE", 3)
+    tokens = [mint_token(cfg, tenant="acme", user=f"u{n}", level=1) for n in range(5)]
+    for t in tokens:
+        auth.verify_token(cfg, t)
+    assert [k[2] for k in auth._verified] == tokens[2:]
