@@ -83,6 +83,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         timeout_graceful_shutdown=5,
         loop="uvloop",  # dependencies of the runtime: faster than asyncio's loop and h11
         http="httptools",
+        access_log=args.access_log,
     )
     return 0
 
@@ -319,6 +320,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--include-inactive", action="store_true", help="mount inactive workflows")
     s.add_argument("--workers", type=int, default=1, help="worker processes (needs EVENTS_URL)")
     s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log a line per request (off by default: it costs about 0.1 ms of each)",
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("migrate", help="create or upgrade the tables (idempotent)")
