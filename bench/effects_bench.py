@@ -33,7 +33,7 @@ import bcrypt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.runtime_bench import call  # noqa: E402
+from bench.asgi import call  # noqa: E402
 from runtime.app import create_app  # noqa: E402
 from runtime.auth import mint_token  # noqa: E402
 from runtime.config import Config  # noqa: E402
@@ -151,8 +151,6 @@ async def main(logins: int, concurrency: int) -> None:
             [sys.executable, "-m", "compiler", "compile", "src", "--out", "generated"],
             cwd=work, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip
-        for name in [m for m in sys.modules if m == "generated" or m.startswith("generated.")]:
-            del sys.modules[name]  # the project's own, imported with bench.runtime_bench
         registry = load_registry(str(work / "generated"))
         url = f"sqlite:///{work / 'bench.db'}"
         hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(COST)).decode()

@@ -13,14 +13,13 @@ import json
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.asgi import App, call  # noqa: E402
 from bench.handwritten import create_handwritten_app  # noqa: E402
 from generated import registry  # noqa: E402
 from runtime.app import create_app  # noqa: E402
@@ -28,60 +27,7 @@ from runtime.auth import mint_token  # noqa: E402
 from runtime.config import Config  # noqa: E402
 from runtime.database import Store, history_ddl, migrate  # noqa: E402
 
-App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 CHANNELS = [f"bench-{i}" for i in range(10)]
-
-
-async def call(app: App, method: str, path: str, body: bytes, token: str) -> tuple[int, float]:
-    """One request through the ASGI app: (status, seconds to the first body bytes)."""
-    first = asyncio.Event()
-    got: dict[str, Any] = {"status": 0, "t": 0.0}
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await first.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            got["status"] = message["status"]
-        elif (
-            message["type"] == "http.response.body"
-            and not first.is_set()
-            and (message.get("body") or not message.get("more_body", False))
-        ):
-            got["t"] = time.perf_counter()
-            first.set()
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", f"Bearer {token}".encode()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8000),
-    }
-    t0 = time.perf_counter()
-    task = asyncio.create_task(app(scope, receive, send))
-    await first.wait()
-    elapsed = got["t"] - t0
-    await task
-    return int(got["status"]), elapsed
 
 
 async def seed(config: Config) -> None:

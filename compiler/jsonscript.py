@@ -209,12 +209,8 @@ def convert(root: JObject, diags: Diagnostics) -> tuple[JObject, dict[str, str],
         elif isinstance(kind, JString) and kind.value == "output":
             ntype = JString("metabuilder.action", kind.span)
             body = obj.get("output")
-            status = obj.get("output")
-            failed = (
-                isinstance(status, JObject)
-                and isinstance(status.get("status"), JString)
-                and status.get("status").value == "error"  # type: ignore[union-attr]
-            )
+            status = body.get("status") if isinstance(body, JObject) else None
+            failed = isinstance(status, JString) and status.value == "error"
             if failed and isinstance(body, JObject) and body.get("code") is None:
                 # The runtime's error shape has `code`: the output's `error` (its code).
                 code = next(((k, v) for k, v in body.entries if k.value == "error"), None)

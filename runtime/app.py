@@ -101,7 +101,7 @@ def create_app(
     bus = make_bus(config)
     history = History(store) if config.history else None
     effects = Effects(config)
-    outbox = Outbox(store, config)
+    outbox = Outbox(store, effects)
     engine = Engine(store, bus, history, effects, outbox)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)

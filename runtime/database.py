@@ -336,7 +336,6 @@ class DatabaseExecution:
     steps: list[tuple[str, int]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     deferred: int = 0  # outbox rows written
-    transactions: int = 0  # transactions begun (more than one: split around effects)
 
     driver: Driver = field(init=False)
     _held: AsyncExitStack | None = field(default=None, init=False)
@@ -345,7 +344,6 @@ class DatabaseExecution:
     def __post_init__(self) -> None:
         if self.connection is not None:
             self.driver = Driver(self.connection, self.dialect)
-            self.transactions = 1
 
     async def _open(self) -> Driver:
         if self.connection is None:
@@ -355,7 +353,6 @@ class DatabaseExecution:
             self.connection = await stack.enter_async_context(self.opener())
             self._held = stack
             self.driver = Driver(self.connection, self.dialect)
-            self.transactions += 1
         return self.driver
 
     async def detach(self) -> None:

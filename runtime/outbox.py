@@ -19,8 +19,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from runtime.config import Config
 from runtime.database import Driver, Store
+from runtime.effects import Effects
 
 log = logging.getLogger("runtime.outbox")
 
@@ -68,7 +68,7 @@ PRUNE = f"DELETE FROM {TABLE} WHERE status IN ('sent', 'failed') AND done_at < :
 KEEP_S = 7 * 24 * 3600.0  # delivered and failed rows are kept a week (for operators), then go
 PRUNE_EVERY_S = 3600.0
 
-Handler = Callable[[Config, dict[str, object]], Awaitable[None]]
+Handler = Callable[[Effects, dict[str, object]], Awaitable[None]]
 
 
 def _handlers() -> dict[str, Handler]:
@@ -82,9 +82,10 @@ def _handlers() -> dict[str, Handler]:
 
 
 class Outbox:
-    def __init__(self, store: Store, config: Config) -> None:
+    def __init__(self, store: Store, effects: Effects) -> None:
         self.store = store
-        self.config = config
+        self.effects = effects
+        self.config = effects.config
         self.handlers = _handlers()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -153,7 +154,7 @@ class Outbox:
         try:
             if handler is None:
                 raise RuntimeError(f"no handler for outbox kind {kind!r}")
-            await handler(self.config, payload)
+            await handler(self.effects, payload)
         except asyncio.CancelledError:
             # Shutting down mid-delivery: hand the row back now rather than after the lease
             # (it may go out twice if the delivery had in fact completed).

@@ -17,6 +17,7 @@ import pytest
 from runtime.config import Config
 from runtime.context import Context
 from runtime.database import DatabaseExecution, Driver, Store, history_ddl, migrate
+from runtime.effects import Effects
 from runtime.outbox import Outbox
 
 CTX: Context = {"tenantId": "acme", "request": {"method": "POST", "path": "/", "headers": {}}}
@@ -60,9 +61,9 @@ async def test_rolled_back_executions_queue_nothing_and_racing_workers_deliver_o
     delivered: list[tuple[str, object]] = []
 
     def worker(name: str) -> Outbox:
-        box = Outbox(store, store.config)
+        box = Outbox(store, Effects(store.config))
 
-        async def handler(config: Config, payload: dict[str, object]) -> None:
+        async def handler(effects: Effects, payload: dict[str, object]) -> None:
             await asyncio.sleep(0.01)
             delivered.append((name, payload["n"]))
 
@@ -77,10 +78,10 @@ async def test_rolled_back_executions_queue_nothing_and_racing_workers_deliver_o
 
 async def test_failed_deliveries_are_retried_with_backoff_then_given_up(store: Store) -> None:
     await queue(store, [{"n": 1}])
-    box = Outbox(store, store.config)
+    box = Outbox(store, Effects(store.config))
     calls: list[float] = []
 
-    async def broken(config: Config, payload: dict[str, object]) -> None:
+    async def broken(effects: Effects, payload: dict[str, object]) -> None:
         calls.append(time.monotonic())
         raise ConnectionRefusedError("the server said no")
 
@@ -103,9 +104,9 @@ async def test_failed_deliveries_are_retried_with_backoff_then_given_up(store: S
 
 async def test_old_delivered_rows_are_pruned(store: Store) -> None:
     await queue(store, [{"n": 1}, {"n": 2}])
-    box = Outbox(store, store.config)
+    box = Outbox(store, Effects(store.config))
 
-    async def ok(config: Config, payload: dict[str, object]) -> None:
+    async def ok(effects: Effects, payload: dict[str, object]) -> None:
         return None
 
     box.handlers = {"test": ok}

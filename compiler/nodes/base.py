@@ -167,6 +167,26 @@ class ParamReader:
             return None
         return v.value
 
+    def bounded(self, key: str, low: int, high: int, default: int) -> int:
+        """A whole-number parameter within ``low..high`` (``default`` when absent or, after
+        reporting it, invalid)."""
+        v = self.params.get(key)
+        if v is None:
+            return default
+        if (
+            not isinstance(v, JNumber)
+            or not isinstance(v.value, int)
+            or not low <= v.value <= high
+        ):
+            self.diags.add(
+                messages.PARAMETER_OUT_OF_RANGE.format(key, self.node, low, high),
+                v.span,
+                node_id=self.node,
+                hint=messages.HINT__WRITE_E_G.format(f'"{key}": {default}'),
+            )
+            return default
+        return v.value
+
     def row_count(self, key: str, obj: JObject) -> int | JString | None:
         """A row count (``limit``, ``offset``): a whole number, or an expression the runtime
         clamps (see :func:`runtime.values.row_count`)."""

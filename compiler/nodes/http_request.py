@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler.expressions.types import ANY, NUM, STR, Field, MapOf, Record
-from compiler.ir import Queued, Stmt
+from compiler.ir import Stmt
 from compiler.load import JObject, JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
-from compiler.nodes.effects import call, const, ex, read_by_later_nodes, result, value
-from compiler.nodes.effects.credentials import bounded
+from compiler.nodes.effects import call, const, ex, queued, read_by_later_nodes, result, value
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -68,7 +67,7 @@ class HttpSpec(NodeSpec):
             const(self.timeout_ms),
         )
         if not read_by_later_nodes(lw, node):
-            return [Queued(node, self.label(), call("defer_http", *args), None)]
+            return queued(lw, node, self.label(), call("defer_http", *args), None)
         return result(lw, node, self.label(), call("http_request", *args), RESPONSE, outside=True)
 
 
@@ -79,7 +78,7 @@ def parse(r: ParamReader) -> HttpSpec | None:
     method = r.choice("method", METHODS) if r.params.get("method") is not None else ("GET", None)
     for key in ("headers", "queryParameters"):
         r.entries(key, r.params)  # reports a value that is not an object
-    timeout = bounded(r, "timeout", 1, 300_000, 0) if r.params.get("timeout") is not None else None
+    timeout = r.bounded("timeout", 1, 300_000, 0) if r.params.get("timeout") is not None else None
     if url is None or method is None:
         return None
     return HttpSpec(

@@ -17,7 +17,6 @@ from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
 from compiler.nodes.effects import call, const, ex, value
-from compiler.nodes.effects.credentials import bounded
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -56,8 +55,8 @@ def parse(r: ParamReader) -> RateLimitSpec | None:
     if r.params.get("operation") is not None:
         r.choice("operation", ("rate_limit",))
     key = r.require("key", "what is counted: `{{ $json.email }}`")
-    limit = bounded(r, "limit", 1, 1_000_000, 10)
-    window = bounded(r, "window", 100, 31 * 24 * 3600 * 1000, 60_000)
+    limit = r.bounded("limit", 1, 1_000_000, 10)
+    window = r.bounded("window", 100, 31 * 24 * 3600 * 1000, 60_000)
     message = r.string("errorMessage", "the 429's message", required=False)
     if key is None:
         return None

@@ -10,14 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler import mailtemplates
-from compiler.expressions.translate import TExpr
-from compiler.ir import Queued, Stmt
+from compiler.ir import Stmt
 from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
-from compiler.nodes.effects import call, const, ex, read_by_later_nodes, value
-from compiler.nodes.effects.credentials import bounded
-from compiler.nodes.effects.mail import OUTPUT, literal_name, template_constant
+from compiler.nodes.effects import call, const, ex, queued, value
+from compiler.nodes.effects.mail import OUTPUT, embed, literal_name, template_constant
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -62,10 +60,7 @@ class RelaySpec(NodeSpec):
             choices: list[tuple[ast.expr | None, ast.expr]] = []
             for found in mailtemplates.every(lw.wf.source.path):
                 choices.append(
-                    (
-                        const(found.name),
-                        template_constant(lw, node, found.name, self.template.span, None, GIVEN),
-                    )
+                    (const(found.name), embed(lw, node, found, self.template.span, None, GIVEN))
                 )
             table = ast.Dict([k for k, _ in choices], [v for _, v in choices])
             template = call("choose", table, value(lw, node, self.template))
@@ -80,10 +75,7 @@ class RelaySpec(NodeSpec):
                 ast.keyword("attempts", const(self.attempts)),
             ],
         )
-        var = lw.names.take(node.id) if read_by_later_nodes(lw, node) else None
-        if var is not None:
-            lw.bind.set_output(node, TExpr(ast.Name(var, ast.Load()), OUTPUT))
-        return [Queued(node, self.label(), fn, var)]
+        return queued(lw, node, self.label(), fn, OUTPUT)
 
 
 def parse(r: ParamReader) -> RelaySpec | None:
@@ -96,7 +88,7 @@ def parse(r: ParamReader) -> RelaySpec | None:
         r.params.get("body"),
         r.params.get("template"),
         r.params.get("from"),
-        bounded(r, "retryAttempts", 1, 20, 3),
+        r.bounded("retryAttempts", 1, 20, 3),
     )
 
 

@@ -5,18 +5,16 @@ delivered after the commit, like ``smtp-relay-send``. Its output is what it was 
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler.expressions.translate import TExpr
 from compiler.expressions.types import ANY
-from compiler.ir import Queued, Stmt
+from compiler.ir import Stmt
 from compiler.load import JObject
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeKind, NodeSpec, ParamDoc, ParamReader
-from compiler.nodes.effects import call, const, ex, read_by_later_nodes, value
+from compiler.nodes.effects import call, const, ex, queued, value
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -37,10 +35,7 @@ class PluginMailSpec(NodeSpec):
 
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
         fn = call("send_plugin_mail", ex(), const(node.id), value(lw, node, self.params))
-        var = lw.names.take(node.id) if read_by_later_nodes(lw, node) else None
-        if var is not None:
-            lw.bind.set_output(node, TExpr(ast.Name(var, ast.Load()), ANY))
-        return [Queued(node, self.label(), fn, var)]
+        return queued(lw, node, self.label(), fn, ANY)
 
 
 def parse(r: ParamReader) -> PluginMailSpec | None:

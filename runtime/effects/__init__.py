@@ -29,7 +29,6 @@ class Effects:
     config: Config
     limiter: RateLimiter = field(init=False)
     _http: httpx.AsyncClient | None = None
-    rejected: int = 0  # executions a rate limit refused (for metrics)
 
     def __post_init__(self) -> None:
         self.limiter = make_limiter(self.config.rate_limit_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,8 @@ def confined(root: str, value: object) -> Path:
     if not text or "\x00" in text:
         raise _outside(text)
     base = os.path.realpath(root)
-    joined = os.path.normpath(
-        os.path.join(base, text.lstrip("/")) if not text.startswith(base) else text
-    )
+    inside = text.startswith(base + os.sep)  # already absolute under the root
+    joined = os.path.normpath(text if inside else os.path.join(base, text.lstrip("/")))
     if joined != base and not joined.startswith(base + os.sep):
         raise _outside(text)
     parent = os.path.realpath(os.path.dirname(joined))
@@ -62,13 +62,12 @@ def delete_paths(root: str, paths: list[str]) -> int:
     for p in paths:
         path = confined(root, p)  # checked again: the tree may have changed since
         try:
-            st = os.lstat(path)
+            mode = os.lstat(path).st_mode  # the link itself, never what it points at
         except FileNotFoundError:
             continue
-        if os.path.isdir(path) and not os.path.islink(path):
+        if stat.S_ISDIR(mode):
             shutil.rmtree(path)  # rmtree removes links inside, it does not descend into them
         else:
             os.unlink(path)
-        del st
         deleted += 1
     return deleted

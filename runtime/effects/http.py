@@ -10,9 +10,12 @@ never loopback, private, link-local or reserved ones. Redirects are not followed
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlencode, urlsplit
 
@@ -107,8 +110,77 @@ async def check_destination(config: Config, url: str) -> None:
         )
 
 
-def _text(value: object) -> str:
-    return js.to_string(value)
+@dataclass(frozen=True)
+class Outgoing:
+    """A call ready to be made: its destination checked, its query, headers and body
+    encoded. What the outbox stores for a call made after the commit."""
+
+    method: str
+    url: str
+    own: bool  # this server itself (a relative URL): not an outbound destination
+    headers: dict[str, str]
+    content: str | None
+    timeout_s: float
+
+    def payload(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_payload(p: Mapping[str, object]) -> Outgoing:
+        headers = p.get("headers")
+        content, timeout = p.get("content"), p.get("timeout_s")
+        return Outgoing(
+            str(p["method"]),
+            str(p["url"]),
+            p.get("own") is True,
+            {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {},
+            content if isinstance(content, str) else None,
+            float(timeout) if isinstance(timeout, int | float) else 10.0,
+        )
+
+
+def _present(items: Mapping[str, object]) -> dict[str, str]:
+    return {
+        k: js.to_string(v) for k, v in items.items() if v is not None and v is not js.UNDEFINED
+    }
+
+
+async def prepare(
+    ex: Execution,
+    method: str,
+    url: object,
+    headers: Mapping[str, object],
+    query: Mapping[str, object],
+    body: object,
+    timeout_ms: float | None,
+) -> Outgoing:
+    """The node's call: a relative URL on this server, an absolute one past the destination
+    check (400 ``URL_NOT_ALLOWED``), query parameters appended, the body as JSON (a string as
+    text)."""
+    config = ex.effects.config
+    target = js.to_string(url)
+    own = target.startswith("/")
+    if own:
+        base = config.self_url or ex.origin
+        if base is None:
+            raise ValidationFailed("A relative URL needs SELF_URL", "URL_NOT_ALLOWED")
+        target = base + target
+    else:
+        await check_destination(config, target)
+    params = _present(query)
+    if params:
+        target += ("&" if urlsplit(target).query else "?") + urlencode(params)
+    sent = _present(headers)
+    content: str | None = None
+    if method not in ("GET", "HEAD") and body is not None and body is not js.UNDEFINED:
+        if isinstance(body, str):
+            content = body
+            sent.setdefault("content-type", "text/plain; charset=utf-8")
+        else:
+            content = js.to_json_text(body)
+            sent.setdefault("content-type", "application/json")
+    timeout = (timeout_ms / 1000) if timeout_ms else config.http_timeout_s
+    return Outgoing(method, target, own, sent, content, timeout)
 
 
 async def http_request(
@@ -121,43 +193,27 @@ async def http_request(
     timeout_ms: float | None,
 ) -> HttpResponse:
     """Make the call and return its answer as data; 502/504 only when there is no answer."""
-    effects = ex.effects
-    config = effects.config
-    target = _text(url)
-    if target.startswith("/"):
-        base = config.self_url or ex.origin
-        if base is None:
-            raise ValidationFailed("A relative URL needs SELF_URL", "URL_NOT_ALLOWED")
-        target = base + target  # this server itself: not an outbound destination
-    else:
-        await check_destination(config, target)
-    params = {k: _text(v) for k, v in query.items() if v is not None and v is not js.UNDEFINED}
-    if params:
-        target += ("&" if urlsplit(target).query else "?") + urlencode(params)
-    sent = {k: _text(v) for k, v in headers.items() if v is not None and v is not js.UNDEFINED}
-    content: bytes | None = None
-    if method not in ("GET", "HEAD") and body is not None and body is not js.UNDEFINED:
-        if isinstance(body, str):
-            content = body.encode()
-            sent.setdefault("content-type", "text/plain; charset=utf-8")
-        else:
-            content = js.to_json_text(body).encode()
-            sent.setdefault("content-type", "application/json")
-    timeout = (timeout_ms / 1000) if timeout_ms else config.http_timeout_s
+    call = await prepare(ex, method, url, headers, query, body, timeout_ms)
+    limit = ex.effects.config.http_max_bytes
     try:
-        async with effects.http.stream(
-            method, target, headers=sent, content=content, timeout=timeout
+        async with ex.effects.http.stream(
+            call.method,
+            call.url,
+            headers=call.headers,
+            content=call.content.encode() if call.content is not None else None,
+            timeout=call.timeout_s,
         ) as response:
             data = bytearray()
             async for chunk in response.aiter_bytes():
                 data += chunk
-                if len(data) > config.http_max_bytes:
+                if len(data) > limit:
                     raise BadGateway(
-                        f"The answer is larger than {config.http_max_bytes} bytes",
-                        "UPSTREAM_TOO_LARGE",
+                        f"The answer is larger than {limit} bytes", "UPSTREAM_TOO_LARGE"
                     )
     except httpx.TimeoutException:
-        raise GatewayTimeout(f"No answer within {timeout:g} s", "UPSTREAM_TIMEOUT") from None
+        raise GatewayTimeout(
+            f"No answer within {call.timeout_s:g} s", "UPSTREAM_TIMEOUT"
+        ) from None
     except httpx.HTTPError as exc:
         raise BadGateway(
             f"The outbound call failed ({type(exc).__name__})", "UPSTREAM_FAILED"

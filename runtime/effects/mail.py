@@ -23,7 +23,7 @@ from runtime import js
 from runtime.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from runtime.config import Config
+    from runtime.effects import Effects
     from runtime.execution import Execution
 
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
@@ -155,10 +155,11 @@ def build_message(payload: dict[str, object]) -> EmailMessage:
     return msg
 
 
-async def deliver(config: Config, payload: dict[str, object]) -> None:
+async def deliver(effects: Effects, payload: dict[str, object]) -> None:
     """Send one queued message over SMTP; raises on any failure (the outbox retries)."""
     import aiosmtplib
 
+    config = effects.config
     if config.smtp_url is None:
         raise RuntimeError("SMTP_URL is not set: the message waits in the outbox")
     url = urlsplit(config.smtp_url)
@@ -189,17 +190,17 @@ async def send_plugin_mail(ex: Execution, node: str, params: object) -> object:
     """JSON Script's ``email.smtp.send``: queue the message its params describe; the output
     is the params with ``messageId`` and ``queued``."""
     given = dict(params) if isinstance(params, dict) else {}
-    recipients_: list[object] = []
+    everyone: list[object] = []
     for key in ("to", "cc", "bcc"):
         v = given.get(key)
         if isinstance(v, list):
-            recipients_ += v
+            everyone += v
         elif v not in (None, js.UNDEFINED, ""):
-            recipients_.append(v)
+            everyone.append(v)
     queued = await send_mail(
         ex,
         node,
-        recipients_,
+        everyone,
         given.get("subject", ""),
         None,
         {},

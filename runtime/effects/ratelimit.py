@@ -12,6 +12,7 @@ import hashlib
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from runtime import js
 from runtime.errors import RateLimited, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -113,12 +114,9 @@ async def rate_limit(
 ) -> None:
     """Count this execution against the window of ``name`` (workflow and node) and ``key``;
     RateLimited (429, ``Retry-After``) once the window holds more than ``limit`` hits."""
-    from runtime import js
-
     digest = hashlib.sha256(js.to_string(key).encode()).hexdigest()[:32]
     full = f"ratelimit:{ex.context['tenantId']}\x1f{name}\x1f{digest}"
     count, remaining_ms = await ex.effects.limiter.hit(full, window_ms)
     if count > limit:
         retry = max(1, -(-remaining_ms // 1000))
-        ex.effects.rejected += 1
         raise RateLimited(message or DEFAULT_MESSAGE, retry)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from compiler.expressions.translate import TExpr
 from compiler.expressions.types import Type
-from compiler.ir import Effect, Stmt
+from compiler.ir import Effect, Queued, Stmt
 from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import Variant, variants
@@ -57,10 +57,7 @@ def value(lw: Lowering, node: Node, v: JValue | None) -> ast.expr:
     """A parameter's value boxed as a JSON value (``js.UNDEFINED`` when absent)."""
     if v is None:
         return ast.Attribute(ast.Name("js", ast.Load()), "UNDEFINED", ast.Load())
-    t = lw.bind.value(v, node)
-    if t is None:
-        return const(None)
-    return lw.bind.translator_for(node).box(t)
+    return lw.bind.boxed(v, node)
 
 
 def read_by_later_nodes(lw: Lowering, node: Node) -> bool:
@@ -78,7 +75,19 @@ def result(
     outside: bool = False,
 ) -> list[Stmt]:
     """The effect as a statement; its result is ``$steps.<node>.output`` of type ``out``."""
-    var = lw.names.take(node.id) if read_by_later_nodes(lw, node) else None
-    if var is not None:
-        lw.bind.set_output(node, TExpr(ast.Name(var, ast.Load()), out))
-    return [Effect(node, detail, fn, var, awaits=awaits, outside=outside)]
+    return [Effect(node, detail, fn, _output(lw, node, out), awaits=awaits, outside=outside)]
+
+
+def queued(lw: Lowering, node: Node, detail: str, fn: ast.expr, out: Type | None) -> list[Stmt]:
+    """An effect written to the outbox; what the queueing returns (a mail's Message-ID) is
+    ``$steps.<node>.output`` of type ``out`` (None: nothing to read)."""
+    return [Queued(node, detail, fn, _output(lw, node, out) if out is not None else None)]
+
+
+def _output(lw: Lowering, node: Node, out: Type) -> str | None:
+    """The local holding the node's output, when a later node reads it."""
+    if not read_by_later_nodes(lw, node):
+        return None
+    var = lw.names.take(node.id)
+    lw.bind.set_output(node, TExpr(ast.Name(var, ast.Load()), out))
+    return var

@@ -13,7 +13,6 @@ from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeSpec, ParamDoc, ParamReader
 from compiler.nodes.effects import EffectOp, call, const, result, value
-from compiler.nodes.effects.credentials import bounded
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -43,7 +42,7 @@ class HashSpec(NodeSpec):
 
 def parse(r: ParamReader) -> HashSpec | None:
     given = r.require("input", "the password: `{{ $json.password }}`")
-    rounds = bounded(r, "rounds", 4, 31, 12)
+    rounds = r.bounded("rounds", 4, 31, 12)
     return HashSpec(given, rounds) if given is not None else None
 
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from compiler.ir import Queued, Stmt
+from compiler.ir import Stmt
 from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeSpec, ParamDoc, ParamReader
-from compiler.nodes.effects import EffectOp, call, ex, value
+from compiler.nodes.effects import EffectOp, call, ex, queued, value
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -34,7 +34,7 @@ class DeleteSpec(NodeSpec):
 
     def lower(self, node: Node, lw: Lowering) -> list[Stmt]:
         fn = call("defer_delete", ex(), value(lw, node, self.paths))
-        return [Queued(node, self.label(), fn, None)]
+        return queued(lw, node, self.label(), fn, None)
 
 
 def parse(r: ParamReader) -> DeleteSpec | None:

@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING
 
 from compiler import mailtemplates, messages
 from compiler.diagnostics import Span
-from compiler.expressions.translate import TExpr
-from compiler.ir import Queued, Stmt
+from compiler.ir import Stmt
 from compiler.load import JValue
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeSpec, ParamDoc, ParamReader
-from compiler.nodes.effects import EffectOp, call, const, ex, read_by_later_nodes, value
+from compiler.nodes.effects import EffectOp, call, const, ex, queued, value
 from compiler.nodes.effects.mail import OUTPUT, template_constant
 
 if TYPE_CHECKING:
@@ -53,10 +52,7 @@ class MailSpec(NodeSpec):
             template,
             data,
         )
-        var = lw.names.take(node.id) if read_by_later_nodes(lw, node) else None
-        if var is not None:
-            lw.bind.set_output(node, TExpr(ast.Name(var, ast.Load()), OUTPUT))
-        return [Queued(node, self.label(), fn, var)]
+        return queued(lw, node, self.label(), fn, OUTPUT)
 
 
 def parse(r: ParamReader) -> MailSpec | None:

@@ -12,7 +12,6 @@ from compiler.ir import Stmt
 from compiler.model import Node
 from compiler.nodes.base import DbUse, ExprUse, NodeSpec, ParamDoc, ParamReader
 from compiler.nodes.effects import EffectOp, call, const, result
-from compiler.nodes.effects.credentials import bounded
 
 if TYPE_CHECKING:
     from compiler.plan.lower import Lowering
@@ -40,7 +39,7 @@ class TokenSpec(NodeSpec):
 
 
 def parse(r: ParamReader) -> TokenSpec:
-    return TokenSpec(bounded(r, "length", 8, 1024, 32))
+    return TokenSpec(r.bounded("length", 8, 1024, 32))
 
 
 EFFECT = EffectOp(

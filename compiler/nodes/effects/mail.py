@@ -34,6 +34,19 @@ def template_constant(
             hint=messages.HINT__MAIL_TEMPLATE_MISSING.format(f"{folder}/{name}.txt"),
         )
         return ast.Constant(None)
+    return embed(lw, node, found, span, data, given)
+
+
+def embed(
+    lw: Lowering,
+    node: Node,
+    found: mailtemplates.Found,
+    span: Span,
+    data: JValue | None,
+    given: set[str],
+) -> ast.expr:
+    """The module constant holding a template read from its files, once it parses and every
+    variable it reads is given (else None, its problems reported at ``span``)."""
     keys: set[str] | None = given
     if isinstance(data, JObject):
         keys = {k.value for k, _ in data.entries}
@@ -58,7 +71,7 @@ def template_constant(
             )
     if failed:
         return ast.Constant(None)
-    const = lw.names.take("MAIL_" + name.upper().replace("-", "_").replace(".", "_"))
+    const = lw.names.take("MAIL_" + found.name.upper().replace("-", "_").replace(".", "_"))
     lw.constants.append((const, mailtemplates.constant(found)))
     return ast.Name(const, ast.Load())
 

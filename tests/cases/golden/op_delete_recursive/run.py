@@ -28,7 +28,7 @@ async def check(h: Harness) -> None:
     assert home.exists()  # nothing is deleted before the commit's delivery
     payload = row["payload"]
     assert isinstance(payload, dict)
-    await deliver_delete(h.effects.config, json.loads(json.dumps(payload)))
+    await deliver_delete(h.effects, json.loads(json.dumps(payload)))
     assert not home.exists() and not (h.storage / "avatars" / "a1.png").exists()
     assert (outside / "precious.txt").read_text() == "keep me"
     assert await h.rows("SELECT id FROM op_delete_recursive_account") == []
