@@ -22,10 +22,11 @@ import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from databases import Database
@@ -148,6 +149,8 @@ class Store:
     _write_lock: asyncio.Lock = field(init=False)
     _missing: int = 0  # pool slots whose connection could not be reopened yet
     _file: tuple[int, int] | None = None  # SQLite: the (device, inode) opened at start
+    # PostgreSQL: each pooled connection's (app.tenant_id, app.tenant_scan), by id().
+    _bound: dict[int, tuple[str, str]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         url = self.config.database_url
@@ -188,59 +191,45 @@ class Store:
         return conn
 
     async def _close(self, conn: Connection) -> None:
+        self._bound.pop(id(conn), None)
         try:
             await conn.__aexit__(None, None, None)
         except Exception:  # a broken connection may fail to close; it is gone either way
             log.warning("closing a broken database connection failed", exc_info=True)
 
-    @asynccontextmanager
-    async def transaction(
+    def transaction(
         self, writes: bool, tenant: str | None = None, scan: bool = False
-    ) -> AsyncIterator[Connection]:
-        """A held connection inside one transaction: committed when the block ends, rolled
-        back when it raises (a rolled-back execution publishes nothing).
+    ) -> Transaction:
+        """A held connection inside one transaction (``async with``): committed when the
+        block ends, rolled back when it raises (a rolled-back execution publishes nothing).
 
-        On PostgreSQL the transaction is bound to ``tenant`` for row-level security
-        (``SET LOCAL app.tenant_id``); ``scan`` opens a read-only one that may list tenants.
+        On PostgreSQL the connection is bound to ``tenant`` for row-level security
+        (``app.tenant_id``); ``scan`` opens a read-only one that may list tenants.
         """
         if writes and self.config.is_sqlite:
-            async with self._write_lock, self._transaction("BEGIN IMMEDIATE", None) as conn:
-                yield conn
-        elif scan and not self.config.is_sqlite:
-            async with self._transaction("BEGIN READ ONLY", None, scan=True) as conn:
-                yield conn
-        else:
-            async with self._transaction("BEGIN", tenant) as conn:
-                yield conn
+            return Transaction(self, "BEGIN IMMEDIATE", None, False, self._write_lock)
+        if scan and not self.config.is_sqlite:
+            return Transaction(self, "BEGIN READ ONLY", None, True, None)
+        return Transaction(self, "BEGIN", tenant, False, None)
 
-    @asynccontextmanager
-    async def _transaction(
-        self, begin: str, tenant: str | None, scan: bool = False
-    ) -> AsyncIterator[Connection]:
-        conn = await self._acquire()
-        driver = Driver(conn, self.dialect)
-        healthy = False
-        try:
-            await driver.execute(begin)
-            if not driver.sqlite and (tenant is not None or scan):
-                await driver.fetch_all(
-                    "SELECT set_config('app.tenant_id', :tenant, true), "
-                    "set_config('app.tenant_scan', :scan, true)",
-                    {"tenant": tenant or "", "scan": "on" if scan else "off"},
-                )
-            try:
-                yield conn
-            except BaseException:
-                await asyncio.shield(driver.execute("ROLLBACK"))
-                healthy = True
-                raise
-            await driver.execute("COMMIT")
-            healthy = True
-        finally:
-            if healthy:
-                self._pool.put_nowait(conn)
-            else:
-                await self._replace(conn)
+    async def _bind_tenant(self, conn: Connection, driver: Driver, bound: tuple[str, str]) -> None:
+        """Bind the connection to a tenant for row-level security (``app.tenant_id``, and
+        ``app.tenant_scan`` for the scheduler's listing), unless it already is.
+
+        The settings are the session's, so a connection serving one tenant after another
+        pays no round trip for them; the store remembers each connection's, forgets it when
+        a transaction rolls back (which undoes a setting made inside it) and drops it with
+        the connection. Every transaction passes here, so none runs with another's tenant.
+        """
+        if self._bound.get(id(conn)) == bound:
+            return
+        self._bound.pop(id(conn), None)
+        await driver.fetch_all(
+            "SELECT set_config('app.tenant_id', :tenant, false), "
+            "set_config('app.tenant_scan', :scan, false)",
+            {"tenant": bound[0], "scan": bound[1]},
+        )
+        self._bound[id(conn)] = bound
 
     async def _replace(self, conn: Connection) -> None:
         """Put a fresh connection in the pool in place of one whose state is unknown."""
@@ -263,11 +252,9 @@ class Store:
                 raise
         return await self._pool.get()
 
-    @asynccontextmanager
-    async def writer(self, tenant: str | None = None) -> AsyncIterator[Connection]:
+    def writer(self, tenant: str | None = None) -> Transaction:
         """A write transaction outside any workflow (history, demo data, migrations)."""
-        async with self.transaction(writes=True, tenant=tenant) as conn:
-            yield conn
+        return self.transaction(writes=True, tenant=tenant)
 
     async def check_writable(self, worker: str) -> None:
         """Raise unless a write commits: the file is still the one opened (SQLite), the disk
@@ -286,6 +273,69 @@ class Store:
             await driver.fetch_all(HEALTH_UPSERT, {"worker": worker, "at": at.isoformat()})
             before = (at - timedelta(days=1)).isoformat()
             await driver.fetch_all(HEALTH_PRUNE, {"before": before})
+
+
+class Transaction:
+    """One transaction on a pooled connection, as ``async with store.transaction(...)``:
+    BEGIN (and the tenant binding) on entry; COMMIT when the block ends, ROLLBACK when it
+    raises; the connection goes back to the pool, or a fresh one takes its place when its
+    state is unknown (a failed BEGIN, COMMIT or ROLLBACK, a cancellation mid-statement)."""
+
+    __slots__ = ("begin", "conn", "driver", "lock", "scan", "store", "tenant")
+
+    def __init__(
+        self, store: Store, begin: str, tenant: str | None, scan: bool, lock: asyncio.Lock | None
+    ) -> None:
+        self.store = store
+        self.begin = begin
+        self.tenant = tenant
+        self.scan = scan
+        self.lock = lock  # SQLite: the process's one writer at a time
+
+    async def __aenter__(self) -> Connection:
+        if self.lock is not None:
+            await self.lock.acquire()
+        try:
+            conn = self.conn = await self.store._acquire()
+            driver = self.driver = Driver(conn, self.store.dialect)
+            try:
+                await driver.execute(self.begin)
+                if not driver.sqlite:
+                    bound = (self.tenant or "", "on" if self.scan else "off")
+                    await self.store._bind_tenant(conn, driver, bound)
+            except BaseException:
+                await self.store._replace(conn)
+                raise
+        except BaseException:
+            if self.lock is not None:
+                self.lock.release()
+            raise
+        return conn
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        store, conn = self.store, self.conn
+        healthy = False
+        try:
+            if kind is None:
+                await self.driver.execute("COMMIT")
+            else:
+                store._bound.pop(id(conn), None)  # a rollback undoes a setting made in it
+                await asyncio.shield(self.driver.execute("ROLLBACK"))
+            healthy = True
+        finally:
+            try:
+                if healthy:
+                    store._pool.put_nowait(conn)
+                else:
+                    await store._replace(conn)
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
 
 
 def _identity(path: str) -> tuple[int, int]:
@@ -311,7 +361,7 @@ _LEVELS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class DatabaseExecution:
     """Implements :class:`runtime.execution.Execution` on a held ``databases`` connection.
 
@@ -338,7 +388,7 @@ class DatabaseExecution:
     deferred: int = 0  # outbox rows written
 
     driver: Driver = field(init=False)
-    _held: AsyncExitStack | None = field(default=None, init=False)
+    _held: AbstractAsyncContextManager[Connection] | None = field(default=None, init=False)
     _effects_seq: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
@@ -349,9 +399,9 @@ class DatabaseExecution:
         if self.connection is None:
             if self.opener is None:
                 raise RuntimeError("this execution has no database connection")
-            stack = AsyncExitStack()
-            self.connection = await stack.enter_async_context(self.opener())
-            self._held = stack
+            held = self.opener()
+            self.connection = await held.__aenter__()
+            self._held = held
             self.driver = Driver(self.connection, self.dialect)
         return self.driver
 
@@ -359,7 +409,7 @@ class DatabaseExecution:
         if self._held is not None:
             held, self._held = self._held, None
             self.connection = None
-            await held.aclose()
+            await held.__aexit__(None, None, None)
 
     async def end(self, error: BaseException | None) -> None:
         """Commit the open transaction, or roll it back when ``error`` ends the execution."""
@@ -368,7 +418,7 @@ class DatabaseExecution:
         held, self._held = self._held, None
         self.connection = None
         if error is None:
-            await held.aclose()
+            await held.__aexit__(None, None, None)
         else:
             await held.__aexit__(type(error), error, error.__traceback__)
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from runtime import js
 from runtime.context import Context
@@ -17,7 +15,7 @@ from runtime.database import DatabaseExecution, Store, is_database_failure
 from runtime.effects import Effects
 from runtime.errors import ExecutionTimeout, ServiceUnavailable, WorkflowError, WorkflowFailed
 from runtime.events import EventBus
-from runtime.history import History, Record
+from runtime.history import History, Record, bounded
 from runtime.outbox import Outbox
 from runtime.results import Result
 from runtime.workflow import CompiledWorkflow
@@ -58,7 +56,7 @@ class Engine:
         ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
         for every failure; nothing is written or published for a failed execution."""
         execution_id = str(uuid.uuid4())
-        started_at = datetime.now(UTC)
+        started_at = time.time()
         t0 = time.perf_counter_ns()
         info = wf.info
         ex: DatabaseExecution | None = None
@@ -132,7 +130,7 @@ class Engine:
         ctx: Context,
         trigger: str,
         execution_id: str,
-        started_at: datetime,
+        started_at: float,
         t0: int,
         ex: DatabaseExecution | None,
         err: WorkflowError | None,
@@ -144,42 +142,23 @@ class Engine:
         if save == "none":
             return
         end = time.perf_counter_ns()
-        nodes: list[dict[str, object]] = []
-        if ex is not None and settings.save_execution_progress:
-            totals: dict[str, list[float]] = {}
-            marks = [*ex.steps, ("", end)]
-            for (node, start), (_, stop) in itertools.pairwise(marks):
-                slot = totals.setdefault(node, [0.0, 0.0])
-                slot[0] += (stop - start) / 1e6
-                slot[1] += 1
-            nodes = [
-                {"node": n, "ms": round(ms, 3), "runs": int(runs)}
-                for n, (ms, runs) in totals.items()
-            ]
         failures = ex.failures if ex is not None else []
-        nodes += [{"node": n, "error": _bounded(message)} for n, message in failures]
         user = ctx.get("user")
         self.history.record(
             Record(
-                id=execution_id,
-                workflow_id=wf.info.id,
-                version_id=wf.info.version_id,
-                tenant_id=_bounded(ctx["tenantId"]),
-                user_id=_bounded(user["id"]) if user is not None else None,
-                trigger=trigger,
-                status="error" if err else "partial" if failures else "success",
-                error_code=err.code if err else None,
-                http_status=err.status if err else None,
-                started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                duration_ms=round((end - t0) / 1e6, 3),
-                nodes=tuple(nodes),
+                execution_id,
+                wf.info.id,
+                wf.info.version_id,
+                bounded(ctx["tenantId"]),
+                bounded(user["id"]) if user is not None else None,
+                trigger,
+                "error" if err else "partial" if failures else "success",
+                err.code if err else None,
+                err.status if err else None,
+                started_at,
+                t0,
+                end,
+                ex.steps if ex is not None and settings.save_execution_progress else [],
+                failures,
             )
         )
-
-
-MAX_STORED_CHARS = 500
-
-
-def _bounded(text: str) -> str:
-    """A value from a request or a token, as the history stores it: at most 500 characters."""
-    return text if len(text) <= MAX_STORED_CHARS else text[: MAX_STORED_CHARS - 1] + "…"

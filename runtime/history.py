@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
 from runtime.database import HISTORY_COLUMNS, HISTORY_TABLE, Store, is_database_failure
 
@@ -23,8 +24,11 @@ FLUSH_EVERY_S = 0.2
 MAX_PENDING = 50_000  # beyond this (a stalled database) records are dropped, and counted
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Record:
+    """One execution as the history stores it. The per-node timings are kept as the raw
+    marks the execution took (node, nanoseconds) and summed by the writer, off the request."""
+
     id: str
     workflow_id: str
     version_id: str
@@ -34,14 +38,52 @@ class Record:
     status: str  # "success", "partial" (errorHandler: log skipped steps) or "error"
     error_code: str | None
     http_status: int | None
-    started_at: str
-    duration_ms: float
-    nodes: tuple[dict[str, object], ...]  # {"node", "ms", "runs"} or {"node", "error"}
+    started_at: float  # epoch seconds
+    t0_ns: int  # perf_counter_ns at the start and at the end
+    end_ns: int
+    marks: list[tuple[str, int]]  # (node, perf_counter_ns when it started); [] to omit
+    failures: list[tuple[str, str]]  # (node, error) of steps skipped by errorHandler: log
 
     def values(self) -> tuple[object, ...]:
-        row: list[Any] = [getattr(self, c) for c in HISTORY_COLUMNS]
-        row[HISTORY_COLUMNS.index("nodes")] = json.dumps(list(self.nodes), separators=(",", ":"))
-        return tuple(row)
+        return (
+            self.id,
+            self.workflow_id,
+            self.version_id,
+            self.tenant_id,
+            self.user_id,
+            self.trigger,
+            self.status,
+            self.error_code,
+            self.http_status,
+            datetime.fromtimestamp(self.started_at, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            round((self.end_ns - self.t0_ns) / 1e6, 3),
+            json.dumps(self.nodes(), separators=(",", ":")),
+        )
+
+    def nodes(self) -> list[dict[str, object]]:
+        """``{"node", "ms", "runs"}`` per node that ran, then ``{"node", "error"}`` per
+        failure."""
+        totals: dict[str, list[float]] = {}
+        if self.marks:
+            for (node, start), (_, stop) in itertools.pairwise([*self.marks, ("", self.end_ns)]):
+                slot = totals.setdefault(node, [0.0, 0.0])
+                slot[0] += (stop - start) / 1e6
+                slot[1] += 1
+        out: list[dict[str, object]] = [
+            {"node": n, "ms": round(ms, 3), "runs": int(runs)} for n, (ms, runs) in totals.items()
+        ]
+        out += [{"node": n, "error": bounded(message)} for n, message in self.failures]
+        return out
+
+
+MAX_STORED_CHARS = 500
+
+
+def bounded(text: str) -> str:
+    """A value from a request or a token, as the history stores it: at most 500 characters."""
+    return text if len(text) <= MAX_STORED_CHARS else text[: MAX_STORED_CHARS - 1] + "…"
 
 
 def insert_sql(dialect: str) -> str:

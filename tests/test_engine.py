@@ -160,13 +160,13 @@ async def test_a_handler_bug_names_its_workflow_and_node(env) -> None:  # type: 
 def test_a_json_result_with_headers_becomes_a_response() -> None:
     """With a Content-Type header a string body is sent as it is; otherwise bodies are JSON
     and the workflow's headers ride along."""
-    from runtime.app import json_result
+    from runtime.endpoint import json_result
     from runtime.results import JsonResult
 
     csv = json_result(JsonResult(200, "a,b\n1,2\n", (("Content-Type", "text/csv"),)))
-    assert csv.body == b"a,b\n1,2\n" and csv.headers["content-type"].startswith("text/csv")
+    assert csv.body == b"a,b\n1,2\n" and csv.header("content-type") == "text/csv; charset=utf-8"
     plain = json_result(JsonResult(201, {"id": 1.0}, (("X-Trace", "t1"),)))
-    assert plain.body == b'{"id":1}' and plain.headers["x-trace"] == "t1"
-    assert plain.headers["content-type"] == "application/json" and plain.status_code == 201
+    assert plain.body == b'{"id":1}' and plain.header("x-trace") == "t1"
+    assert plain.header("content-type") == "application/json" and plain.status == 201
     typed = json_result(JsonResult(200, {"a": 1.0}, (("content-type", "application/vnd.x+json"),)))
-    assert typed.body == b'{"a":1}' and typed.headers["content-type"] == "application/vnd.x+json"
+    assert typed.body == b'{"a":1}' and typed.header("content-type") == "application/vnd.x+json"
