@@ -32,6 +32,7 @@ from compiler.expressions.types import (
 )  # fmt: skip
 from compiler.ir import ForEach, InputField, Lookup, Plan, Rows, RowWrite, Sql, walk
 from compiler.model import STATIC_DATA_KEYS, Entity, HttpTrigger, snake_case
+from compiler.onestatement import one_statement
 
 _BLACK_MODE = black.Mode(target_versions={black.mode.TargetVersion.PY311}, line_length=99)
 
@@ -221,6 +222,9 @@ def render_workflow_source(plan: Plan) -> str:
             if node.id not in order:
                 order.append(node.id)
     not_found = plan.not_found
+    constants = _constants(plan)
+    required = frozenset(f.name for f in plan.inputs if f.required)
+    single = one_statement("\n".join(lines), dict(constants), required)
 
     text = _ENV.get_template("workflow.py.j2").render(
         source=wf.path, name=wf.name, id=wf.id, version_id=wf.version_id, description=wf.description,
@@ -228,7 +232,7 @@ def render_workflow_source(plan: Plan) -> str:
             triggers=triggers, settings=settings, static_data=static, checks_user=plan.checks_user, writes=plan.writes, body_inputs=tuple(f.name for f in plan.inputs if not f.from_path), not_found=(not_found.message, not_found.code) if not_found else None, schedule_tenants=_schedule_tenants(plan),
             permissions_required=wf.permissions_required, minimum_user_level=wf.minimum_user_level,
             auth_required=plan.auth_required, streams=plan.streams,
-            tags=tuple(wf.tags), statements=_constants(plan),
+            tags=tuple(wf.tags), statements=constants, one_statement=single,
             inputs=[_InputView(f.name, _input_annotation(f), _input_parser(f), f.required) for f in plan.inputs],
             result_type=result_type, body=Code("\n".join(lines)),
             records=[(r.py_name, [(f.name, Code(python_type(f.type))) for f in r.fields]) for r in plan.records],

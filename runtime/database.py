@@ -133,6 +133,14 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
     return _PARAM.sub(number, sql), tuple(names)
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | ConnectionError):
+        return True
+    from asyncpg import InterfaceError  # only reached on PostgreSQL
+
+    return isinstance(exc, InterfaceError)
+
+
 def is_database_failure(exc: BaseException) -> bool:
     """An error of the database or its driver, as opposed to a bug or a bad request."""
     if isinstance(exc, sqlite3.Error | OSError | ConnectionError):
@@ -149,8 +157,9 @@ class Store:
     _write_lock: asyncio.Lock = field(init=False)
     _missing: int = 0  # pool slots whose connection could not be reopened yet
     _file: tuple[int, int] | None = None  # SQLite: the (device, inode) opened at start
-    # PostgreSQL: each pooled connection's (app.tenant_id, app.tenant_scan), by id().
-    _bound: dict[int, tuple[str, str]] = field(default_factory=dict, init=False)
+    # PostgreSQL: each pooled connection's (app.tenant_id, app.tenant_scan,
+    # statement_timeout in ms, -1 for the server's), by id().
+    _bound: dict[int, tuple[str, str, int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         url = self.config.database_url
@@ -198,7 +207,11 @@ class Store:
             log.warning("closing a broken database connection failed", exc_info=True)
 
     def transaction(
-        self, writes: bool, tenant: str | None = None, scan: bool = False
+        self,
+        writes: bool,
+        tenant: str | None = None,
+        scan: bool = False,
+        timeout_ms: int | None = None,
     ) -> Transaction:
         """A held connection inside one transaction (``async with``): committed when the
         block ends, rolled back when it raises (a rolled-back execution publishes nothing).
@@ -207,29 +220,50 @@ class Store:
         (``app.tenant_id``); ``scan`` opens a read-only one that may list tenants.
         """
         if writes and self.config.is_sqlite:
-            return Transaction(self, "BEGIN IMMEDIATE", None, False, self._write_lock)
+            return Transaction(self, "BEGIN IMMEDIATE", None, False, self._write_lock, None)
         if scan and not self.config.is_sqlite:
-            return Transaction(self, "BEGIN READ ONLY", None, True, None)
-        return Transaction(self, "BEGIN", tenant, False, None)
+            return Transaction(self, "BEGIN READ ONLY", None, True, None, None)
+        return Transaction(self, "BEGIN", tenant, False, None, timeout_ms)
 
-    async def _bind_tenant(self, conn: Connection, driver: Driver, bound: tuple[str, str]) -> None:
+    async def bind(
+        self, conn: Connection, driver: Driver, tenant: str, scan: bool, timeout_ms: int | None
+    ) -> None:
         """Bind the connection to a tenant for row-level security (``app.tenant_id``, and
-        ``app.tenant_scan`` for the scheduler's listing), unless it already is.
+        ``app.tenant_scan`` for the scheduler's listing) and, for an execution, to its
+        workflow's timeout (``statement_timeout``), unless it already is.
 
         The settings are the session's, so a connection serving one tenant after another
-        pays no round trip for them; the store remembers each connection's, forgets it when
-        a transaction rolls back (which undoes a setting made inside it) and drops it with
-        the connection. Every transaction passes here, so none runs with another's tenant.
+        pays no round trip for them; the store remembers each connection's, forgets them
+        when a transaction rolls back (which undoes a setting made inside it) and drops them
+        with the connection. Every use of a connection passes here, so none runs with
+        another's tenant. ``timeout_ms`` None keeps the statement timeout the connection has.
         """
-        if self._bound.get(id(conn)) == bound:
+        have = self._bound.get(id(conn))
+        want = (tenant, "on" if scan else "off")
+        if have is not None and have[:2] == want and (timeout_ms is None or have[2] == timeout_ms):
             return
         self._bound.pop(id(conn), None)
-        await driver.fetch_all(
-            "SELECT set_config('app.tenant_id', :tenant, false), "
-            "set_config('app.tenant_scan', :scan, false)",
-            {"tenant": bound[0], "scan": bound[1]},
-        )
-        self._bound[id(conn)] = bound
+        if timeout_ms is None:
+            await driver.fetch_all(
+                "SELECT set_config('app.tenant_id', :tenant, false), "
+                "set_config('app.tenant_scan', :scan, false)",
+                {"tenant": want[0], "scan": want[1]},
+            )
+            timeout_ms = have[2] if have is not None else -1
+        else:
+            await driver.fetch_all(
+                "SELECT set_config('app.tenant_id', :tenant, false), "
+                "set_config('app.tenant_scan', :scan, false), "
+                "set_config('statement_timeout', :timeout, false)",
+                {"tenant": want[0], "scan": want[1], "timeout": str(timeout_ms)},
+            )
+        self._bound[id(conn)] = (*want, timeout_ms)
+
+    def statement(self, tenant: str, timeout_ms: int) -> OneStatement:
+        """A connection for an execution that is one statement (``WorkflowInfo.one_statement``):
+        on PostgreSQL no BEGIN and no COMMIT, the statement its own transaction, bounded by
+        ``statement_timeout``; on SQLite an ordinary transaction."""
+        return OneStatement(self, tenant, timeout_ms)
 
     async def _replace(self, conn: Connection) -> None:
         """Put a fresh connection in the pool in place of one whose state is unknown."""
@@ -281,16 +315,23 @@ class Transaction:
     raises; the connection goes back to the pool, or a fresh one takes its place when its
     state is unknown (a failed BEGIN, COMMIT or ROLLBACK, a cancellation mid-statement)."""
 
-    __slots__ = ("begin", "conn", "driver", "lock", "scan", "store", "tenant")
+    __slots__ = ("begin", "conn", "driver", "lock", "scan", "store", "tenant", "timeout_ms")
 
     def __init__(
-        self, store: Store, begin: str, tenant: str | None, scan: bool, lock: asyncio.Lock | None
+        self,
+        store: Store,
+        begin: str,
+        tenant: str | None,
+        scan: bool,
+        lock: asyncio.Lock | None,
+        timeout_ms: int | None,
     ) -> None:
         self.store = store
         self.begin = begin
         self.tenant = tenant
         self.scan = scan
         self.lock = lock  # SQLite: the process's one writer at a time
+        self.timeout_ms = timeout_ms
 
     async def __aenter__(self) -> Connection:
         if self.lock is not None:
@@ -301,8 +342,9 @@ class Transaction:
             try:
                 await driver.execute(self.begin)
                 if not driver.sqlite:
-                    bound = (self.tenant or "", "on" if self.scan else "off")
-                    await self.store._bind_tenant(conn, driver, bound)
+                    await self.store.bind(
+                        conn, driver, self.tenant or "", self.scan, self.timeout_ms
+                    )
             except BaseException:
                 await self.store._replace(conn)
                 raise
@@ -336,6 +378,49 @@ class Transaction:
             finally:
                 if self.lock is not None:
                     self.lock.release()
+
+
+class OneStatement:
+    """A pooled PostgreSQL connection lent for one statement outside any transaction
+    (``Store.statement``); on SQLite, an ordinary transaction."""
+
+    __slots__ = ("conn", "inner", "store", "tenant", "timeout_ms")
+
+    def __init__(self, store: Store, tenant: str, timeout_ms: int) -> None:
+        self.store = store
+        self.tenant = tenant
+        self.timeout_ms = timeout_ms
+        self.inner: Transaction | None = None
+
+    async def __aenter__(self) -> Connection:
+        store = self.store
+        if store.config.is_sqlite:
+            self.inner = store.transaction(True, self.tenant)
+            return await self.inner.__aenter__()
+        conn = self.conn = await store._acquire()
+        try:
+            await store.bind(conn, Driver(conn, "postgresql"), self.tenant, False, self.timeout_ms)
+        except BaseException:
+            await store._replace(conn)
+            raise
+        return conn
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.inner is not None:
+            await self.inner.__aexit__(kind, error, tb)
+            return
+        # A statement that failed in the database, or a workflow error after it, leaves the
+        # connection idle; a cancellation or a broken connection leaves it in a state
+        # nobody knows.
+        if error is None or (isinstance(error, Exception) and not _connection_lost(error)):
+            self.store._pool.put_nowait(self.conn)
+        else:
+            await self.store._replace(self.conn)
 
 
 def _identity(path: str) -> tuple[int, int]:

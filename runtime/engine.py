@@ -22,6 +22,8 @@ from runtime.workflow import CompiledWorkflow
 
 log = logging.getLogger("runtime.engine")
 
+STATEMENT_TIMEOUT = "57014"  # PostgreSQL's query_canceled: statement_timeout expired
+
 
 @dataclass(frozen=True)
 class Done:
@@ -63,19 +65,29 @@ class Engine:
         # Input that does not match the trigger's fields is refused before anything runs:
         # a 400, not an execution (the history records what ran).
         json_input = wf.parse_input(raw)
+        timeout_s = info.settings.execution_timeout_s
+        # PostgreSQL: one statement runs alone, bounded by the database's statement_timeout
+        # (it completes or is undone, so its outcome is known); anything else in one
+        # transaction, bounded by cancelling it (a rollback).
+        alone = info.one_statement and self.store.dialect == "postgresql"
         try:
             tenant = ctx["tenantId"]
+            store = self.store
             ex = DatabaseExecution(
                 None,
                 ctx,
-                self.store.dialect,
-                opener=lambda: self.store.transaction(info.writes, tenant),
+                store.dialect,
+                opener=(
+                    (lambda: store.statement(tenant, timeout_s * 1000))
+                    if alone
+                    else (lambda: store.transaction(info.writes, tenant, False, timeout_s * 1000))
+                ),
                 effects_=self.effects,
                 execution_id=execution_id,
                 workflow_id=info.id,
                 origin=origin,
             )
-            async with asyncio.timeout(info.settings.execution_timeout_s or None):
+            async with asyncio.timeout(None if alone or not timeout_s else timeout_s):
                 # The transaction begins at the first statement (ex.detach() may end it
                 # before an effect the workflow waits for); the last one commits here.
                 try:
@@ -96,11 +108,7 @@ class Engine:
             self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failure)
             raise
         except TimeoutError:
-            timeout = ExecutionTimeout(
-                f"The execution exceeded the workflow's executionTimeout "
-                f"({info.settings.execution_timeout_s} s)",
-                timeoutSeconds=info.settings.execution_timeout_s,
-            )
+            timeout = _exceeded(timeout_s)
             self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
             raise timeout from None
         except js.JsonTextError as exc:
@@ -115,6 +123,10 @@ class Engine:
             self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failed)
             raise failed from None
         except Exception as exc:
+            if getattr(exc, "sqlstate", None) == STATEMENT_TIMEOUT:
+                timeout = _exceeded(timeout_s)
+                self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
+                raise timeout from None
             if not is_database_failure(exc):
                 node = ex.steps[-1][0] if ex is not None and ex.steps else None
                 exc.add_note(f"in workflow {info.id} ({info.source}), node {node}")
@@ -162,3 +174,10 @@ class Engine:
                 failures,
             )
         )
+
+
+def _exceeded(seconds: int) -> ExecutionTimeout:
+    return ExecutionTimeout(
+        f"The execution exceeded the workflow's executionTimeout ({seconds} s)",
+        timeoutSeconds=seconds,
+    )

@@ -77,6 +77,9 @@ class WorkflowInfo:
     minimum_user_level: int | None = None
     streams: bool = False  # an execution may answer with an event stream (stream caps apply)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # Its database work is one statement that nothing after it can undo (the compiler's
+    # proof: compiler/onestatement.py): PostgreSQL runs it without BEGIN and COMMIT.
+    one_statement: bool = False
 
 
 Handler = Callable[[Execution, Any], Awaitable[Result]]

@@ -3,6 +3,8 @@ transaction usable after a failed statement (a savepoint per recovered step)."""
 
 from __future__ import annotations
 
+import pytest
+
 from generated import registry
 from generated.stream_cast import viewer_count
 from runtime.config import Config
@@ -96,4 +98,119 @@ async def test_subscription_limit_is_exact_under_concurrency(postgres: Postgres)
             )
         assert row is not None and row[0] == 100
     finally:
+        await store.stop()
+
+
+MODERATOR: Context = {
+    **ACME,
+    "user": {
+        "id": "mod",
+        "name": "M",
+        "level": 2.0,
+        "email": "",
+        "roles": [],
+        "scopes": ["stream_cast:scenes:manage"],
+    },
+}
+
+
+async def _one_connection_store(postgres: Postgres) -> Store:
+    """A migrated database with channel c1 of acme, and a store of one connection (so every
+    execution below uses the same one)."""
+    database = postgres.create_database()
+    store = Store(Config(database_url=postgres.url(database), pool_size=1))
+    await store.start()
+    await migrate(store, registry.DDL_POSTGRESQL)
+    async with store.writer("acme") as conn:
+        await conn.execute(
+            "INSERT INTO stream_channel (id, tenant_id, name, is_live) "
+            "VALUES ('c1', 'acme', 'c1', TRUE)"
+        )
+    return store
+
+
+async def test_a_one_statement_execution_is_one_round_trip(postgres: Postgres) -> None:
+    """The scene transition is one UPDATE that nothing after it can undo (the compiler says
+    so): on PostgreSQL it is sent alone, no BEGIN and COMMIT; the tenant binding and the
+    statement timeout are the connection's settings, sent once. A workflow of several
+    statements (subscribe) still runs in one transaction."""
+    import asyncio
+
+    from generated.stream_cast import scene_transition, subscribe
+    from runtime.engine import Engine
+    from runtime.errors import NotFound
+    from runtime.events import LocalBus
+
+    assert scene_transition.WORKFLOW.one_statement and not subscribe.WORKFLOW.one_statement
+    store = await _one_connection_store(postgres)
+    try:
+        sent: list[str] = []
+        (conn,) = list(store._pool._queue)  # type: ignore[attr-defined]
+        conn.raw_connection.add_query_logger(lambda q: sent.append(q.query.split()[0]))
+        engine = Engine(store, LocalBus(), None)
+        for i in range(3):
+            await engine.run(
+                scene_transition.COMPILED, MODERATOR, {"channelId": "c1", "sceneId": f"s{i}"}
+            )
+        await asyncio.sleep(0.05)  # asyncpg calls its query loggers soon after, not at once
+        assert sent == ["SELECT", "UPDATE", "UPDATE", "UPDATE"]  # set_config once
+        sent.clear()
+        await engine.run(subscribe.COMPILED, MODERATOR, {"channelId": "c1"})
+        await asyncio.sleep(0.05)
+        assert sent[0] == "BEGIN" and sent[-1] == "COMMIT" and len(sent) > 3
+        sent.clear()
+        other: Context = {**MODERATOR, "tenantId": "other"}
+        with pytest.raises(NotFound):  # another tenant's channel
+            await engine.run(scene_transition.COMPILED, other, {"channelId": "c1", "sceneId": "x"})
+        await asyncio.sleep(0.05)
+        assert sent == ["SELECT", "UPDATE"]  # bound to the other tenant first, then nothing
+        async with store.transaction(writes=False, tenant="acme") as c:
+            row = await c.fetch_one("SELECT active_scene_id FROM stream_channel WHERE id = 'c1'")
+        assert row is not None and row[0] == "s2"
+    finally:
+        await store.stop()
+
+
+async def test_a_one_statement_execution_is_bounded_by_the_database(postgres: Postgres) -> None:
+    """Its timeout is PostgreSQL's statement_timeout, not a cancellation: a statement held
+    up past the workflow's executionTimeout by a lock is undone by the database and the
+    answer is 504, with nothing written; the connection serves the next execution."""
+    import asyncio
+    import dataclasses
+
+    import asyncpg
+
+    from generated.stream_cast import scene_transition
+    from runtime.engine import Engine
+    from runtime.errors import ExecutionTimeout
+    from runtime.events import LocalBus
+    from runtime.workflow import CompiledWorkflow
+
+    info = scene_transition.WORKFLOW
+    quick = CompiledWorkflow(
+        dataclasses.replace(
+            info, settings=dataclasses.replace(info.settings, execution_timeout_s=1)
+        ),
+        scene_transition.parse_input,
+        scene_transition.run,
+    )
+    store = await _one_connection_store(postgres)
+    blocker = await asyncpg.connect(store.config.database_url)
+    try:
+        engine = Engine(store, LocalBus(), None)
+        await blocker.execute("BEGIN")
+        await blocker.execute("SELECT 1 FROM stream_channel WHERE id = 'c1' FOR UPDATE")
+        started = asyncio.get_running_loop().time()
+        try:
+            await engine.run(quick, MODERATOR, {"channelId": "c1", "sceneId": "late"})
+            raise AssertionError("the locked update finished")
+        except ExecutionTimeout as exc:
+            assert exc.status == 504 and exc.details == {"timeoutSeconds": 1}
+        assert 0.9 < asyncio.get_running_loop().time() - started < 5
+        await blocker.execute("ROLLBACK")
+        await engine.run(quick, MODERATOR, {"channelId": "c1", "sceneId": "on time"})
+        rows = await blocker.fetch("SELECT active_scene_id FROM stream_channel WHERE id = 'c1'")
+        assert rows[0][0] == "on time"
+    finally:
+        await blocker.close()
         await store.stop()

@@ -38,6 +38,7 @@ WORKFLOW: Final = WorkflowInfo(
     streams=False,
     minimum_user_level=2,
     tags=("streaming", "scenes", "moderator-action", "privileged", "broadcast"),
+    one_statement=True,
 )
 
 SQL_UPDATE_ACTIVE_SCENE: Final = (

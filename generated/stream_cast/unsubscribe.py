@@ -38,6 +38,7 @@ WORKFLOW: Final = WorkflowInfo(
     streams=False,
     minimum_user_level=None,
     tags=("streaming", "subscription", "cleanup", "user-action"),
+    one_statement=True,
 )
 
 SQL_DELETE_SUBSCRIPTION: Final = (

@@ -37,6 +37,7 @@ WORKFLOW: Final = WorkflowInfo(
     streams=False,
     minimum_user_level=None,
     tags=(),
+    one_statement=True,
 )
 
 SQL_COUNT_ITEMS: Final = (

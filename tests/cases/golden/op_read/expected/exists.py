@@ -38,6 +38,7 @@ WORKFLOW: Final = WorkflowInfo(
     streams=False,
     minimum_user_level=None,
     tags=(),
+    one_statement=True,
 )
 
 SQL_FIND_ITEM: Final = (
