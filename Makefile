@@ -50,6 +50,8 @@ golden: $(STAMP) compile
 
 bench: $(STAMP)
 	$(PY) bench/compile_bench.py
+	$(PY) bench/large_workflow_bench.py
+	$(PY) bench/throughput_bench.py
 	$(PY) bench/expr_bench.py
 	$(PY) bench/runtime_bench.py
 	$(PY) bench/sse_bench.py

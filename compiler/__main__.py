@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 
 from compiler import codes
+from compiler.cache import Cache
 from compiler.diagnostics import Diagnostic, render_human, render_json
 from compiler.pipeline import Result, compile_metabuilder, compile_project
 from compiler.write import stale, write_all
@@ -123,11 +124,16 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
         if not s.exists():
             print(f"error: {s} does not exist", file=sys.stderr)
             return 2
+    cache = (
+        Cache(None)
+        if args.no_cache
+        else Cache(Path(args.cache_dir)) if args.cache_dir else Cache.default()
+    )
     try:
         res = (
-            compile_project(sources, args.env)
+            compile_project(sources, args.env, cache)
             if args.metabuilder is None
-            else compile_metabuilder(root, overlays, args.package, args.env)
+            else compile_metabuilder(root, overlays, args.package, args.env, cache)
         )
     except RecursionError:
         print("error[internal-error]: input nested too deeply", file=sys.stderr)
@@ -136,7 +142,7 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
     if check and args.typecheck and not res.diagnostics.has_errors and out.is_dir():
         from compiler.typecheck import report, run_mypy
 
-        report(run_mypy(out.resolve()), out.resolve(), res.workflows, res.diagnostics)
+        report(run_mypy(out.resolve()), out.resolve(), res.summaries, res.diagnostics)
     if _print_diagnostics(res, args.format, args.werror):
         return 1
     if check:
@@ -153,7 +159,7 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
         return 0
     changed = write_all(out, res.files)
     print(
-        f"compiled {len(res.workflows)} workflow(s) into {out}: "
+        f"compiled {len(res.summaries)} workflow(s) into {out}: "
         + (f"{len(changed)} file(s) changed" if changed else "no changes")
     )
     return 0
@@ -277,6 +283,17 @@ def main(argv: list[str] | None = None) -> int:
             "--format", choices=("human", "json"), default="human", help="diagnostics format"
         )
         p.add_argument("--werror", action="store_true", help="treat warnings as errors")
+        p.add_argument(
+            "--cache-dir",
+            default=None,
+            help="where per-workflow results are kept between runs (default .workflow-cache, "
+            "or WORKFLOW_CACHE_DIR)",
+        )
+        p.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="compile every workflow again, reading and writing no cache",
+        )
         if name == "check":
             p.add_argument(
                 "--typecheck",

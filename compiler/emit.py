@@ -51,8 +51,18 @@ from compiler.model import Node
 
 
 def py(e: ast.expr) -> str:
-    """The Python spelling of an expression."""
-    return ast.unparse(ast.fix_missing_locations(e))
+    """The Python spelling of an expression: ``ast.unparse``'s, with every conditional
+    expression in parentheses (as black writes one it splits, so that the formatters agree
+    on where it goes when it does not fit on its line)."""
+    text: str = _Unparser().visit(ast.fix_missing_locations(e))
+    return text
+
+
+class _Unparser(ast._Unparser):  # type: ignore[name-defined,misc]
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self.set_precedence(ast._Precedence.TEST, node)  # type: ignore[attr-defined]
+        with self.delimit("(", ")"):
+            super().visit_IfExp(node)
 
 
 def params(ps: tuple[Param, ...], extra: str | None = None) -> str:

@@ -12,16 +12,37 @@ import json
 import multiprocessing as mp
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from compiler import codegen, codes, dbal, escape, jsonscript, messages, schema
-from compiler.diagnostics import Diagnostics, Related, SourceCache, Span
+from compiler import (
+    codegen,
+    codes,
+    dbal,
+    escape,
+    formatting,
+    jsonscript,
+    mailtemplates,
+    messages,
+    schema,
+)
+from compiler.cache import (
+    Cache,
+    Outcome,
+    Route,
+    Summary,
+    _span_data,
+    compiler_digest,
+    digest,
+)
+from compiler.diagnostics import Diagnostic, Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Sql, walk
 from compiler.load import JArray, JObject, JString, JValue, display_path, load_file
+from compiler.messages import Text
 from compiler.model import Entity, HttpTrigger, Workflow, build_entities, build_workflow
 from compiler.plan import plan_workflow
 from compiler.verify import Violation, verify_module
@@ -33,12 +54,17 @@ class Result:
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     sources: SourceCache = field(default_factory=SourceCache)
-    workflows: list[Workflow] = field(default_factory=list)
+    workflows: list[Workflow] = field(default_factory=list)  # compiled in this process
     pending: list[tuple[str, Workflow, _Job]] = field(default_factory=list)
+    summaries: list[Summary] = field(default_factory=list)  # every workflow, compiled or cached
+    cache: Cache = field(default_factory=lambda: Cache(None))
 
 
 _display = display_path
 
+
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 
 RESERVED = frozenset({"entities.json", "demo.json"})
 MAX_NODES = 1000  # nodes per workflow: compile time and the module's size grow with it
@@ -60,12 +86,14 @@ def discover(sources: list[Path]) -> dict[str, list[Path]]:
     return {k: sorted(v) for k, v in sorted(packages.items())}
 
 
-def compile_project(sources: list[Path], env: Sequence[str] = ()) -> Result:
+def compile_project(
+    sources: list[Path], env: Sequence[str] = (), cache: Cache | None = None
+) -> Result:
     """Compile every package under ``sources`` (``env``: the ``$env`` names they may read). The cyclic garbage collector is paused while
     it runs: the compiler allocates millions of small acyclic objects (spans, JSON values, IR)
     whose collection passes cost more than the compile (a 900-node workflow: 1.8 s -> 0.6 s)."""
     with _collector_paused():
-        return _compile_project(sources, tuple(env))
+        return _compile_project(sources, tuple(env), cache or Cache(None))
 
 
 @contextlib.contextmanager
@@ -79,8 +107,9 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _compile_project(sources: list[Path], env: tuple[str, ...]) -> Result:
+def _compile_project(sources: list[Path], env: tuple[str, ...], cache: Cache) -> Result:
     project = _Project()
+    project.res.cache = cache
     for package, files in discover(sources).items():
         if not files:
             continue
@@ -90,13 +119,22 @@ def _compile_project(sources: list[Path], env: tuple[str, ...]) -> Result:
         entities_path = files[0].parent / "entities.json"
         entities = _load_entities(entities_path, package, project.res)
         project.add_package(
-            package, [(f, f.stem) for f in files], entities, _display(entities_path), env=env
+            package,
+            [(f, f.stem) for f in files],
+            entities,
+            _display(entities_path),
+            env=env,
+            entities_key=_file_digest(entities_path),
         )
     return project.finish()
 
 
 def compile_metabuilder(
-    root: Path, overlays: Path, only: Sequence[str] = (), env: Sequence[str] = ()
+    root: Path,
+    overlays: Path,
+    only: Sequence[str] = (),
+    env: Sequence[str] = (),
+    cache: Cache | None = None,
 ) -> Result:
     """Compile a MetaBuilder tree as upstream lays it out, read unchanged:
     ``packages/<pkg>/workflow/*.json`` with entities from its DBAL YAML
@@ -106,6 +144,7 @@ def compile_metabuilder(
     with _collector_paused():
         project = _Project()
         res = project.res
+        res.cache = cache or Cache(None)
         diags = res.diagnostics
         declared = dbal.Declared()
         dbal.load_yaml_entities(root, diags, declared)
@@ -121,7 +160,8 @@ def compile_metabuilder(
         }
         for path, text in declared.sources.items():
             res.sources.put(path, text)
-        compiled: list[Workflow] = []
+        compiled: list[Summary] = []
+        registry_key = digest(*(f"{k}\0{v}" for k, v in sorted(declared.sources.items())))
         for pkg in selected:
             folder = base / pkg / "workflow"
             ov = overlay[pkg]
@@ -136,6 +176,7 @@ def compile_metabuilder(
                 routes=ov.routes,
                 only_used=True,
                 env=(*env, *ov.env),
+                entities_key=digest(registry_key, _file_digest(overlays / f"{pkg}.json")),
             )
         _report_unreadable_entities(compiled, res, declared)
         return project.finish()
@@ -173,18 +214,12 @@ def _module_names(files: list[Path], diags: Diagnostics) -> list[tuple[Path, str
 
 
 def _report_unreadable_entities(
-    workflows: list[Workflow], res: Result, declared: dbal.Declared
+    workflows: list[Summary], res: Result, declared: dbal.Declared
 ) -> None:
     """The problems of an entity declaration that could not be read, once, when a compiled
     workflow names that entity (upstream's tree declares entities no workflow uses in other
     dialects; those stay silent)."""
-    named = {
-        use.op.entity
-        for wf in workflows
-        for node in wf.nodes
-        if node.spec is not None
-        for use in node.spec.operations(node)
-    }
+    named = {name for wf in workflows for name in wf.named_entities}
     for name, problems in sorted(declared.problems.items()):
         if name in named:
             res.diagnostics.extend(problems)
@@ -197,8 +232,8 @@ class _Project:
 
     res: Result = field(default_factory=Result)
     modules: list[tuple[str, str]] = field(default_factory=list)
-    routes: dict[tuple[str, str], tuple[Workflow, Span, str]] = field(default_factory=dict)
-    ids: dict[str, Workflow] = field(default_factory=dict)
+    routes: dict[tuple[str, str], tuple[Summary, Span, str]] = field(default_factory=dict)
+    ids: dict[str, Summary] = field(default_factory=dict)
     tables: dict[str, tuple[str, Entity]] = field(default_factory=dict)  # one mapping a table
 
     def package_name_ok(self, package: str, folder: Path) -> bool:
@@ -220,10 +255,12 @@ class _Project:
         routes: Mapping[str, tuple[str, Span]] | None = None,
         only_used: bool = False,
         env: tuple[str, ...] = (),
-    ) -> list[Workflow]:
+        entities_key: str = "",
+    ) -> list[Summary]:
         """Compile one package's workflows (``(path, module)`` pairs). ``routes`` (by file
         stem) replace the workflows' own triggers; ``only_used`` emits only the entities its
-        workflows use (entities from a global registry)."""
+        workflows use (entities from a global registry). ``entities_key``: a digest of what
+        the entities were read from, part of each workflow's cache key."""
         res, diags = self.res, self.res.diagnostics
         if (
             entities is not None
@@ -231,13 +268,28 @@ class _Project:
             and not _one_mapping(package, entities, self.tables, diags)
         ):
             entities = None
-        compiled: list[Workflow] = []
+        tasks = [
+            _Task(
+                path,
+                package,
+                entities,
+                module,
+                routes.get(path.stem) if routes is not None else None,
+                routes is not None,
+                env,
+            )
+            for path, module in files
+        ]
+        outcomes = _compile_tasks(tasks, entities_key, res)
+        compiled: list[Summary] = []
         used: set[str] = set()
-        for path, module in files:
-            route = routes.get(path.stem) if routes is not None else None
-            wf = _compile_one(path, package, entities, res, module, route, routes is not None, env)
+        for outcome in outcomes:
+            diags.extend(outcome.diagnostics)
+            res.files.update(outcome.files)
+            wf = outcome.summary
             if wf is None:
                 continue
+            res.summaries.append(wf)
             compiled.append(wf)
             used |= wf.used_entities
             self._claim(wf)
@@ -247,12 +299,15 @@ class _Project:
             if only_used and not _one_mapping(package, emitted, self.tables, diags):
                 return compiled
             res.files[f"{package}/entities.py"] = codegen.render_entities(
-                package, entities_source, emitted
+                package,
+                entities_source,
+                emitted,
+                lambda text: res.cache.formatted(text, codegen.format_python),
             )
             res.files[f"{package}/__init__.py"] = codegen.render_package_init(package)
         return compiled
 
-    def _claim(self, wf: Workflow) -> None:
+    def _claim(self, wf: Summary) -> None:
         diags = self.res.diagnostics
         if wf.id in self.ids:
             first = self.ids[wf.id]
@@ -265,30 +320,27 @@ class _Project:
                 ),
             )
         self.ids[wf.id] = wf
-        for t in wf.triggers:
-            if isinstance(t, HttpTrigger):
-                # `{a}` and `{channelId}` match the same requests: one route.
-                key = (t.method, re.sub(r"\{[^}]*\}", "{}", t.path))
-                if key in self.routes:
-                    other, other_span, other_path = self.routes[key]
-                    message = (
-                        messages.ROUTE_TAKEN.format(t.method, t.path, other.path)
-                        if other_path == t.path
-                        else messages.ROUTE_SHADOWED.format(
-                            t.method, t.path, other_path, other.path
-                        )
-                    )
-                    diags.add(
-                        message,
-                        t.span,
-                        hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
-                        related=(Related(other_span, messages.LABEL__CLAIMED_FIRST),),
-                    )
-                self.routes.setdefault(key, (wf, t.span, t.path))
+        for t in wf.routes:
+            # `{a}` and `{channelId}` match the same requests: one route.
+            key = (t.method, re.sub(r"\{[^}]*\}", "{}", t.path))
+            if key in self.routes:
+                other, other_span, other_path = self.routes[key]
+                message = (
+                    messages.ROUTE_TAKEN.format(t.method, t.path, other.path)
+                    if other_path == t.path
+                    else messages.ROUTE_SHADOWED.format(t.method, t.path, other_path, other.path)
+                )
+                diags.add(
+                    message,
+                    t.span,
+                    hint=messages.HINT__GIVE_EACH_WORKFLOW_ITS_OWN,
+                    related=(Related(other_span, messages.LABEL__CLAIMED_FIRST),),
+                )
+            self.routes.setdefault(key, (wf, t.span, t.path))
 
     def finish(self) -> Result:
         res = self.res
-        _finish_all(res)
+        res.cache.trim()
         res.files["registry.py"] = codegen.render_registry(self.modules)
         res.files["__init__.py"] = (
             '# Code generated by the workflow compiler. DO NOT EDIT.\n"""Compiled workflows."""\n'
@@ -497,35 +549,159 @@ class _Job:
     owners: dict[str, str]  # SQL constant -> its node
 
 
-def _finish(job: _Job) -> tuple[str, list[Violation]]:
-    """Format a module, then verify the formatted bytes (:mod:`compiler.verify`)."""
-    text = codegen.format_python(job.text)
-    return text, verify_module(text, job.tenants, job.owners)
+@dataclass(frozen=True)
+class _Task:
+    """One workflow file to compile (plain data: it may be handed to another process)."""
+
+    path: Path
+    package: str
+    entities: dict[str, Entity] | None
+    module: str
+    route: tuple[str, Span] | None
+    routed: bool
+    env: tuple[str, ...]
+
+    def key(self, entities_key: str, data: bytes, cache: Cache) -> str:
+        """The cache key of its result: everything the result depends on."""
+        folders = mailtemplates.folders(str(self.path))
+        return digest(
+            compiler_digest(),
+            self.package,
+            self.module,
+            _display(self.path),
+            data,
+            entities_key if self.entities is not None else "no entities",
+            "\0".join(self.env),
+            repr((self.route[0], _span_data(self.route[1])) if self.route else None),
+            "routed" if self.routed else "",
+            *(cache.folder(f) for f in folders),
+        )
 
 
-PARALLEL_FROM = 24  # modules; below this, starting processes costs more than it saves
+def _summary(wf: Workflow) -> Summary:
+    return Summary(
+        id=wf.id,
+        path=wf.path,
+        module=wf.module,
+        package=wf.package,
+        span=wf.span,
+        id_span=wf.id_span,
+        routes=tuple(
+            Route(t.method, t.path, t.span) for t in wf.triggers if isinstance(t, HttpTrigger)
+        ),
+        used_entities=frozenset(wf.used_entities),
+        named_entities=frozenset(
+            use.op.entity
+            for node in wf.nodes
+            if node.spec is not None
+            for use in node.spec.operations(node)
+        ),
+        nodes={n.id: n.id_span for n in wf.nodes},
+    )
 
 
-def _finish_all(res: Result) -> None:
-    """Format and verify every pending module, on every core for a large batch (the output
-    is the same bytes either way); a verification failure is a compiler bug, reported at the
-    node whose code is wrong."""
-    jobs = [job for _, _, job in res.pending]
-    cores = os.cpu_count() or 1
-    if len(jobs) >= PARALLEL_FROM and cores > 1 and "fork" in mp.get_all_start_methods():
-        # fork: the workers start with the compiler, black and libcst already imported.
-        with ProcessPoolExecutor(cores, mp_context=mp.get_context("fork")) as pool:
-            done = list(pool.map(_finish, jobs, chunksize=8))
-    else:
-        done = [_finish(job) for job in jobs]
-    for (path, wf, _), (text, violations) in zip(res.pending, done, strict=True):
-        res.files[path] = text
+def _front(task: _Task) -> tuple[Outcome, tuple[str, _Job] | None]:
+    """Compile one workflow file up to its rendered module (in this process or a worker):
+    the outcome without the module, and the module still to format and verify."""
+    res = Result()
+    with _collector_paused():
+        wf = _compile_one(
+            task.path, task.package, task.entities, res, task.module, task.route, task.routed,
+            task.env,
+        )  # fmt: skip
+    outcome = Outcome(
+        list(res.diagnostics.items), res.files, _summary(wf) if wf is not None else None
+    )
+    return outcome, (res.pending[0][0], res.pending[0][2]) if res.pending else None
+
+
+def _verify(item: tuple[str, _Job]) -> list[Violation]:
+    text, job = item
+    return verify_module(text, job.tenants, job.owners)
+
+
+PARALLEL_FROM = 8  # workflows to compile; below this, starting processes costs more
+
+
+def _compile_tasks(tasks: list[_Task], entities_key: str, res: Result) -> list[Outcome]:
+    """Each task's outcome, in order: from the cache when its key is there, else compiled
+    and stored. Misses are compiled on every core for a batch (the output is the same bytes
+    either way), their modules formatted together in one formatter process, then verified
+    (:mod:`compiler.verify`: a failure is a compiler bug, reported at the node whose code is
+    wrong)."""
+    outcomes: list[Outcome | None] = []
+    misses: list[tuple[int, _Task, str]] = []
+    for task in tasks:
+        try:
+            data = task.path.read_bytes()
+        except OSError:
+            data = b""  # load_file reports it
+        key = task.key(entities_key, data, res.cache)
+        found = res.cache.load(key)
+        outcomes.append(found)
+        if found is None:
+            misses.append((len(outcomes) - 1, task, key))
+    if not misses:
+        return [o for o in outcomes if o is not None]
+    with _Workers(len(misses)) as workers:
+        fronts = workers.map(_front, [t for _, t, _ in misses])
+        pending = [(o, job) for o, job in fronts if job is not None]
+        texts = formatting.format_modules([job.text for _, (_, job) in pending])
+        checked = workers.map(
+            _verify, [(t, job) for t, (_, (_, job)) in zip(texts, pending, strict=True)]
+        )
+    for (outcome, (path, _)), text, violations in zip(pending, texts, checked, strict=True):
+        outcome.files[path] = text
+        wf = outcome.summary
+        assert wf is not None
         for v in violations:
             node = wf.node(v.node)
-            res.diagnostics.add(
-                messages.GENERATED_CODE_FAILS_VERIFICATION.format(v.node or wf.id, v.problem),
-                node.id_span if node is not None else wf.span,
-                node_id=node.id if node is not None else None,
-                hint=messages.HINT__REPORT_THE_COMPILER_BUG,
+            outcome.diagnostics.append(
+                _diagnostic(
+                    messages.GENERATED_CODE_FAILS_VERIFICATION.format(v.node or wf.id, v.problem),
+                    node.id_span if node is not None else wf.span,
+                    node.id if node is not None else None,
+                )
             )
-    res.pending.clear()
+    for (i, _, key), (outcome, _) in zip(misses, fronts, strict=True):
+        res.cache.store(key, outcome)
+        outcomes[i] = outcome
+    return [o for o in outcomes if o is not None]
+
+
+def _diagnostic(text: Text, span: Span | None, node_id: str | None) -> Diagnostic:
+    one = Diagnostics()
+    one.add(text, span, node_id=node_id, hint=messages.HINT__REPORT_THE_COMPILER_BUG)
+    return one.items[0]
+
+
+class _Workers:
+    """A pool of processes, one per core, for a batch worth it; else this process."""
+
+    def __init__(self, jobs: int) -> None:
+        cores = os.cpu_count() or 1
+        self.pool = (
+            ProcessPoolExecutor(cores, mp_context=mp.get_context("fork"))
+            if jobs >= PARALLEL_FROM and cores > 1 and "fork" in mp.get_all_start_methods()
+            else None
+        )
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def map(self, fn: Callable[[_In], _Out], items: list[_In]) -> list[_Out]:
+        if self.pool is None:
+            return [fn(x) for x in items]
+        # fork: the workers start with the compiler already imported.
+        return list(self.pool.map(fn, items, chunksize=max(1, len(items) // 32)))
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return digest(_display(path), path.read_bytes())
+    except OSError:
+        return digest(_display(path), "missing")

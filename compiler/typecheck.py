@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from compiler import messages
+from compiler.cache import Summary
 from compiler.diagnostics import Diagnostics
-from compiler.model import Workflow
 from compiler.sourcemap import origin
 
 _MYPY_LINE = re.compile(r"^(?P<path>[^:\n]+\.py):(?P<line>\d+): error: (?P<message>.*)$", re.M)
@@ -32,7 +32,7 @@ def run_mypy(out: Path) -> str:
     return proc.stdout
 
 
-def report(mypy_output: str, out: Path, workflows: list[Workflow], diags: Diagnostics) -> int:
+def report(mypy_output: str, out: Path, workflows: list[Summary], diags: Diagnostics) -> int:
     """Turn mypy's errors into diagnostics at their nodes; returns how many there were."""
     by_path = {wf.path: wf for wf in workflows}
     count = 0

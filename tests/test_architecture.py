@@ -3,7 +3,7 @@ caught, not silently compiled.
 
 - a statement class without an emitter branch is a mypy error (``assert_never``);
 - an operation that declares no tenant binding does not compile (an internal error at the node);
-- the libcst verifier catches a generated module broken by hand;
+- the verifier catches a generated module broken by hand;
 - a mypy error in generated code is reported at the workflow node it comes from;
 - every node kind parses, reports and lowers through its module (the registry is complete).
 """
@@ -171,7 +171,7 @@ def test_a_mypy_error_in_generated_code_is_reported_at_its_node(tmp_path: Path) 
     )
     res = compile_project([WORKFLOWS])
     diags = Diagnostics()
-    assert report(mypy_output, out, res.workflows, diags) == 1
+    assert report(mypy_output, out, res.summaries, diags) == 1
     (d,) = diags.items
     assert d.code is codes.INTERNAL_ERROR and d.node_id == "setup_sse"
     assert d.span is not None and d.span.path == "workflows/stream_cast/subscribe.json"
@@ -300,3 +300,21 @@ def test_formatting_on_every_core_writes_the_same_bytes(
     assert [d.message for d in alone.diagnostics.sorted()] == [
         d.message for d in shared.diagnostics.sorted()
     ]
+
+
+def test_the_registry_is_written_in_blacks_style() -> None:
+    """The registry is rendered without a formatter pass: black leaves it as it is, with one
+    package or several, short names or names too long for an import line."""
+    import black
+
+    from compiler.codegen import render_registry
+
+    long = "a_package_with_a_name_long_enough_to_push_an_import_past_ninety_nine_columns"
+    for modules in (
+        [("stream_cast", "subscribe")],
+        [("stream_cast", "subscribe"), ("stream_cast", "unsubscribe"), ("shop", "order")],
+        [(long, "a_module_with_a_long_name_too"), ("b", "x")],
+    ):
+        text = render_registry(modules)
+        mode = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=99)
+        assert black.format_str(text, mode=mode) == text, text

@@ -65,9 +65,14 @@ def live(server: Server, tenant: str) -> str:
 class Stream:
     """An open SSE subscription: its events as they arrive."""
 
-    def __init__(self, events: AsyncIterator[ServerSentEvent], headers: httpx.Headers) -> None:
+    def __init__(
+        self, events: AsyncIterator[ServerSentEvent], headers: httpx.Headers, opened: object
+    ) -> None:
         self.events = events
         self.headers = headers
+        # The context manager that opened the stream: were it collected, its generator's
+        # finalizer would close the response under the reader (httpx.ReadError at random).
+        self.opened = opened
 
     async def next(self, timeout: float = 5.0) -> ServerSentEvent:
         return await asyncio.wait_for(anext(self.events), timeout)
@@ -104,7 +109,7 @@ def subscribe(
 async def open_stream(cm) -> Stream:  # type: ignore[no-untyped-def]
     source = await cm.__aenter__()
     source.response.raise_for_status()
-    return Stream(source.aiter_sse(), source.response.headers)
+    return Stream(source.aiter_sse(), source.response.headers, cm)
 
 
 # ----------------------------------------------------------------------------- success paths

@@ -66,15 +66,17 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         202,
         {
             "accepted": True,
-            "echo": "none" if js.is_nullish((_t1 := json.get("note", js.UNDEFINED))) else _t1,
+            "echo": ("none" if js.is_nullish((_t1 := json.get("note", js.UNDEFINED))) else _t1),
             "tenant": ctx["tenantId"],
             "items": [
                 1.0 + 1.0,
                 "x-"
                 + js.to_string(
-                    js.UNDEFINED
-                    if js.is_nullish((_t2 := json.get("note", js.UNDEFINED)))
-                    else js.get(_t2, "length")
+                    (
+                        js.UNDEFINED
+                        if js.is_nullish((_t2 := json.get("note", js.UNDEFINED)))
+                        else js.get(_t2, "length")
+                    )
                 ),
             ],
         },

@@ -79,7 +79,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         # each_person: jsonscript.forEach (for each item)
         ex.step("each_person")
         for each_person_item in items_of(
-            json["people"] if "people" in json else missing("people"), "each_person"
+            (json["people"] if "people" in json else missing("people")), "each_person"
         ):
             # store_person: metabuilder.database (create Account)
             ex.step("store_person")
@@ -110,7 +110,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             200,
             {
                 "status": "success",
-                "source": json["source"] if "source" in json else missing("source"),
+                "source": (json["source"] if "source" in json else missing("source")),
             },
         )
     else:

@@ -83,11 +83,11 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     ex.step("extract_pagination")
     extract_pagination: ExtractPaginationOutput = {
         "limit": js.math_min(
-            _t1 if js.truthy((_t1 := json.get("limit", js.UNDEFINED))) else 100.0, 500.0
+            (_t1 if js.truthy((_t1 := json.get("limit", js.UNDEFINED))) else 100.0), 500.0
         ),
-        "page": _t2 if js.truthy((_t2 := json.get("page", js.UNDEFINED))) else 1.0,
+        "page": (_t2 if js.truthy((_t2 := json.get("page", js.UNDEFINED))) else 1.0),
         "label": "page "
-        + js.to_string(_t3 if js.truthy((_t3 := json.get("page", js.UNDEFINED))) else 1.0),
+        + js.to_string((_t3 if js.truthy((_t3 := json.get("page", js.UNDEFINED))) else 1.0)),
     }
     # respond: metabuilder.action (http_response)
     ex.step("respond")

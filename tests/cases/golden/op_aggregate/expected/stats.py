@@ -75,7 +75,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         {
             "f_tenant_id": ctx["tenantId"],
             "fgte_qty": sql_number(
-                _t1 if js.truthy((_t1 := json.get("min", js.UNDEFINED))) else 0.0
+                (_t1 if js.truthy((_t1 := json.get("min", js.UNDEFINED))) else 0.0)
             ),
         },
     )

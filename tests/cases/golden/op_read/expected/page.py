@@ -80,13 +80,13 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             "f_tenant_id": ctx["tenantId"],
             "fgte_qty": 1.0,
             "flte_qty": sql_number(
-                _t1 if js.truthy((_t1 := json.get("most", js.UNDEFINED))) else 100.0
+                (_t1 if js.truthy((_t1 := json.get("most", js.UNDEFINED))) else 100.0)
             ),
             "limit": row_count(
-                _t2 if js.truthy((_t2 := json.get("limit", js.UNDEFINED))) else 2.0, "limit", 100
+                (_t2 if js.truthy((_t2 := json.get("limit", js.UNDEFINED))) else 2.0), "limit", 100
             ),
             "skip": row_count(
-                _t3 if js.truthy((_t3 := json.get("offset", js.UNDEFINED))) else 0.0, "offset", 0
+                (_t3 if js.truthy((_t3 := json.get("offset", js.UNDEFINED))) else 0.0), "offset", 0
             ),
         },
     )

@@ -88,8 +88,8 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         order_by(
             (SQL_FETCH_SORTED_PG if ex.postgres else SQL_FETCH_SORTED),
             SORT_FETCH_SORTED,
-            _t1 if js.truthy((_t1 := json.get("by", js.UNDEFINED))) else "name",
-            _t2 if js.truthy((_t2 := json.get("dir", js.UNDEFINED))) else "asc",
+            (_t1 if js.truthy((_t1 := json.get("by", js.UNDEFINED))) else "name"),
+            (_t2 if js.truthy((_t2 := json.get("dir", js.UNDEFINED))) else "asc"),
         ),
         {
             "f_tenant_id": ctx["tenantId"],
