@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from runtime.config import Config, ConfigError
 from runtime.database import Store, is_database_failure
@@ -24,7 +24,7 @@ from runtime.events import EventBus, LocalBus
 from runtime.history import History
 from runtime.outbox import Outbox
 from runtime.scheduler import Scheduler
-from runtime.sse import StreamLimits
+from runtime.sse import OpenStreams, StreamLimits
 from runtime.workflow import CompiledWorkflow, HttpTrigger
 
 log = logging.getLogger("runtime.app")
@@ -52,6 +52,7 @@ class Services:
     streams: StreamLimits
     effects: Effects
     outbox: Outbox
+    open_streams: OpenStreams
 
 
 def make_bus(config: Config) -> EventBus:
@@ -83,7 +84,10 @@ def create_app(
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
     limits = StreamLimits(config.streams_per_user, config.streams_per_tenant)
-    services = Services(config, store, bus, history, engine, scheduler, limits, effects, outbox)
+    open_streams = OpenStreams(bus, config.heartbeat_s)
+    services = Services(
+        config, store, bus, history, engine, scheduler, limits, effects, outbox, open_streams
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,9 +98,11 @@ def create_app(
             await history.start()
         await outbox.start()
         await scheduler.start()
+        await open_streams.start()
         try:
             yield
         finally:
+            await open_streams.stop()
             await scheduler.stop()
             await outbox.stop()
             await effects.stop()
@@ -105,7 +111,7 @@ def create_app(
                 await history.stop()
             await store.stop()
 
-    routes: list[Route] = [Route("/healthz", _health(services), methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", _health(services), methods=["GET"])]
     fast: list[tuple[str, str, WorkflowEndpoint]] = []
     claimed: dict[tuple[str, str], str] = {}
     for wf in mounted:
@@ -119,6 +125,9 @@ def create_app(
             endpoint = WorkflowEndpoint(services, wf)
             fast.append((trigger.method, trigger.path, endpoint))
             routes.append(Route(trigger.path, endpoint, methods=[trigger.method]))
+            if wf.info.streams:  # the same subscription over a WebSocket
+                fast.append(("WEBSOCKET", trigger.path, endpoint))
+                routes.append(WebSocketRoute(trigger.path, endpoint))
 
     app = WorkflowApp(
         fast,

@@ -24,7 +24,11 @@ def user_from_token(config: Config, token: str) -> tuple[str, User]:
 
 CACHE_SIZE = 10_000  # verified tokens remembered per process (the least recently used go)
 LEEWAY_S = 5
-_verified: OrderedDict[tuple[str, str, str], tuple[str, User, str, float]] = OrderedDict()
+# (tenant, session id, exp, then the user's id, name, email, level, roles, scopes): a tuple
+# rather than the User dict, so that ten thousand of them stay small and no request can change
+# what the next one gets.
+Verified = tuple[str, str, float, str, str, str, float, tuple[str, ...], tuple[str, ...]]
+_verified: OrderedDict[tuple[str, str, str], Verified] = OrderedDict()
 
 
 def verify_token(config: Config, token: str) -> tuple[str, User, str]:
@@ -38,15 +42,30 @@ def verify_token(config: Config, token: str) -> tuple[str, User, str]:
     key = (config.jwt_algorithm, config.jwt_key, token)
     hit = _verified.get(key)
     if hit is not None:
-        if time.time() <= hit[3] + LEEWAY_S:
+        if time.time() <= hit[2] + LEEWAY_S:
             _verified.move_to_end(key)
-            return hit[0], hit[1].copy(), hit[2]
+            return hit[0], _user(hit), hit[1]
         del _verified[key]
     tenant, user, sid, exp = _verify(config, token)
-    _verified[key] = (tenant, user, sid, exp)
+    entry: Verified = (
+        tenant, sid, exp, user["id"], user["name"], user["email"], user["level"],
+        tuple(user["roles"]), tuple(user["scopes"]),
+    )  # fmt: skip
+    _verified[key] = entry
     if len(_verified) > CACHE_SIZE:
         _verified.popitem(last=False)
-    return tenant, user.copy(), sid
+    return tenant, _user(entry), sid
+
+
+def _user(entry: Verified) -> User:
+    return {
+        "id": entry[3],
+        "name": entry[4],
+        "email": entry[5],
+        "level": entry[6],
+        "roles": list(entry[7]),
+        "scopes": list(entry[8]),
+    }
 
 
 def _verify(config: Config, token: str) -> tuple[str, User, str, float]:

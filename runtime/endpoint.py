@@ -37,7 +37,7 @@ from runtime.errors import (
     WorkflowError,
 )
 from runtime.results import JsonResult, OkResult, StreamResult
-from runtime.sse import Lease, open_stream
+from runtime.sse import Lease, Opening, Stream, open_stream
 from runtime.workflow import CompiledWorkflow
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("runtime.app")
 
 TENANT_PARAM = "tenant"
+WS_TOKEN = "access_token"  # query parameters a WebSocket client may use for its headers
+WS_RESUME = "lastEventId"
 JSON_TYPES = ("application/json",)
 INTERNAL_KEY_HEADER = "x-internal-key"
 HIDDEN_HEADERS = frozenset(
@@ -213,8 +215,17 @@ class WorkflowEndpoint:
         self.streams = info.streams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
+            return
         try:
             reply = await self.handle(scope, receive, send)
+            if isinstance(reply, Opened):
+                # The stream runs here, in a frame that keeps none of the request's state.
+                stream, opening = reply.stream, reply.opening
+                del reply
+                await stream.run(receive, opening)
+                return
         except ClientGone as gone:
             log.info("%s %s: %s", scope["method"], scope["path"][:200], gone)
             reply = error_reply(gone)
@@ -226,7 +237,7 @@ class WorkflowEndpoint:
         if reply is not None:
             await reply.send(send)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> Reply | None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> Reply | Opened:
         params: dict[str, str] = scope["path_params"]
         tenant = params[TENANT_PARAM]
         if len(tenant) > MAX_TENANT_CHARS:
@@ -247,6 +258,14 @@ class WorkflowEndpoint:
                 last_event_id = value
             elif name == b"x-internal-key":
                 internal = value
+        if scope["type"] == "websocket":
+            # A browser cannot set headers on a WebSocket: the token and the resume point
+            # may come in the query string instead.
+            query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+            if auth is None and query.get(WS_TOKEN):
+                auth = b"Bearer " + query[WS_TOKEN].encode("latin-1", "replace")
+            if last_event_id is None and query.get(WS_RESUME):
+                last_event_id = query[WS_RESUME].encode("latin-1", "replace")
         user: User | None = None
         session: tuple[str, str] | None = None  # the bearer token and its session id
         if auth is not None:
@@ -289,6 +308,30 @@ class WorkflowEndpoint:
                 lease.release()
             raise
 
+    async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The same subscription over a WebSocket: the same checks, workflow and events, one
+        JSON message per event (``{"id", "event", "data"}``). A refusal is accepted, told
+        (``{"error", "code"}``) and closed with 4000 + the HTTP status."""
+        if (await receive())["type"] != "websocket.connect":
+            return
+        try:
+            outcome = await self.handle(scope, receive, send)
+        except WorkflowError as err:
+            await _ws_refuse(send, error_reply(err).body, 4000 + err.status)
+            return
+        except Exception:
+            log.exception("internal error on WebSocket %s", scope["path"][:200])
+            await _ws_refuse(send, INTERNAL_ERROR, 1011)
+            return
+        if isinstance(outcome, Opened):
+            stream, opening = outcome.stream, outcome.opening
+            del outcome
+            await stream.run(receive, opening)
+        else:  # the workflow answered without a stream: that answer, then close
+            await _ws_refuse(
+                send, outcome.body, 1000 if outcome.status < 400 else 4000 + outcome.status
+            )
+
     def _internal_caller(self, given: bytes | None) -> bool:
         """Whether the request carries the configured internal key (constant-time compare)."""
         key = self.config.internal_key
@@ -306,28 +349,39 @@ class WorkflowEndpoint:
         lease: Lease | None,
         session: tuple[str, str] | None,
         headers: tuple[bytes | None, bytes | None, bytes | None, bytes | None],
-    ) -> Reply | None:
+    ) -> Reply | Opened:
         ctype, length, host, last_event_id = headers
         config = self.config
-        try:
-            async with asyncio.timeout(config.body_timeout_s):
-                payload = await read_body(
-                    receive, None if length is None else length.decode("latin-1"),
-                    config.max_body_bytes,
-                )  # fmt: skip
-        except TimeoutError:
-            raise RequestTimeout(
-                f"The body did not arrive within {config.body_timeout_s:g} s"
-            ) from None
-        method: str = scope["method"]
-        raw = (
-            # A GET carries its input in the query string (values are strings, as in n8n).
-            dict[str, object](
-                parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        method: str = scope.get("method", "GET")
+        if scope["type"] == "websocket":
+            # The subscription's input is the query string, as a GET's.
+            raw = {
+                k: v
+                for k, v in parse_qsl(
+                    scope["query_string"].decode("latin-1"), keep_blank_values=True
+                )
+                if k not in (WS_TOKEN, WS_RESUME)
+            }
+        else:
+            try:
+                async with asyncio.timeout(config.body_timeout_s):
+                    payload = await read_body(
+                        receive, None if length is None else length.decode("latin-1"),
+                        config.max_body_bytes,
+                    )  # fmt: skip
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"The body did not arrive within {config.body_timeout_s:g} s"
+                ) from None
+            raw = (
+                # A GET carries its input in the query string (values are strings, as in n8n).
+                dict[str, object](
+                    parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                )
+                if method == "GET"
+                else parse_body(None if ctype is None else ctype.decode("latin-1"), payload)
             )
-            if method == "GET"
-            else parse_body(None if ctype is None else ctype.decode("latin-1"), payload)
-        )
+        raw = dict[str, object](raw)
         for name, value in scope["path_params"].items():
             if name == TENANT_PARAM:
                 continue
@@ -360,17 +414,33 @@ class WorkflowEndpoint:
                 body["items"] = result.items
             return Reply(200, js.to_json_text(body).encode())
         assert isinstance(result, StreamResult)
-        stream = await open_stream(
+        stream, opening = await open_stream(
+            send,
             config,
             self.services.bus,
+            self.services.open_streams,
             tenant,
             result,
             None if last_event_id is None else last_event_id.decode("latin-1"),
-            {"X-Execution-Id": done.execution_id},
             lease,
+            done.execution_id,
+            websocket=scope["type"] == "websocket",
         )
-        await stream(scope, receive, send)
-        return None
+        return Opened(stream, opening)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A stream subscribed and ready to send (the workflow answered with ``sse_stream``)."""
+
+    stream: Stream
+    opening: Opening
+
+
+async def _ws_refuse(send: Send, body: bytes, code: int) -> None:
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": body.decode()})
+    await send({"type": "websocket.close", "code": code})
 
 
 def _origin(scope: Scope, host: bytes | None) -> str:
@@ -415,12 +485,13 @@ class WorkflowApp(Starlette):
             self._fast.setdefault(key, []).append((path_pattern(template), endpoint))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] in ("http", "websocket"):
             path: str = scope["path"]
             root: str = scope.get("root_path", "")
             if root and path.startswith(root):
                 path = path[len(root) :]
-            for pattern, endpoint in self._fast.get((scope["method"], path.count("/")), ()):
+            method = scope.get("method", "WEBSOCKET")
+            for pattern, endpoint in self._fast.get((method, path.count("/")), ()):
                 m = pattern.match(path)
                 if m is not None:
                     scope["path_params"] = m.groupdict()

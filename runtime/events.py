@@ -8,7 +8,6 @@ longer reaches back that far (or the id is from before a restart).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections import deque
@@ -18,29 +17,128 @@ from typing import Protocol, TypeVar
 K = TypeVar("K")
 
 
-@dataclass(frozen=True)
 class Event:
-    id: str
-    name: str
-    data: str  # JSON text
+    """One event. Its wire forms (the SSE frame, the WebSocket message) are made once, by the
+    first stream that sends it, and shared by every other."""
+
+    __slots__ = ("_frame", "_message", "data", "id", "name")
+
+    def __init__(self, id: str, name: str, data: str) -> None:
+        self.id = id
+        self.name = name
+        self.data = data  # JSON text
+        self._frame: bytes | None = None
+        self._message: str | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return (self.id, self.name, self.data) == (other.id, other.name, other.data)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.name, self.data))
+
+    def __repr__(self) -> str:
+        return f"Event(id={self.id!r}, name={self.name!r}, data={self.data!r})"
+
+    @property
+    def frame(self) -> bytes:
+        """The event as server-sent events spell it."""
+        if self._frame is None:
+            self._frame = sse_frame(self.data, self.name, self.id or None)
+        return self._frame
+
+    @property
+    def message(self) -> str:
+        """The event as a WebSocket text message: ``{"id", "event", "data"}``."""
+        if self._message is None:
+            self._message = ws_message(self.data, self.name, self.id or None)
+        return self._message
 
 
-@dataclass(eq=False)
+def sse_frame(
+    data: str, event: str | None = None, id: str | None = None, retry: int | None = None
+) -> bytes:
+    """One server-sent event: ``id``, ``event``, one ``data`` line per line, ``retry``."""
+    lines = []
+    if id is not None:
+        lines.append(f"id: {_one_line(id)}")
+    if event is not None:
+        lines.append(f"event: {_one_line(event)}")
+    lines += [f"data: {line}" for line in data.splitlines() or [""]]
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def ws_message(data: str, event: str | None, id: str | None) -> str:
+    """One event as a WebSocket text message; ``data`` (JSON text) is embedded as it is."""
+    head = json.dumps({"id": id, "event": event}, separators=(",", ":"))
+    return f'{head[:-1]},"data":{data}}}'
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+class Sink(Protocol):
+    """Where a subscriber's events go once its stream is open (runtime/sse.py)."""
+
+    def offer(self, event: Event) -> None: ...
+
+    def end(self) -> None: ...
+
+
 class Subscriber:
-    """One open stream: its queue of events and why it was closed, if it was."""
+    """One open stream: where its events go and why it was closed, if it was.
 
-    tenant: str
-    channel: str
-    held_by: tuple[str, str] | None
-    queue: asyncio.Queue[Event | None]
-    position: str = ""  # the id of the last event published before it subscribed
-    closed: str | None = None  # "released", "overflow" or "shutdown"
+    Until its stream is attached (``attach``) events wait in a bounded backlog; after, each
+    event is handed to the sink at once: no task and no queue per stream."""
+
+    __slots__ = ("backlog", "channel", "closed", "held_by", "limit", "position", "sink", "tenant")
+
+    def __init__(
+        self,
+        tenant: str,
+        channel: str,
+        held_by: tuple[str, str] | None,
+        limit: int,
+        position: str = "",
+    ) -> None:
+        self.tenant = tenant
+        self.channel = channel
+        self.held_by = held_by
+        self.limit = limit  # events a stream may hold back before it is dropped
+        self.position = position  # the id of the last event published before it subscribed
+        self.closed: str | None = None  # "released", "overflow", "shutdown" or "gone"
+        self.backlog: list[Event] | None = None  # made when an event waits
+        self.sink: Sink | None = None
+
+    def offer(self, event: Event) -> None:
+        if self.closed is not None:
+            return
+        if self.sink is not None:
+            self.sink.offer(event)
+            return
+        if self.backlog is None:
+            self.backlog = []
+        if len(self.backlog) >= self.limit:
+            self.backlog = None  # a client this far behind reconnects and resumes
+            self.close("overflow")
+        else:
+            self.backlog.append(event)
+
+    def attach(self, sink: Sink) -> list[Event]:
+        """Send to ``sink`` from now on; returns the events that waited, in order."""
+        waiting, self.backlog = self.backlog or [], None
+        self.sink = sink
+        return waiting
 
     def close(self, reason: str) -> None:
         if self.closed is None:
             self.closed = reason
-            # The queue is never full when it is closed: overflow empties it first.
-            self.queue.put_nowait(None)
+            if self.sink is not None:
+                self.sink.end()
 
 
 @dataclass(frozen=True)
@@ -100,9 +198,7 @@ class Streams:
     def add(
         self, tenant: str, channel: str, held_by: tuple[str, str] | None, position: str
     ) -> Subscriber:
-        sub = Subscriber(
-            tenant, channel, held_by, asyncio.Queue(self.queue_size + 1), position=position
-        )
+        sub = Subscriber(tenant, channel, held_by, self.queue_size, position=position)
         self._subscribers.setdefault((tenant, channel), set()).add(sub)
         if held_by is not None:
             self._holders.setdefault((tenant, *held_by), set()).add(sub)
@@ -114,16 +210,13 @@ class Streams:
             _discard(self._holders, (sub.tenant, *sub.held_by), sub)
 
     def deliver(self, key: tuple[str, str], event: Event) -> None:
+        """Hand ``event`` to every stream of the channel, in this call: each writes the
+        event's one encoding to its connection at once (runtime/sse.py)."""
         for sub in list(self._subscribers.get(key, ())):
-            if sub.closed is not None:
-                continue
-            if sub.queue.qsize() >= self.queue_size:
-                # A client this far behind reconnects and resumes from the buffer.
-                while not sub.queue.empty():
-                    sub.queue.get_nowait()
-                sub.close("overflow")
-            else:
-                sub.queue.put_nowait(event)
+            sub.offer(event)
+
+    def each(self) -> list[Subscriber]:
+        return [sub for subs in self._subscribers.values() for sub in subs]
 
     def close_held(self, tenant: str, table: str, key: str) -> None:
         for sub in list(self._holders.get((tenant, table, key), ())):

@@ -1,24 +1,38 @@
-"""Server-sent events for a workflow that ends in ``sse_stream``."""
+"""Live streams for a workflow that ends in ``sse_stream``: server-sent events, or the same
+events over a WebSocket.
+
+A stream costs its connection and little else: no task, queue or timer of its own while it
+is idle. It subscribes, sends the ``connected`` event and what the client missed
+(``Last-Event-ID``), then waits on the connection alone, to notice the client leaving. An
+event published on its channel is encoded once (``Event.frame``, ``Event.message``) and
+written to every stream of the channel in the publisher's own call: each write drives the
+server's ``send`` to completion at once, which it does unless the client stopped reading and
+its socket buffer is full; then that stream's writes wait, in order, in a task of their own,
+and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is dropped (one log line). One
+task per worker sends the heartbeat to every open stream. A stream ends with a ``closed``
+event when its subscription times out, its row is deleted, it falls too far behind, or the
+server stops (the worker's SIGTERM handler tells every stream before uvicorn's own runs).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator
+import signal
+from collections import Counter, deque
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
-import anyio
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import SendTimeoutError
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Send
 
 from runtime import js
 from runtime.config import Config
 from runtime.errors import TooManyStreams
-from runtime.events import EventBus, K, Replay, Subscriber, newer
+from runtime.events import Event, EventBus, K, Subscriber, newer, sse_frame, ws_message
 from runtime.results import StreamResult
 
 log = logging.getLogger("runtime.sse")
@@ -28,6 +42,12 @@ CLOSE_REASONS = {
     "overflow": "the client fell too far behind; reconnect to resume",
     "shutdown": "the server is shutting down; reconnect to resume",
 }
+PING = b": ping\r\n\r\n"
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"x-accel-buffering", b"no"),
+]
 
 
 @dataclass
@@ -80,21 +100,323 @@ class Lease:
             self.limits._release(self.tenant, self.user)
 
 
-def _closed(reason: str) -> ServerSentEvent:
-    return ServerSentEvent(json.dumps({"reason": reason}, separators=(",", ":")), event="closed")
+def _reason(text: str) -> str:
+    return json.dumps({"reason": text}, separators=(",", ":"))
+
+
+class OpenStreams:
+    """This worker's open streams: the heartbeat that keeps idle ones alive through proxies,
+    and the word to all of them when the server stops."""
+
+    def __init__(self, bus: EventBus, heartbeat_s: float) -> None:
+        self.bus = bus
+        self.heartbeat_s = heartbeat_s
+        self.streams: set[Stream] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._previous: Any = None
+
+    def __len__(self) -> int:
+        return len(self.streams)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._beat(), name="stream-heartbeat")
+        # uvicorn finishes open requests before it runs the lifespan's shutdown: streams
+        # learn of a SIGTERM here, first, and end with `closed`; uvicorn's handler runs next.
+        loop = asyncio.get_running_loop()
+        previous = signal.getsignal(signal.SIGTERM)
+        if callable(previous):
+
+            def on_term(signum: int, frame: FrameType | None) -> None:
+                loop.call_soon_threadsafe(self.close_all)
+                previous(signum, frame)
+
+            self._previous = previous
+            signal.signal(signal.SIGTERM, on_term)
+
+    async def stop(self) -> None:
+        if self._previous is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self._previous)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.close_all()
+
+    def close_all(self) -> None:
+        for stream in list(self.streams):
+            stream.sub.close("shutdown")
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            for stream in list(self.streams):
+                stream.ping()
+
+
+class Stream:
+    """One open stream (SSE or WebSocket): the sink its subscriber writes events into."""
+
+    __slots__ = (
+        "blocked",
+        "bus",
+        "dropped",
+        "floor",
+        "headers",
+        "lease",
+        "limit",
+        "open",
+        "pending",
+        "seen",
+        "send",
+        "send_timeout",
+        "sub",
+        "timer",
+    )
+
+    def __init__(
+        self,
+        send: Send,
+        sub: Subscriber,
+        bus: EventBus,
+        lease: Lease | None,
+        open_streams: OpenStreams,
+        config: Config,
+        floor: str,
+    ) -> None:
+        self.send = send
+        self.sub = sub
+        self.bus = bus
+        self.lease = lease
+        self.open = open_streams
+        self.send_timeout = config.send_timeout_s
+        self.limit = config.stream_queue
+        self.floor = floor  # Last-Event-ID: events up to it are not sent again
+        self.seen: set[str] | None = None  # ids already replayed
+        self.pending: deque[Any] | None = None  # writes waiting behind a held-up one
+        self.blocked: asyncio.Task[None] | None = None  # a write waiting for the client
+        self.timer: asyncio.Timeout | None = None
+        self.dropped = False
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    # -- what each transport says differently
+
+    _leave = ""  # the ASGI message of a client that left
+
+    def _event(self, event: Event) -> Any:
+        raise NotImplementedError
+
+    def _message(self, data: str, name: str, id: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def ping(self) -> None:
+        raise NotImplementedError
+
+    async def _opening(self, first: list[Any]) -> None:
+        raise NotImplementedError
+
+    async def _closing(self, last: Any) -> None:
+        raise NotImplementedError
+
+    # -- shared
+
+    def offer(self, event: Event) -> None:
+        if (
+            self.floor
+            and event.id
+            and ((self.seen and event.id in self.seen) or not newer(event.id, self.floor))
+        ):
+            return  # replayed already, or the client had it before reconnecting
+        self.write(self._event(event))
+
+    def end(self) -> None:
+        if self.timer is not None:
+            self.timer.reschedule(asyncio.get_running_loop().time())
+
+    def write(self, message: Any) -> None:
+        """Send ``message`` now; behind a write still waiting for the client, wait too."""
+        if self.dropped:
+            return
+        if self.blocked is not None:
+            if self.pending is None:
+                self.pending = deque()
+            if len(self.pending) >= self.limit:
+                self.pending = None
+                self.sub.close("overflow")
+            else:
+                self.pending.append(message)
+            return
+        sending = self.send(message)
+        if not isinstance(sending, Coroutine):
+            self.blocked = asyncio.ensure_future(self._drain(sending, None))
+            return
+        try:
+            waiting = sending.send(None)  # the server writes to the socket: done, mostly
+        except StopIteration:
+            return
+        except Exception as exc:  # the connection broke under the write
+            log.info("a stream on channel %r ended: %s", self.sub.channel, exc)
+            self.dropped = True
+            self.end()
+            return
+        self.blocked = asyncio.ensure_future(self._drain(_finish(sending, waiting), sending))
+
+    async def _drain(
+        self, rest: Awaitable[None], started: Coroutine[Any, Any, None] | None
+    ) -> None:
+        """Finish a write the client holds up, then the writes queued behind it."""
+        try:
+            async with asyncio.timeout(self.send_timeout):
+                await rest
+                while self.pending:
+                    await self.send(self.pending.popleft())
+                self.pending = None
+        except TimeoutError:
+            log.info(
+                "dropped a stream on channel %r: the client read nothing for %s s",
+                self.sub.channel,
+                self.send_timeout,
+            )
+            self.dropped = True
+            self.end()
+        except Exception as exc:
+            log.info("a stream on channel %r ended: %s", self.sub.channel, exc)
+            self.dropped = True
+            self.end()
+        finally:
+            if started is not None:
+                started.close()
+            self.blocked = None
+
+    async def run(self, receive: Receive, opening: Opening) -> None:
+        """Open, send what comes first and what waited, then wait for the client to leave
+        or the stream to end (``end()``, the deadline); close with the reason."""
+        try:
+            await self._opening(opening.first)
+            for event in opening.waiting:
+                self.offer(event)
+            deadline, leave = opening.deadline, self._leave
+            del opening  # nothing of the request is kept while the stream is open
+            self.open.streams.add(self)
+            reason: str | None = None
+            try:
+                async with asyncio.timeout_at(deadline) as self.timer:
+                    if self.sub.closed is not None or self.dropped:
+                        self.end()
+                    while (await receive())["type"] != leave:
+                        pass  # what a client sends on an open stream is not read
+                    self.sub.closed = self.sub.closed or "gone"
+                    return
+            except TimeoutError:
+                if self.sub.closed is None:
+                    reason = "subscriptionTimeout reached"
+                else:
+                    reason = CLOSE_REASONS.get(self.sub.closed, self.sub.closed)
+            self.timer = None
+            if self.blocked is not None:
+                with contextlib.suppress(Exception):
+                    await self.blocked
+            if self.dropped:
+                return
+            assert reason is not None
+            await self._closing(self._message(_reason(reason), "closed"))
+        finally:
+            self.open.streams.discard(self)
+            if self.blocked is not None:
+                self.blocked.cancel()
+            await self.bus.unsubscribe(self.sub)
+            if self.lease is not None:
+                self.lease.release()
+
+
+@dataclass(slots=True)
+class Opening:
+    """What a stream sends first (``connected``, a gap notice, what the client missed), the
+    events that arrived meanwhile, and when it ends (loop time; None: never)."""
+
+    first: list[Any]
+    waiting: list[Event]
+    deadline: float | None
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drive a coroutine that was started by hand to its end, awaiting what it waits on."""
+    while True:
+        if waiting is None:
+            await asyncio.sleep(0)
+        else:
+            await asyncio.wait((waiting,))
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+
+
+class SseStream(Stream):
+    __slots__ = ()
+    _leave = "http.disconnect"
+
+    def _event(self, event: Event) -> Any:
+        return {"type": "http.response.body", "body": event.frame, "more_body": True}
+
+    def _message(self, data: str, name: str, id: str | None = None) -> Any:
+        return {"type": "http.response.body", "body": sse_frame(data, name, id), "more_body": True}
+
+    def ping(self) -> None:
+        self.write({"type": "http.response.body", "body": PING, "more_body": True})
+
+    async def _opening(self, first: list[Any]) -> None:
+        await self.send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await self.send(
+            {
+                "type": "http.response.body",
+                "body": b"".join(m["body"] for m in first),
+                "more_body": True,
+            }
+        )
+
+    async def _closing(self, last: Any) -> None:
+        await self.send({**last, "more_body": False})
+
+
+class WsStream(Stream):
+    __slots__ = ()
+    _leave = "websocket.disconnect"
+
+    def _event(self, event: Event) -> Any:
+        return {"type": "websocket.send", "text": event.message}
+
+    def _message(self, data: str, name: str, id: str | None = None) -> Any:
+        return {"type": "websocket.send", "text": ws_message(data, name, id)}
+
+    def ping(self) -> None:
+        self.write({"type": "websocket.send", "text": '{"id":null,"event":"ping","data":null}'})
+
+    async def _opening(self, first: list[Any]) -> None:
+        await self.send({"type": "websocket.accept"})
+        for message in first:
+            await self.send(message)
+
+    async def _closing(self, last: Any) -> None:
+        await self.send(last)
+        await self.send({"type": "websocket.close", "code": 1000})
 
 
 async def open_stream(
+    send: Send,
     config: Config,
     bus: EventBus,
+    open_streams: OpenStreams,
     tenant: str,
     result: StreamResult,
     last_event_id: str | None,
-    headers: dict[str, str],
-    lease: Lease | None = None,
-) -> EventStream:
-    """Subscribe first, so nothing published from here on is missed, then answer with the
-    ``connected`` event, what the client missed (``Last-Event-ID``), and live events."""
+    lease: Lease | None,
+    execution_id: str,
+    websocket: bool = False,
+) -> tuple[Stream, Opening]:
+    """Subscribe first, so nothing published from here on is missed; then the stream, what
+    it sends first (``connected``, a ``gap`` notice, what the client missed) and the events
+    that arrived meanwhile."""
     held = (result.held_by[0], str(result.held_by[1])) if result.held_by else None
     sub = await bus.subscribe(tenant, result.channel, held)
     try:
@@ -102,112 +424,25 @@ async def open_stream(
     except BaseException:
         await bus.unsubscribe(sub)
         raise
-    return EventStream(
-        _events(bus, sub, result, replay, last_event_id),
-        bus=bus,
-        sub=sub,
-        lease=lease,
-        ping=config.heartbeat_s,
-        headers={"Cache-Control": "no-store", **headers},
-        send_timeout=config.send_timeout_s,
-        shutdown_event=anyio.Event(),
-        shutdown_grace_period=SHUTDOWN_GRACE_S,
-    )
+    kind = WsStream if websocket else SseStream
+    stream = kind(send, sub, bus, lease, open_streams, config, last_event_id or "")
+    first = [_connected(stream, js.to_json_text(result.on_connect), sub.position, result.retry_ms)]
+    if replay is not None:
+        if not replay.complete:
+            gap = "some events since Last-Event-ID are no longer available"
+            first.append(stream._message(_reason(gap), "gap"))
+        stream.seen = {e.id for e in replay.events}
+        first += [stream._event(e) for e in replay.events]
+    waiting = sub.attach(stream)
+    loop = asyncio.get_running_loop()
+    deadline = None if result.timeout_ms is None else loop.time() + result.timeout_ms / 1000
+    if isinstance(stream, SseStream):
+        stream.headers = [*SSE_HEADERS, (b"x-execution-id", execution_id.encode())]
+    return stream, Opening(first, waiting, deadline)
 
 
-SHUTDOWN_GRACE_S = 2.0  # for the `closed` event to reach clients when the server stops
-
-
-class EventStream(EventSourceResponse):
-    """An SSE response that always lets go of what it holds (its subscription and its place
-    under the stream caps), however it ends: the events ran out, the client left, a client
-    that stopped reading was dropped after the send timeout (one log line), or the server
-    is stopping (the client gets a `closed` event first)."""
-
-    def __init__(
-        self,
-        content: AsyncIterator[ServerSentEvent],
-        *,
-        bus: EventBus,
-        sub: Subscriber,
-        lease: Lease | None,
-        shutdown_event: anyio.Event,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(content, shutdown_event=shutdown_event, **kwargs)
-        self.bus, self.sub, self.lease = bus, sub, lease
-        self.stopping = shutdown_event
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watcher = asyncio.create_task(self._close_on_shutdown())
-        try:
-            await super().__call__(scope, receive, send)
-        except SendTimeoutError:
-            client = scope.get("client") or ("?", 0)
-            log.info(
-                "dropped a stream on channel %r to %s:%s: the client read nothing for %s s",
-                self.sub.channel,
-                *client,
-                self.send_timeout,
-            )
-        except OSError as exc:  # the connection broke under a send
-            log.info("a stream on channel %r ended: %s", self.sub.channel, exc)
-        finally:
-            watcher.cancel()
-            await self.bus.unsubscribe(self.sub)
-            if self.lease is not None:
-                self.lease.release()
-
-    async def _close_on_shutdown(self) -> None:
-        await self.stopping.wait()
-        self.sub.close("shutdown")
-
-
-async def _events(
-    bus: EventBus,
-    sub: Subscriber,
-    result: StreamResult,
-    replay: Replay | None,
-    last_event_id: str | None = None,
-) -> AsyncIterator[ServerSentEvent]:
-    try:
-        yield ServerSentEvent(
-            js.to_json_text(result.on_connect),
-            event="connected",
-            id=sub.position,
-            retry=result.retry_ms,
-        )
-        seen: set[str] = set()
-        floor = last_event_id or ""
-        if replay is not None:
-            if not replay.complete:
-                yield ServerSentEvent(
-                    json.dumps(
-                        {"reason": "some events since Last-Event-ID are no longer available"},
-                        separators=(",", ":"),
-                    ),
-                    event="gap",
-                )
-            for e in replay.events:
-                seen.add(e.id)
-                yield ServerSentEvent(e.data, event=e.name, id=e.id)
-        loop = asyncio.get_running_loop()
-        deadline = None if result.timeout_ms is None else loop.time() + result.timeout_ms / 1000
-        while True:
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                yield _closed("subscriptionTimeout reached")
-                return
-            try:
-                event = await asyncio.wait_for(sub.queue.get(), remaining)
-            except TimeoutError:
-                continue
-            if event is None:
-                yield _closed(CLOSE_REASONS.get(sub.closed or "", sub.closed or "closed"))
-                return
-            if event.id and (event.id in seen or (floor and not newer(event.id, floor))):
-                continue  # replayed already, or the client had it before reconnecting
-            # A notice without an id (a gap) must not reset the client's Last-Event-ID.
-            yield ServerSentEvent(event.data, event=event.name, id=event.id or None)
-    finally:
-        await bus.unsubscribe(sub)
+def _connected(stream: Stream, data: str, position: str, retry: int | None) -> Any:
+    if isinstance(stream, SseStream):
+        frame = sse_frame(data, "connected", position, retry)
+        return {"type": "http.response.body", "body": frame, "more_body": True}
+    return {"type": "websocket.send", "text": ws_message(data, "connected", position)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -12,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from runtime import config as configuration
 from runtime.auth import mint_token, user_from_token
-from runtime.config import ConfigError
+from runtime.config import Config, ConfigError
 from runtime.errors import InvalidToken
 from runtime.events import LocalBus
 from runtime.results import StreamResult
-from runtime.sse import _events
+from runtime.sse import OpenStreams, Stream, open_stream
 
 
 def rsa_pair() -> tuple[str, str]:
@@ -73,39 +74,121 @@ def test_configuration_errors_are_explained() -> None:
         configuration.load({"MAX_BODY_BYTES": "big"})
 
 
+class Client:
+    """The server side of one stream, without a server: what the stream sends, and a
+    connection that stays open until told to leave."""
+
+    def __init__(self, blocked: bool = False) -> None:
+        self.sent: list[dict[str, object]] = []
+        self.gone = asyncio.Event()
+        self.unblock = asyncio.Event()
+        if not blocked:
+            self.unblock.set()
+
+    async def send(self, message: dict[str, object]) -> None:
+        if message.get("more_body") and self.sent:  # a client that stopped reading
+            await self.unblock.wait()
+        self.sent.append(message)
+
+    async def receive(self) -> dict[str, object]:
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+    def events(self) -> list[tuple[str, str]]:
+        body = b"".join(m.get("body", b"") for m in self.sent).decode()  # type: ignore[misc]
+        out = []
+        for block in body.split("\r\n\r\n"):
+            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+            if "event" in fields:
+                out.append((fields["event"], fields.get("data", "")))
+        return out
+
+
+async def run_stream(
+    bus: LocalBus, result: StreamResult, client: Client, last_event_id: str | None = None,
+    config: Config | None = None,
+) -> tuple[Stream, asyncio.Task[None]]:  # fmt: skip
+    stream, opening = await open_stream(
+        client.send,  # type: ignore[arg-type]
+        config or Config(),
+        bus,
+        OpenStreams(bus, 3600),
+        "acme",
+        result,
+        last_event_id,
+        None,
+        "execution",
+    )
+    task = asyncio.create_task(stream.run(client.receive, opening))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    return stream, task
+
+
 async def test_stream_closes_at_subscription_timeout() -> None:
     bus = LocalBus()
-    sub = await bus.subscribe("acme", "ch", None)
+    client = Client()
     result = StreamResult("ch", {"subscriptionId": "s"}, 5000, 200)
-    events = [e async for e in _events(bus, sub, result, None)]
-    assert [e.event for e in events] == ["connected", "closed"]
-    assert json.loads(events[-1].data) == {"reason": "subscriptionTimeout reached"}
-    assert events[0].retry == 5000 and events[0].id == sub.position
+    _, task = await run_stream(bus, result, client)
+    await asyncio.wait_for(task, 2)
+    assert [e for e, _ in client.events()] == ["connected", "closed"]
+    assert json.loads(client.events()[-1][1]) == {"reason": "subscriptionTimeout reached"}
+    first = client.sent[1]["body"]
+    assert b"retry: 5000" in first and b"id: " in first  # type: ignore[operator]
+    assert client.sent[-1]["more_body"] is False
     assert bus.subscriber_count() == 0  # the stream unsubscribed when it ended
 
 
 async def test_a_slow_subscriber_is_dropped_not_buffered_forever() -> None:
+    """Before its stream is open, and after: a stream that cannot keep up is closed."""
     bus = LocalBus(queue_size=3)
     sub = await bus.subscribe("acme", "ch", None)
     for i in range(5):
         await bus.publish("acme", "ch", "e", str(i))
     assert sub.closed == "overflow"
-    events = [e async for e in _events(bus, sub, StreamResult("ch", {}, None, None), None)]
-    assert [e.event for e in events] == ["connected", "closed"]
+    await bus.unsubscribe(sub)
+
+    client = Client(blocked=True)
+    _, task = await run_stream(
+        bus, StreamResult("ch", {}, None, None), client, config=Config(stream_queue=3)
+    )
+    for i in range(6):
+        await bus.publish("acme", "ch", "e", str(i))
+    client.unblock.set()
+    await asyncio.wait_for(task, 2)
+    assert [e for e, _ in client.events()][-1] == "closed"
+    assert json.loads(client.events()[-1][1])["reason"].startswith("the client fell too far")
+    assert bus.subscriber_count() == 0
 
 
 async def test_a_resumed_stream_skips_what_the_client_already_had() -> None:
-    """A client reconnecting to a worker whose reader is behind gets each event once: the
-    ones up to its Last-Event-ID are not sent again."""
+    """A client reconnecting with Last-Event-ID gets what it missed from the buffer, then
+    live events, each once."""
     bus = LocalBus()
-    sub = await bus.subscribe("acme", "ch", None)  # subscribed before e1 and e2 arrive
     await bus.publish("acme", "ch", "e", "1")
     e2 = await bus.publish("acme", "ch", "e", "2")
-    await bus.publish("acme", "ch", "e", "3")
-    replay = await bus.replay(sub, e2.id)
-    result = StreamResult("ch", {}, None, 300)
-    events = [e async for e in _events(bus, sub, result, replay, e2.id)]
-    assert [e.data for e in events if e.event == "e"] == ["3"]
+    e3 = await bus.publish("acme", "ch", "e", "3")
+    client = Client()
+    stream, task = await run_stream(bus, StreamResult("ch", {}, None, 300), client, e2.id)
+    stream.offer(e3)  # a bus whose reader is behind hands it over again
+    await bus.publish("acme", "ch", "e", "4")
+    await asyncio.wait_for(task, 2)
+    assert [d for e, d in client.events() if e == "e"] == ["3", "4"]
+
+
+async def test_one_encoding_reaches_every_stream_without_a_task_each() -> None:
+    """A broadcast writes the event's one frame to every stream in the publisher's call."""
+    bus = LocalBus()
+    clients = [Client() for _ in range(50)]
+    streams = [await run_stream(bus, StreamResult("ch", {}, None, None), c) for c in clients]
+    tasks_before = len(asyncio.all_tasks())
+    event = await bus.publish("acme", "ch", "e", '{"n":1}')
+    assert len(asyncio.all_tasks()) == tasks_before  # nothing scheduled to deliver it
+    bodies = [c.sent[-1]["body"] for c in clients]
+    assert all(b is event.frame for b in bodies)  # the same bytes object, encoded once
+    for c in clients:
+        c.gone.set()
+    await asyncio.gather(*(t for _, t in streams))
+    assert bus.subscriber_count() == 0
 
 
 def test_event_ids_order() -> None:

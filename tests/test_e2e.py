@@ -148,6 +148,58 @@ async def test_subscribe_streams_connected_then_live_events(server: Server, clie
         await cm.__aexit__(None, None, None)
 
 
+async def test_the_same_subscription_over_a_websocket(server: Server, client) -> None:
+    """The spec's WebSocket transport: the same workflow, checks and events, one JSON message
+    per event; the token and Last-Event-ID may come in the query string; a refusal is told and
+    closed with 4000 + its HTTP status."""
+    import websockets
+
+    channel = live(server, "acme")
+    viewer = server.mint("acme", "wendy", 1)
+    base = f"ws://127.0.0.1:{server.port}/api/v1/acme/stream_cast/subscribe"
+
+    async def next_message(ws) -> dict:  # type: ignore[no-untyped-def]
+        return dict(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+
+    async with websockets.connect(
+        f"{base}?channelId={channel}", additional_headers={"Authorization": f"Bearer {viewer}"}
+    ) as ws:
+        first = await next_message(ws)
+        assert first["event"] == "connected" and first["data"]["userId"] == "wendy"
+        r = await client.post(
+            server.api("acme", f"scenes/{channel}/transition"),
+            json={"sceneId": "over-ws"},
+            headers=bearer(server.token("acme", "moderator")),
+        )
+        assert r.status_code == 200, r.text
+        while (changed := await next_message(ws))["event"] != "scene_changed":
+            pass
+        assert changed["data"]["sceneId"] == "over-ws" and changed["id"]
+    # Resume from that event in the query string: what came after it, nothing before.
+    r = await client.post(
+        server.api("acme", f"scenes/{channel}/transition"),
+        json={"sceneId": "while-away"},
+        headers=bearer(server.token("acme", "moderator")),
+    )
+    assert r.status_code == 200
+    query = f"channelId={channel}&access_token={viewer}&lastEventId={changed['id']}"
+    async with websockets.connect(f"{base}?{query}") as ws:
+        assert (await next_message(ws))["event"] == "connected"
+        missed = await next_message(ws)
+        assert missed["event"] == "scene_changed" and missed["data"]["sceneId"] == "while-away"
+    for query, code, status in (
+        (f"channelId={channel}", "AUTH_REQUIRED", 4401),
+        (f"channelId={channel}&access_token={server.mint('other', 'x', 1)}", None, 4404),
+        (f"channelId=nope&access_token={viewer}", "CHANNEL_NOT_FOUND", 4404),
+    ):
+        async with websockets.connect(f"{base}?{query}") as ws:
+            refusal = await next_message(ws)
+            assert "error" in refusal and (code is None or refusal["code"] == code), refusal
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await ws.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == status
+
+
 async def test_unsubscribe_closes_the_users_stream(server: Server, client) -> None:
     channel = live(server, "acme")
     token = server.mint("acme", "bob", 1)
