@@ -54,7 +54,7 @@ bench: $(STAMP)
 	$(PY) bench/throughput_bench.py
 	$(PY) bench/expr_bench.py
 	$(PY) bench/runtime_bench.py
-	$(PY) bench/sse_bench.py
+	$(PY) bench/streams_bench.py
 	$(PY) bench/scale_bench.py
 	$(PY) bench/effects_bench.py
 

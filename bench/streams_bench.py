@@ -49,6 +49,10 @@ def raise_fd_limit() -> int:
     return hard
 
 
+def raise_server_limit() -> None:
+    raise_fd_limit()
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -146,8 +150,7 @@ async def broadcast(port: int, channel: str, clients: list[Client], scene: str) 
     writer.write(
         f"POST /api/v1/acme/stream_cast/scenes/{channel}/transition HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        f"Authorization: Bearer {moderator}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
-        + body
+        f"Authorization: Bearer {moderator}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
     )
     await writer.drain()
     status = (await reader.readline()).split()[1]
@@ -177,7 +180,7 @@ async def run(streams: int, fanout: int, rounds: int) -> None:
     env = {"MAX_STREAMS_PER_TENANT": "0", "SSE_HEARTBEAT_MS": "15000"}
     watch: dict[bytes, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp), env, preexec=lambda: None if raise_fd_limit() else None)
+        server = Server(Path(tmp), env, preexec=raise_server_limit)
         server.start()
         assert server.proc is not None
         pid = server.proc.pid
@@ -189,7 +192,9 @@ async def run(streams: int, fanout: int, rounds: int) -> None:
             for ws in (False, True):
                 kind = "WebSocket" if ws else "SSE"
                 before = rss_kib(pid)
-                clients = await open_streams(server.port, channel, fanout, 0 if not ws else 10**6, watch, ws)
+                clients = await open_streams(
+                    server.port, channel, fanout, 0 if not ws else 10**6, watch, ws
+                )
                 await asyncio.sleep(1.0)
                 per_stream = (rss_kib(pid) - before) / fanout
                 latencies: list[float] = []

@@ -133,6 +133,9 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_int=float)
+
+
 def _check_values(value: object) -> None:
     """A body nests at most ``MAX_BODY_DEPTH`` levels and its strings are Unicode text (a
     lone surrogate, which JSON's ``\\ud800`` can spell, cannot be stored or sent back)."""
@@ -168,8 +171,8 @@ def parse_body(content_type: str | None, body: bytes) -> dict[str, object]:
         )
     try:
         # Numbers are JavaScript's doubles from the start: no second walk to convert them.
-        value = json.loads(body, parse_constant=_no_constant, parse_int=float)
-    except (ValueError, RecursionError) as exc:
+        value = _DECODER.decode(body.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidJson(f"The body is not valid JSON: {short(exc)}") from None
     if not isinstance(value, dict):
         raise InvalidJson("The body must be a JSON object", "INVALID_BODY")

@@ -87,15 +87,11 @@ class Engine:
                 workflow_id=info.id,
                 origin=origin,
             )
-            async with asyncio.timeout(None if alone or not timeout_s else timeout_s):
-                # The transaction begins at the first statement (ex.detach() may end it
-                # before an effect the workflow waits for); the last one commits here.
-                try:
-                    result = await wf.run(ex, json_input)
-                except BaseException as exc:
-                    await ex.end(exc)
-                    raise
-                await ex.end(None)
+            if alone or not timeout_s:
+                result = await _run(wf, ex, json_input)
+            else:
+                async with asyncio.timeout(timeout_s):
+                    result = await _run(wf, ex, json_input)
             if ex.deferred and self.outbox is not None:
                 self.outbox.kick()
             for channel, key in ex.releases:
@@ -174,6 +170,19 @@ class Engine:
                 failures,
             )
         )
+
+
+async def _run(wf: CompiledWorkflow, ex: DatabaseExecution, json_input: object) -> Result:
+    """The handler, then the end of its transaction: committed, or rolled back when it
+    raised. The transaction begins at the first statement (``ex.detach()`` may end it before
+    an effect the workflow waits for); the last one ends here."""
+    try:
+        result = await wf.run(ex, json_input)
+    except BaseException as exc:
+        await ex.end(exc)
+        raise
+    await ex.end(None)
+    return result
 
 
 def _exceeded(seconds: int) -> ExecutionTimeout:

@@ -86,12 +86,18 @@ class Outbox:
         self.store = store
         self.effects = effects
         self.config = effects.config
-        self.handlers = _handlers()
+        self._handlers: dict[str, Handler] | None = None  # imported at the first delivery
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.delivered = 0
         self.failed = 0
         self._pruned_at = 0.0
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        if self._handlers is None:
+            self._handlers = _handlers()
+        return self._handlers
 
     def kick(self) -> None:
         """Deliver what the execution that just committed queued."""

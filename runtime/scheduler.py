@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
-
 from runtime.context import Context
 from runtime.database import Store, is_database_failure
 from runtime.engine import Engine
@@ -131,6 +129,8 @@ class Scheduler:
 def next_fire(cron: str, zone: tzinfo, after: datetime) -> datetime:
     """The first time after ``after`` that ``cron`` names, read in ``zone`` (so ``0 2 * * *``
     is 2 a.m. local time, daylight saving included)."""
+    from croniter import croniter  # only a cron schedule needs it
+
     fire: datetime = croniter(cron, after.astimezone(zone)).get_next(datetime)
     return fire
 

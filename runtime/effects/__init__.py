@@ -17,11 +17,13 @@ Where each effect runs (the README's "Where effects run"):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import httpx
+from typing import TYPE_CHECKING
 
 from runtime.config import Config
 from runtime.effects.ratelimit import RateLimiter, make_limiter
+
+if TYPE_CHECKING:  # imported when a workflow first calls out: a server that never does
+    import httpx  # keeps its memory
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Effects:
     @property
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
+            import httpx
+
             # Redirects are not followed: a redirect could lead past the destination check.
             self._http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         return self._http
