@@ -41,7 +41,15 @@ from compiler.cache import (
 from compiler.diagnostics import Diagnostic, Diagnostics, Related, SourceCache, Span
 from compiler.graph import build_graph
 from compiler.ir import Sql, walk
-from compiler.load import JArray, JObject, JString, JValue, display_path, load_file
+from compiler.load import (
+    JArray,
+    JObject,
+    JString,
+    JValue,
+    SourceFile,
+    display_path,
+    load_file,
+)
 from compiler.messages import Text
 from compiler.model import Entity, HttpTrigger, Workflow, build_entities, build_workflow
 from compiler.plan import plan_workflow
@@ -460,6 +468,8 @@ def _compile_one(
     """Compile one workflow file into the module ``module``. ``routed``: its triggers are
     ``route`` (from an overlay; None or ``internal``: none), not the file's ``meta.triggers``."""
     diags = res.diagnostics
+    if _too_many_nodes(path, diags):
+        return None
     loaded = load_file(str(path), _display(path), diags)
     if loaded is None:
         return None
@@ -519,6 +529,33 @@ def _compile_one(
     res.pending.append((f"{package}/{module}.py", wf, job))
     res.files[f"{package}/{module}.md"] = codegen.render_mermaid(plan)
     return wf
+
+
+QUICK_COUNT_FROM = 256 * 1024  # bytes: a file this big has its nodes counted before it loads
+
+
+def _too_many_nodes(path: Path, diags: Diagnostics) -> bool:
+    """A large file's nodes counted with the standard JSON reader, before the loader builds
+    its tree with a position for every value (some 50 bytes of memory per byte of input): a
+    workflow past ``MAX_NODES`` is refused at the cost of reading it once."""
+    try:
+        if path.stat().st_size < QUICK_COUNT_FROM:
+            return False
+        text = path.read_text(encoding="utf-8")
+        nodes = json.loads(text).get("nodes")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return False  # the loader reports what is wrong with the file
+    if not isinstance(nodes, list) or len(nodes) <= MAX_NODES:
+        return False
+    key = re.search(r'"nodes"\s*:', text)
+    source = SourceFile(_display(path), text)
+    at = key.start() if key is not None else 0
+    diags.add(
+        messages.WORKFLOW_TOO_LARGE.format(len(nodes), MAX_NODES),
+        source.span(at, at + len('"nodes"')),
+        hint=messages.HINT__SPLIT_THE_WORKFLOW,
+    )
+    return True
 
 
 def _with_triggers(root: JObject, route: tuple[str, Span] | None) -> JObject:

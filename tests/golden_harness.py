@@ -110,12 +110,8 @@ class Harness:
 
     @staticmethod
     def events(sub: Subscriber) -> list[tuple[str, object]]:
-        out = []
-        while not sub.queue.empty():
-            e = sub.queue.get_nowait()
-            assert e is not None
-            out.append((e.name, json.loads(e.data)))
-        return out
+        waiting, sub.backlog = sub.backlog or [], None  # events wait there until a stream opens
+        return [(e.name, json.loads(e.data)) for e in waiting]
 
 
 async def main(out: Path, cases: list[Path], database_url: str | None = None) -> dict[str, str]:

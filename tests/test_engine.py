@@ -86,7 +86,7 @@ async def test_execution_timeout_rolls_back(env) -> None:
         await count(store, "SELECT COUNT(*) FROM stream_channel WHERE active_scene_id IS NOT NULL")
         == 0
     )
-    assert sub.queue.empty()  # nothing published for a rolled-back execution
+    assert not sub.backlog  # nothing published for a rolled-back execution
     await history.flush()
     assert (
         await count(store, "SELECT COUNT(*) FROM workflow_execution WHERE status = 'error'") == 1
@@ -101,14 +101,15 @@ async def test_events_are_published_after_commit_only(env) -> None:
         scene_transition.COMPILED, MODERATOR, {"channelId": "c1", "sceneId": "s1"}
     )
     assert done.result.status == 200  # type: ignore[union-attr]
-    event = sub.queue.get_nowait()
-    assert event is not None and event.name == "scene_changed" and '"sceneId":"s1"' in event.data
-    assert other.queue.empty()
+    assert sub.backlog is not None and len(sub.backlog) == 1  # waiting for its stream
+    event = sub.backlog.pop()
+    assert event.name == "scene_changed" and '"sceneId":"s1"' in event.data
+    assert not other.backlog
     with pytest.raises(NotFound):
         await engine.run(
             scene_transition.COMPILED, MODERATOR, {"channelId": "nope", "sceneId": "s2"}
         )
-    assert sub.queue.empty()
+    assert not sub.backlog
     await history.flush()
     assert await count(store, "SELECT COUNT(*) FROM workflow_execution") == 2
     async with store.transaction(writes=False) as conn:

@@ -275,3 +275,21 @@ def test_tenant_selects_use_each_tables_own_column() -> None:
     f = EntityField("tenantId", "string", False, None, False, "org", span)
     e = Entity("Order", "Order", "", "order", "tenantId", {"tenantId": f}, [], [], span)
     assert sql.tenant_select(e) == 'SELECT org AS tenant FROM "order"'
+
+
+def test_a_large_file_past_the_node_limit_is_refused_before_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 256 KiB a file's nodes are counted with the standard JSON reader first (the
+    loader keeps a position for every value): the same diagnostic, at the same place, without
+    the memory. (`bench/large_workflow_bench.py`: 10,000 nodes in 0.5 s and 53 MiB.)"""
+    import compiler.pipeline as pipeline
+
+    files = {**_spec(), "chain.json": chain(5000)}
+    src = _project(tmp_path, {"chain": files})
+    assert (src / "chain" / "chain.json").stat().st_size > pipeline.QUICK_COUNT_FROM
+    quick = compile_project([src]).diagnostics.errors()
+    monkeypatch.setattr(pipeline, "QUICK_COUNT_FROM", 10**9)
+    loaded = compile_project([src]).diagnostics.errors()
+    assert [d.code.name for d in quick] == ["workflow-too-large"]
+    assert [(d.message, d.span) for d in quick] == [(d.message, d.span) for d in loaded]
