@@ -70,11 +70,11 @@ class Client(asyncio.Protocol):
     """One subscriber: opened when its first event (``connected``) arrives; then the time a
     marker (the scene id of a transition) first appears in what it received."""
 
-    def __init__(self, marker_wait: dict[bytes, float]) -> None:
+    def __init__(self, marker_wait: dict[bytes, bytes]) -> None:
         self.opened = asyncio.get_running_loop().create_future()
         self.tail = b""
         self.seen: dict[bytes, float] = {}
-        self.watch = marker_wait
+        self.watch = marker_wait  # shared by every client: b"" -> the marker now awaited
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -88,9 +88,9 @@ class Client(asyncio.Protocol):
                 self.opened.set_result(None)
             elif b" 4" in text[:16] or b"HTTP/1.1 5" in text[:16]:
                 self.opened.set_exception(RuntimeError(text[:300].decode(errors="replace")))
-        for marker in self.watch:
-            if marker not in self.seen and marker in text:
-                self.seen[marker] = now
+        marker = self.watch.get(b"")  # the one being broadcast now
+        if marker is not None and marker not in self.seen and marker in text:
+            self.seen[marker] = now
         self.tail = text[-64:]
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -99,7 +99,7 @@ class Client(asyncio.Protocol):
 
 
 async def open_streams(
-    port: int, channel: str, count: int, first: int, watch: dict[bytes, float], ws: bool
+    port: int, channel: str, count: int, first: int, watch: dict[bytes, bytes], ws: bool
 ) -> list[Client]:
     loop = asyncio.get_running_loop()
     gate = asyncio.Semaphore(64)
@@ -142,7 +142,7 @@ async def broadcast(port: int, channel: str, clients: list[Client], scene: str) 
     """One scene transition: ms from sending it to each subscriber's receipt."""
     marker = f'"sceneId":"{scene}"'.encode()
     for c in clients:
-        c.watch[marker] = 0.0
+        c.watch[b""] = marker
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     body = json.dumps({"sceneId": scene}).encode()
     moderator = token("moderator", 2, ("stream_cast:scenes:manage",))
@@ -178,7 +178,7 @@ async def run(streams: int, fanout: int, rounds: int) -> None:
     asked = streams
     streams = min(streams, limit - SPARE_FDS)
     env = {"MAX_STREAMS_PER_TENANT": "0", "SSE_HEARTBEAT_MS": "15000"}
-    watch: dict[bytes, float] = {}
+    watch: dict[bytes, bytes] = {}
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp), env, preexec=raise_server_limit)
         server.start()

@@ -246,9 +246,10 @@ def ddl(entity: Entity, dialect: str) -> list[str]:
 
 def row_level_security(entity: Entity) -> list[str]:
     """The database's own tenant check, beside the compiler's: a role that does not own the
-    table sees and writes only rows of the tenant its transaction set with
-    ``SET LOCAL app.tenant_id``. ``app.tenant_scan`` lets the runtime list the tenants a
-    schedule runs for, in a read-only transaction that reads nothing else."""
+    table sees and writes only rows of the tenant its connection is bound to
+    (``app.tenant_id``; runtime/database.py binds every connection before each use).
+    ``app.tenant_scan`` lets the runtime list the tenants a schedule runs for, in a read-only
+    transaction that reads nothing else."""
     t, col = q(entity.table), q(entity.fields["tenantId"].column)
     policy = q(f"{entity.table}_tenant_isolation")
     mine = f"{col} = current_setting('app.tenant_id', true)"

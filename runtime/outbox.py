@@ -95,9 +95,14 @@ class Outbox:
 
     @property
     def handlers(self) -> dict[str, Handler]:
+        """How each kind of row is delivered (by the kind's name)."""
         if self._handlers is None:
             self._handlers = _handlers()
         return self._handlers
+
+    @handlers.setter
+    def handlers(self, value: dict[str, Handler]) -> None:
+        self._handlers = value
 
     def kick(self) -> None:
         """Deliver what the execution that just committed queued."""
