@@ -86,17 +86,25 @@ def bounded(text: str) -> str:
     return text if len(text) <= MAX_STORED_CHARS else text[: MAX_STORED_CHARS - 1] + "…"
 
 
+# PostgreSQL's types of the columns, for a batch sent as one array a column.
+_PG_ARRAYS = ("text", "text", "text", "text", "text", "text", "text", "text", "int", "text",
+              "float8", "text")  # fmt: skip
+
+
 def insert_sql(dialect: str) -> str:
-    marks = (
-        (f"${i}" for i in range(1, len(HISTORY_COLUMNS) + 1))
-        if dialect == "postgresql"
-        else ("?" for _ in HISTORY_COLUMNS)
-    )
-    # A batch sent again after an interrupted flush must not fail on rows already written.
-    return (
-        f"INSERT INTO {HISTORY_TABLE} ({', '.join(HISTORY_COLUMNS)}) "
-        f"VALUES ({', '.join(marks)}) ON CONFLICT (id) DO NOTHING"
-    )
+    """One statement for a whole batch. On PostgreSQL the batch is one array per column,
+    unnested into rows (one statement to plan and run, where a row at a time would be a
+    bind and an execution each); on SQLite one row per execution of the statement.
+    A batch sent again after an interrupted flush must not fail on rows already written."""
+    columns = ", ".join(HISTORY_COLUMNS)
+    if dialect == "postgresql":
+        arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_PG_ARRAYS, start=1))
+        return (
+            f"INSERT INTO {HISTORY_TABLE} ({columns}) SELECT * FROM unnest({arrays}) "
+            "ON CONFLICT (id) DO NOTHING"
+        )
+    marks = ", ".join("?" for _ in HISTORY_COLUMNS)
+    return f"INSERT INTO {HISTORY_TABLE} ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
 
 
 class History:
@@ -170,7 +178,13 @@ class History:
                 async with self.store.writer() as conn:
                     # One round trip for the batch, through the driver: `databases` would
                     # compile and send every row on its own.
-                    await conn.raw_connection.executemany(self._sql, [r.values() for r in batch])
+                    rows = [r.values() for r in batch]
+                    if self.store.dialect == "postgresql":
+                        await conn.raw_connection.execute(
+                            self._sql, *map(list, zip(*rows, strict=True))
+                        )
+                    else:
+                        await conn.raw_connection.executemany(self._sql, rows)
             except BaseException:
                 self._pending[:0] = pending[start:]
                 raise

@@ -130,8 +130,11 @@ class OpenStreams:
                 loop.call_soon_threadsafe(self.close_all)
                 previous(signum, frame)
 
+            try:
+                signal.signal(signal.SIGTERM, on_term)
+            except ValueError:  # not the main thread (an app driven by a test): no signals
+                return
             self._previous = previous
-            signal.signal(signal.SIGTERM, on_term)
 
     async def stop(self) -> None:
         if self._previous is not None:
@@ -366,7 +369,8 @@ class SseStream(Stream):
         self.write({"type": "http.response.body", "body": PING, "more_body": True})
 
     async def _opening(self, first: list[Any]) -> None:
-        await self.send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        headers, self.headers = self.headers, []  # not kept while the stream is open
+        await self.send({"type": "http.response.start", "status": 200, "headers": headers})
         await self.send(
             {
                 "type": "http.response.body",
