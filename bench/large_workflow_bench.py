@@ -50,7 +50,8 @@ def main(n: int, baseline: Path | None) -> None:
         entities = (ROOT / "workflows" / "stream_cast" / "entities.json").read_text()
         (src / "entities.json").write_text(entities)
         (src / "large.json").write_text(json.dumps(chain(n)))
-        print(f"A {n:,}-node workflow")
+        size = (src / "large.json").stat().st_size / 2**20
+        print(f"A {n:,}-node workflow ({size:.1f} MiB of JSON; goal: memory proportional to it)")
         print(f"  this tree: {measure(ROOT, sys.executable, src.parent, Path(tmp) / 'a')}")
         if baseline is not None:
             where = measure(baseline, sys.executable, src.parent, Path(tmp) / "b")
