@@ -59,7 +59,7 @@ def one_statement(
         returning = _returned(sql)
         if returning is None:
             return False
-        safe = _Safe(required_inputs, target, returning)
+        safe = _Safe(required_inputs, target, returning, _user_checked(fn.body[:i]))
         return all(safe.statement(s) for s in fn.body[i + 1 :])
     return False  # the await is nested (a branch, a loop): not a straight line
 
@@ -99,13 +99,48 @@ def _returned(sql: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
+def _user_checked(before: list[ast.stmt]) -> bool:
+    """``user = ctx.get("user")`` then ``if user is None ...: raise`` at the top level: past
+    them ``user`` is a User, every key of which is there."""
+    assigned = False
+    for stmt in before:
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+            and stmt.targets[0].id == "user"
+        ):
+            assigned = ast.dump(stmt.value) == _CTX_USER
+        elif (
+            assigned
+            and isinstance(stmt, ast.If)
+            and all(isinstance(b, ast.Raise) for b in stmt.body)
+        ):
+            test = stmt.test
+            first = (
+                test.values[0]
+                if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or)
+                else test
+            )
+            if ast.dump(first) == _USER_IS_NONE and not stmt.orelse:
+                return True
+    return False
+
+
+_CTX_USER = ast.dump(ast.parse('ctx.get("user")', mode="eval").body)
+_USER_IS_NONE = ast.dump(ast.parse("user is None", mode="eval").body)
+
+
 class _Safe:
     """Statements and expressions after a write that cannot raise."""
 
-    def __init__(self, required: frozenset[str], row: str | None, returned: frozenset[str]):
+    def __init__(
+        self, required: frozenset[str], row: str | None, returned: frozenset[str], user: bool
+    ) -> None:
         self.required = required
         self.row = row
         self.returned = returned
+        self.user = user  # `user` is narrowed to a User before the statement
 
     def statement(self, s: ast.stmt) -> bool:
         if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call):
@@ -166,8 +201,8 @@ class _Safe:
         root, key = e.value.id, e.slice.value
         if root == "json":
             return key in self.required
-        if root == "user":  # narrowed from ctx.get("user"): every User key is required
-            return key in ("id", "name", "level", "email", "roles", "scopes")
+        if root == "user":  # narrowed from ctx.get("user"): every User key is there
+            return self.user and key in ("id", "name", "level", "email", "roles", "scopes")
         if root == "ctx":
             return key == "tenantId"
         return root == self.row and key in self.returned

@@ -98,3 +98,11 @@ def test_the_spec_workflows_that_qualify() -> None:
     assert scene_transition.WORKFLOW.one_statement and unsubscribe.WORKFLOW.one_statement
     assert not subscribe.WORKFLOW.one_statement  # lookup, count and insert
     assert not viewer_count.WORKFLOW.one_statement  # a statement per channel
+
+
+def test_the_user_is_safe_to_read_only_once_it_is_checked() -> None:
+    after = '    return JsonResult(200, {"by": user["id"]})\n'
+    assert qualifies(HEAD + WRITE + after)
+    unchecked = '    ctx = ex.context\n    user = ctx.get("user")\n'
+    assert not qualifies(unchecked + WRITE + after)  # user may be None
+    assert not qualifies(HEAD.replace('ctx.get("user")', "other") + WRITE + after)
