@@ -200,6 +200,28 @@ async def test_the_same_subscription_over_a_websocket(server: Server, client) ->
             assert closed.value.rcvd is not None and closed.value.rcvd.code == status
 
 
+async def test_a_websocket_token_in_the_query_string_is_never_logged(tmp_path: Path) -> None:
+    """With the access log on, the WebSocket's line shows its path and query: without the
+    token, which left the query before the connection was accepted."""
+    import websockets
+
+    srv = Server(tmp_path, serve_args=("--access-log",)).start()
+    try:
+        token = srv.mint("acme", "logged", 1)
+        url = (
+            f"ws://127.0.0.1:{srv.port}/api/v1/acme/stream_cast/subscribe"
+            f"?channelId={live(srv, 'acme')}&access_token={token}"
+        )
+        async with websockets.connect(url) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert first["event"] == "connected"
+    finally:
+        srv.stop()
+    log = srv.log()
+    assert "WebSocket /api/v1/acme/stream_cast/subscribe?channelId=" in log, log
+    assert token not in log and token.split(".")[2] not in log
+
+
 async def test_unsubscribe_closes_the_users_stream(server: Server, client) -> None:
     channel = live(server, "acme")
     token = server.mint("acme", "bob", 1)
