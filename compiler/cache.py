@@ -22,7 +22,6 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -166,33 +165,11 @@ class Cache:
         except OSError:
             return  # a read-only or full disk: compile without caching
 
-    def formatted(self, text: str, format_: Callable[[str], str]) -> str:
-        """``format_(text)``, remembered by the text's digest (a package's entities module,
-        the same on every compile until its entities change)."""
-        if self.root is None:
-            return format_(text)
-        key = digest(compiler_digest(), "formatted", text)
-        path = self.root / key[:2] / f"{key}.py"
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError:
-            pass
-        out = format_(text)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(out)
-            os.replace(tmp, path)
-        except OSError:
-            pass
-        return out
-
     def trim(self) -> None:
         """Keep at most ``MAX_ENTRIES`` entries, the most recently used."""
         if self.root is None or not self.root.is_dir():
             return
-        entries = [*self.root.glob("*/*.json"), *self.root.glob("*/*.py")]
+        entries = list(self.root.glob("*/*.json"))
         if len(entries) <= MAX_ENTRIES:
             return
         entries.sort(key=lambda p: p.stat().st_mtime)

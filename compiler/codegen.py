@@ -9,7 +9,6 @@ reaches a template only through a context filter (``py``, ``comment``, ``docstri
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -252,12 +251,7 @@ _DECODE = {
 }
 
 
-def render_entities(
-    package: str,
-    source: str,
-    entities: dict[str, Entity],
-    format_: Callable[[str], str] = lambda text: format_python(text),
-) -> str:
+def render_entities(package: str, source: str, entities: dict[str, Entity]) -> str:
     views = []
     decoders: set[str] = set()
     for e in sorted(entities.values(), key=lambda x: x.name):
@@ -305,7 +299,7 @@ def render_entities(
         ddl_postgresql=[s for e in ordered for s in sql.ddl(e, "postgresql")],
         tenant_selects=[sql.tenant_select(e) for e in ordered if "tenantId" in e.fields],
     )  # fmt: skip
-    return format_(text)
+    return format_python(text)
 
 
 def render_registry(modules: list[tuple[str, str]]) -> str:

@@ -62,8 +62,6 @@ class Result:
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
     sources: SourceCache = field(default_factory=SourceCache)
-    workflows: list[Workflow] = field(default_factory=list)  # compiled in this process
-    pending: list[tuple[str, Workflow, _Job]] = field(default_factory=list)
     summaries: list[Summary] = field(default_factory=list)  # every workflow, compiled or cached
     cache: Cache = field(default_factory=lambda: Cache(None))
 
@@ -307,10 +305,7 @@ class _Project:
             if only_used and not _one_mapping(package, emitted, self.tables, diags):
                 return compiled
             res.files[f"{package}/entities.py"] = codegen.render_entities(
-                package,
-                entities_source,
-                emitted,
-                lambda text: res.cache.formatted(text, codegen.format_python),
+                package, entities_source, emitted
             )
             res.files[f"{package}/__init__.py"] = codegen.render_package_init(package)
         return compiled
@@ -456,32 +451,26 @@ def _load_entities(path: Path, package: str, res: Result) -> dict[str, Entity] |
 
 
 def _compile_one(
-    path: Path,
-    package: str,
-    entities: dict[str, Entity] | None,
-    res: Result,
-    module: str,
-    route: tuple[str, Span] | None = None,
-    routed: bool = False,
-    env: tuple[str, ...] = (),
-) -> Workflow | None:
-    """Compile one workflow file into the module ``module``. ``routed``: its triggers are
-    ``route`` (from an overlay; None or ``internal``: none), not the file's ``meta.triggers``."""
-    diags = res.diagnostics
+    task: _Task, diags: Diagnostics, files: dict[str, str]
+) -> tuple[Workflow | None, tuple[str, _Job] | None]:
+    """Compile one workflow file into the module ``task.module``: the workflow (None when
+    it did not get that far) and its module, rendered, still to format and verify (None on
+    errors). ``task.routed``: its triggers are ``task.route`` (from an overlay; None or
+    ``internal``: none), not the file's ``meta.triggers``."""
+    path, package, module, entities = task.path, task.package, task.module, task.entities
     if _too_many_nodes(path, diags):
-        return None
+        return None, None
     loaded = load_file(str(path), _display(path), diags)
     if loaded is None:
-        return None
+        return None, None
     source, root = loaded
-    res.sources.put(source.path, source.text)
     json_from: dict[str, str] = {}
     loops: dict[str, str] = {}
     if jsonscript.is_json_script(root):
         assert isinstance(root, JObject)
         root, json_from, loops = jsonscript.convert(root, diags)
-    if routed and isinstance(root, JObject):
-        root = _with_triggers(root, route)
+    if task.routed and isinstance(root, JObject):
+        root = _with_triggers(root, task.route)
     nodes = root.get("nodes") if isinstance(root, JObject) else None
     if isinstance(nodes, JArray) and len(nodes.items) > MAX_NODES:
         assert isinstance(root, JObject)
@@ -490,9 +479,9 @@ def _compile_one(
             root.key_span("nodes") or nodes.span,
             hint=messages.HINT__SPLIT_THE_WORKFLOW,
         )
-        return None
+        return None, None
     if not schema.validate("workflow", root, diags):
-        return None
+        return None, None
     assert isinstance(root, JObject)
     if not escape.is_identifier(module) or module in RESERVED_MODULES or module.startswith("__"):
         diags.add(
@@ -500,35 +489,33 @@ def _compile_one(
             Span.whole_file(_display(path)),
             hint=messages.HINT__NAME_WORKFLOW_FILES_WITH,
         )
-        return None
+        return None, None
     before = len(diags.errors())
     wf = build_workflow(source, root, package, module, diags)
     wf.json_from, wf.loops = json_from, loops
     graph = build_graph(wf, diags)
-    res.workflows.append(wf)
     new_errors = diags.errors()[before:]
     if entities is None or any(d.code not in _NODE_ERRORS for d in new_errors):
-        return wf
+        return wf, None
     if new_errors:  # only some nodes failed to parse: check the others, emit nothing
         wf.entities = entities
-        wf.env_names = frozenset(env)
+        wf.env_names = frozenset(task.env)
         plan_workflow(wf, graph, entities, diags)
-        return wf
+        return wf, None
     wf.entities = entities
-    wf.env_names = frozenset(env)
+    wf.env_names = frozenset(task.env)
     plan = plan_workflow(wf, graph, entities, diags)
     workflow_warnings(wf, plan, diags)
     if plan is None or len(diags.errors()) > before:
-        return wf
+        return wf, None
     tenants = {
         e.table: e.fields["tenantId"].column for e in entities.values() if "tenantId" in e.fields
     }
     owners = {s.query.name: s.node.id for s in walk(plan.body) if isinstance(s, Sql)}
     wf.used_entities = {s.entity.name for s in walk(plan.body) if isinstance(s, Sql)}
     job = _Job(codegen.render_workflow_source(plan), tenants, owners)
-    res.pending.append((f"{package}/{module}.py", wf, job))
-    res.files[f"{package}/{module}.md"] = codegen.render_mermaid(plan)
-    return wf
+    files[f"{package}/{module}.md"] = codegen.render_mermaid(plan)
+    return wf, (f"{package}/{module}.py", job)
 
 
 QUICK_COUNT_FROM = 256 * 1024  # bytes: a file this big has its nodes counted before it loads
@@ -640,16 +627,10 @@ def _summary(wf: Workflow) -> Summary:
 def _front(task: _Task) -> tuple[Outcome, tuple[str, _Job] | None]:
     """Compile one workflow file up to its rendered module (in this process or a worker):
     the outcome without the module, and the module still to format and verify."""
-    res = Result()
+    diags, files = Diagnostics(), dict[str, str]()
     with _collector_paused():
-        wf = _compile_one(
-            task.path, task.package, task.entities, res, task.module, task.route, task.routed,
-            task.env,
-        )  # fmt: skip
-    outcome = Outcome(
-        list(res.diagnostics.items), res.files, _summary(wf) if wf is not None else None
-    )
-    return outcome, (res.pending[0][0], res.pending[0][2]) if res.pending else None
+        wf, module = _compile_one(task, diags, files)
+    return Outcome(diags.items, files, _summary(wf) if wf is not None else None), module
 
 
 def _verify(item: tuple[str, _Job]) -> list[Violation]:

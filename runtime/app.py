@@ -84,7 +84,7 @@ def create_app(
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
     limits = StreamLimits(config.streams_per_user, config.streams_per_tenant)
-    open_streams = OpenStreams(bus, config.heartbeat_s)
+    open_streams = OpenStreams(config.heartbeat_s)
     services = Services(
         config, store, bus, history, engine, scheduler, limits, effects, outbox, open_streams
     )

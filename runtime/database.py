@@ -55,6 +55,8 @@ HISTORY_COLUMNS = (
     "duration_ms",
     "nodes",
 )
+# The columns that are not text (history_ddl), as PostgreSQL names their types.
+HISTORY_NOT_TEXT = {"http_status": "int", "duration_ms": "float8"}
 
 
 HEALTH_TABLE = "runtime_health"  # one row per worker, written by every /healthz
@@ -158,7 +160,7 @@ class Store:
     _missing: int = 0  # pool slots whose connection could not be reopened yet
     _file: tuple[int, int] | None = None  # SQLite: the (device, inode) opened at start
     # PostgreSQL: each pooled connection's (app.tenant_id, app.tenant_scan,
-    # statement_timeout in ms, -1 for the server's), by id().
+    # statement_timeout in ms), by id().
     _bound: dict[int, tuple[str, str, int]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -211,7 +213,7 @@ class Store:
         writes: bool,
         tenant: str | None = None,
         scan: bool = False,
-        timeout_ms: int | None = None,
+        timeout_ms: int = 0,
     ) -> Transaction:
         """A held connection inside one transaction (``async with``): committed when the
         block ends, rolled back when it raises (a rolled-back execution publishes nothing).
@@ -220,49 +222,58 @@ class Store:
         (``app.tenant_id``); ``scan`` opens a read-only one that may list tenants.
         """
         if writes and self.config.is_sqlite:
-            return Transaction(self, "BEGIN IMMEDIATE", None, False, self._write_lock, None)
+            return Transaction(self, "BEGIN IMMEDIATE", None, False, self._write_lock, 0)
         if scan and not self.config.is_sqlite:
-            return Transaction(self, "BEGIN READ ONLY", None, True, None, None)
+            return Transaction(self, "BEGIN READ ONLY", None, True, None, 0)
         return Transaction(self, "BEGIN", tenant, False, None, timeout_ms)
 
     async def bind(
-        self, conn: Connection, driver: Driver, tenant: str, scan: bool, timeout_ms: int | None
+        self, conn: Connection, driver: Driver, tenant: str, scan: bool, timeout_ms: int
     ) -> None:
         """Bind the connection to a tenant for row-level security (``app.tenant_id``, and
-        ``app.tenant_scan`` for the scheduler's listing) and, for an execution, to its
-        workflow's timeout (``statement_timeout``), unless it already is.
+        ``app.tenant_scan`` for the scheduler's listing) and to a statement timeout (an
+        execution's workflow's; 0, none, for the runtime's own work), unless it already is.
 
         The settings are the session's, so a connection serving one tenant after another
         pays no round trip for them; the store remembers each connection's, forgets them
         when a transaction rolls back (which undoes a setting made inside it) and drops them
         with the connection. Every use of a connection passes here, so none runs with
-        another's tenant. ``timeout_ms`` None keeps the statement timeout the connection has.
+        another's tenant.
         """
-        have = self._bound.get(id(conn))
-        want = (tenant, "on" if scan else "off")
-        if have is not None and have[:2] == want and (timeout_ms is None or have[2] == timeout_ms):
+        want = (tenant, "on" if scan else "off", timeout_ms)
+        if self._bound.get(id(conn)) == want:
             return
         self._bound.pop(id(conn), None)
-        if timeout_ms is None:
-            await driver.fetch_all(
-                "SELECT set_config('app.tenant_id', :tenant, false), "
-                "set_config('app.tenant_scan', :scan, false)",
-                {"tenant": want[0], "scan": want[1]},
-            )
-            timeout_ms = have[2] if have is not None else -1
-        else:
-            await driver.fetch_all(
-                "SELECT set_config('app.tenant_id', :tenant, false), "
-                "set_config('app.tenant_scan', :scan, false), "
-                "set_config('statement_timeout', :timeout, false)",
-                {"tenant": want[0], "scan": want[1], "timeout": str(timeout_ms)},
-            )
-        self._bound[id(conn)] = (*want, timeout_ms)
+        await driver.fetch_all(
+            "SELECT set_config('app.tenant_id', :tenant, false), "
+            "set_config('app.tenant_scan', :scan, false), "
+            "set_config('statement_timeout', :timeout, false)",
+            {"tenant": tenant, "scan": want[1], "timeout": str(timeout_ms)},
+        )
+        self._bound[id(conn)] = want
+
+    async def checkout(
+        self, begin: str | None, tenant: str, scan: bool, timeout_ms: int
+    ) -> tuple[Connection, Driver]:
+        """A pooled connection, in a transaction when ``begin`` says how to start one, bound
+        as :meth:`bind` says (PostgreSQL); on failure a fresh one takes its place."""
+        conn = await self._acquire()
+        driver = Driver(conn, self.dialect)
+        try:
+            if begin is not None:
+                await driver.execute(begin)
+            if not driver.sqlite:
+                await self.bind(conn, driver, tenant, scan, timeout_ms)
+        except BaseException:
+            await self._replace(conn)
+            raise
+        return conn, driver
 
     def statement(self, tenant: str, timeout_ms: int) -> OneStatement:
-        """A connection for an execution that is one statement (``WorkflowInfo.one_statement``):
-        on PostgreSQL no BEGIN and no COMMIT, the statement its own transaction, bounded by
-        ``statement_timeout``; on SQLite an ordinary transaction."""
+        """A PostgreSQL connection for an execution that is one statement
+        (``WorkflowInfo.one_statement``): no BEGIN and no COMMIT, the statement its own
+        transaction, bounded by ``statement_timeout``. (SQLite gains nothing by it: the
+        engine gives those executions an ordinary transaction there.)"""
         return OneStatement(self, tenant, timeout_ms)
 
     async def _replace(self, conn: Connection) -> None:
@@ -324,7 +335,7 @@ class Transaction:
         tenant: str | None,
         scan: bool,
         lock: asyncio.Lock | None,
-        timeout_ms: int | None,
+        timeout_ms: int,
     ) -> None:
         self.store = store
         self.begin = begin
@@ -337,22 +348,14 @@ class Transaction:
         if self.lock is not None:
             await self.lock.acquire()
         try:
-            conn = self.conn = await self.store._acquire()
-            driver = self.driver = Driver(conn, self.store.dialect)
-            try:
-                await driver.execute(self.begin)
-                if not driver.sqlite:
-                    await self.store.bind(
-                        conn, driver, self.tenant or "", self.scan, self.timeout_ms
-                    )
-            except BaseException:
-                await self.store._replace(conn)
-                raise
+            self.conn, self.driver = await self.store.checkout(
+                self.begin, self.tenant or "", self.scan, self.timeout_ms
+            )
         except BaseException:
             if self.lock is not None:
                 self.lock.release()
             raise
-        return conn
+        return self.conn
 
     async def __aexit__(
         self,
@@ -382,28 +385,18 @@ class Transaction:
 
 class OneStatement:
     """A pooled PostgreSQL connection lent for one statement outside any transaction
-    (``Store.statement``); on SQLite, an ordinary transaction."""
+    (``Store.statement``)."""
 
-    __slots__ = ("conn", "inner", "store", "tenant", "timeout_ms")
+    __slots__ = ("conn", "store", "tenant", "timeout_ms")
 
     def __init__(self, store: Store, tenant: str, timeout_ms: int) -> None:
         self.store = store
         self.tenant = tenant
         self.timeout_ms = timeout_ms
-        self.inner: Transaction | None = None
 
     async def __aenter__(self) -> Connection:
-        store = self.store
-        if store.config.is_sqlite:
-            self.inner = store.transaction(True, self.tenant)
-            return await self.inner.__aenter__()
-        conn = self.conn = await store._acquire()
-        try:
-            await store.bind(conn, Driver(conn, "postgresql"), self.tenant, False, self.timeout_ms)
-        except BaseException:
-            await store._replace(conn)
-            raise
-        return conn
+        self.conn, _ = await self.store.checkout(None, self.tenant, False, self.timeout_ms)
+        return self.conn
 
     async def __aexit__(
         self,
@@ -411,9 +404,6 @@ class OneStatement:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self.inner is not None:
-            await self.inner.__aexit__(kind, error, tb)
-            return
         # A statement that failed in the database, or a workflow error after it, leaves the
         # connection idle; a cancellation or a broken connection leaves it in a state
         # nobody knows.

@@ -203,8 +203,9 @@ async def read_body(receive: Receive, declared: str | None, limit: int) -> bytes
 
 
 class WorkflowEndpoint:
-    """The ASGI application of one HTTP trigger: reached through :class:`FastRouter` (path
-    parameters matched there) or as a Starlette route's endpoint."""
+    """The ASGI application of one HTTP trigger (and, for a stream, of the same route over a
+    WebSocket): reached through :class:`WorkflowApp`'s shortcut (path parameters matched
+    there) or as a Starlette route's endpoint."""
 
     def __init__(self, services: Services, wf: CompiledWorkflow) -> None:
         self.services = services
@@ -237,8 +238,7 @@ class WorkflowEndpoint:
         except Exception:
             log.exception("internal error on %s %s", scope["method"], scope["path"][:200])
             reply = Reply(500, INTERNAL_ERROR)
-        if reply is not None:
-            await reply.send(send)
+        await reply.send(send)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> Reply | Opened:
         params: dict[str, str] = scope["path_params"]
@@ -261,20 +261,21 @@ class WorkflowEndpoint:
                 last_event_id = value
             elif name == b"x-internal-key":
                 internal = value
+        query: dict[str, object] | None = None  # a WebSocket's input
         if scope["type"] == "websocket":
-            # A browser cannot set headers on a WebSocket: the token and the resume point
-            # may come in the query string instead.
-            query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-            if auth is None and query.get(WS_TOKEN):
-                auth = b"Bearer " + query[WS_TOKEN].encode("latin-1", "replace")
-            if last_event_id is None and query.get(WS_RESUME):
-                last_event_id = query[WS_RESUME].encode("latin-1", "replace")
-            if WS_TOKEN in query:
-                # The server logs a WebSocket's path and query (uvicorn's access log, when
-                # on): the token leaves the scope before anything can write it down.
-                pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-                kept = [(k, v) for k, v in pairs if k != WS_TOKEN]
-                scope["query_string"] = urlencode(kept).encode("latin-1", "replace")
+            # A browser cannot set headers on a WebSocket: the token and the resume point may
+            # come in the query string instead; the rest of it is the subscription's input.
+            query = {}
+            for k, v in parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True):
+                if k == WS_TOKEN:
+                    auth = auth or b"Bearer " + v.encode("latin-1", "replace")
+                elif k == WS_RESUME:
+                    last_event_id = last_event_id or v.encode("latin-1", "replace")
+                else:
+                    query[k] = v
+            # The server logs a WebSocket's path and query (uvicorn's access log, when on):
+            # the token leaves the scope before anything can write it down.
+            scope["query_string"] = urlencode(query).encode("latin-1", "replace")
         user: User | None = None
         session: tuple[str, str] | None = None  # the bearer token and its session id
         if auth is not None:
@@ -311,6 +312,7 @@ class WorkflowEndpoint:
                 lease,
                 session,
                 (ctype, length, host, last_event_id),
+                query,
             )
         except BaseException:
             if lease is not None:
@@ -358,19 +360,14 @@ class WorkflowEndpoint:
         lease: Lease | None,
         session: tuple[str, str] | None,
         headers: tuple[bytes | None, bytes | None, bytes | None, bytes | None],
+        query: dict[str, object] | None,
     ) -> Reply | Opened:
         ctype, length, host, last_event_id = headers
         config = self.config
         method: str = scope.get("method", "GET")
-        if scope["type"] == "websocket":
-            # The subscription's input is the query string, as a GET's.
-            raw = {
-                k: v
-                for k, v in parse_qsl(
-                    scope["query_string"].decode("latin-1"), keep_blank_values=True
-                )
-                if k not in (WS_TOKEN, WS_RESUME)
-            }
+        raw: dict[str, object]
+        if query is not None:  # a WebSocket: the query string, as a GET's
+            raw = query
         else:
             try:
                 async with asyncio.timeout(config.body_timeout_s):
@@ -384,13 +381,10 @@ class WorkflowEndpoint:
                 ) from None
             raw = (
                 # A GET carries its input in the query string (values are strings, as in n8n).
-                dict[str, object](
-                    parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-                )
+                dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
                 if method == "GET"
                 else parse_body(None if ctype is None else ctype.decode("latin-1"), payload)
             )
-        raw = dict[str, object](raw)
         for name, value in scope["path_params"].items():
             if name == TENANT_PARAM:
                 continue

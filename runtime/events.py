@@ -215,9 +215,6 @@ class Streams:
         for sub in list(self._subscribers.get(key, ())):
             sub.offer(event)
 
-    def each(self) -> list[Subscriber]:
-        return [sub for subs in self._subscribers.values() for sub in subs]
-
     def close_held(self, tenant: str, table: str, key: str) -> None:
         for sub in list(self._holders.get((tenant, table, key), ())):
             sub.close("released")

@@ -15,7 +15,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from runtime.database import HISTORY_COLUMNS, HISTORY_TABLE, Store, is_database_failure
+from runtime.database import (
+    HISTORY_COLUMNS,
+    HISTORY_NOT_TEXT,
+    HISTORY_TABLE,
+    Store,
+    is_database_failure,
+)
 
 log = logging.getLogger("runtime.history")
 
@@ -86,11 +92,6 @@ def bounded(text: str) -> str:
     return text if len(text) <= MAX_STORED_CHARS else text[: MAX_STORED_CHARS - 1] + "…"
 
 
-# PostgreSQL's types of the columns, for a batch sent as one array a column.
-_PG_ARRAYS = ("text", "text", "text", "text", "text", "text", "text", "text", "int", "text",
-              "float8", "text")  # fmt: skip
-
-
 def insert_sql(dialect: str) -> str:
     """One statement for a whole batch. On PostgreSQL the batch is one array per column,
     unnested into rows (one statement to plan and run, where a row at a time would be a
@@ -98,7 +99,10 @@ def insert_sql(dialect: str) -> str:
     A batch sent again after an interrupted flush must not fail on rows already written."""
     columns = ", ".join(HISTORY_COLUMNS)
     if dialect == "postgresql":
-        arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_PG_ARRAYS, start=1))
+        arrays = ", ".join(
+            f"${i}::{HISTORY_NOT_TEXT.get(c, 'text')}[]"
+            for i, c in enumerate(HISTORY_COLUMNS, start=1)
+        )
         return (
             f"INSERT INTO {HISTORY_TABLE} ({columns}) SELECT * FROM unnest({arrays}) "
             "ON CONFLICT (id) DO NOTHING"

@@ -108,15 +108,11 @@ class OpenStreams:
     """This worker's open streams: the heartbeat that keeps idle ones alive through proxies,
     and the word to all of them when the server stops."""
 
-    def __init__(self, bus: EventBus, heartbeat_s: float) -> None:
-        self.bus = bus
+    def __init__(self, heartbeat_s: float) -> None:
         self.heartbeat_s = heartbeat_s
         self.streams: set[Stream] = set()
         self._task: asyncio.Task[None] | None = None
         self._previous: Any = None
-
-    def __len__(self) -> int:
-        return len(self.streams)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._beat(), name="stream-heartbeat")
@@ -163,16 +159,15 @@ class Stream:
     __slots__ = (
         "blocked",
         "bus",
+        "config",
         "dropped",
+        "execution_id",
         "floor",
-        "headers",
         "lease",
-        "limit",
         "open",
         "pending",
         "seen",
         "send",
-        "send_timeout",
         "sub",
         "timer",
     )
@@ -186,21 +181,21 @@ class Stream:
         open_streams: OpenStreams,
         config: Config,
         floor: str,
+        execution_id: str,
     ) -> None:
         self.send = send
         self.sub = sub
         self.bus = bus
         self.lease = lease
         self.open = open_streams
-        self.send_timeout = config.send_timeout_s
-        self.limit = config.stream_queue
+        self.config = config  # SSE_SEND_TIMEOUT_MS, STREAM_QUEUE
         self.floor = floor  # Last-Event-ID: events up to it are not sent again
+        self.execution_id = execution_id
         self.seen: set[str] | None = None  # ids already replayed
         self.pending: deque[Any] | None = None  # writes waiting behind a held-up one
         self.blocked: asyncio.Task[None] | None = None  # a write waiting for the client
         self.timer: asyncio.Timeout | None = None
         self.dropped = False
-        self.headers: list[tuple[bytes, bytes]] = []
 
     # -- what each transport says differently
 
@@ -209,7 +204,9 @@ class Stream:
     def _event(self, event: Event) -> Any:
         raise NotImplementedError
 
-    def _message(self, data: str, name: str, id: str | None = None) -> Any:
+    def _message(
+        self, data: str, name: str, id: str | None = None, retry: int | None = None
+    ) -> Any:
         raise NotImplementedError
 
     def ping(self) -> None:
@@ -243,7 +240,7 @@ class Stream:
         if self.blocked is not None:
             if self.pending is None:
                 self.pending = deque()
-            if len(self.pending) >= self.limit:
+            if len(self.pending) >= self.config.stream_queue:
                 self.pending = None
                 self.sub.close("overflow")
             else:
@@ -258,9 +255,7 @@ class Stream:
         except StopIteration:
             return
         except Exception as exc:  # the connection broke under the write
-            log.info("a stream on channel %r ended: %s", self.sub.channel, exc)
-            self.dropped = True
-            self.end()
+            self._drop("a stream on channel %r ended: %s", exc)
             return
         self.blocked = asyncio.ensure_future(self._drain(_finish(sending, waiting), sending))
 
@@ -268,28 +263,27 @@ class Stream:
         self, rest: Awaitable[None], started: Coroutine[Any, Any, None] | None
     ) -> None:
         """Finish a write the client holds up, then the writes queued behind it."""
+        timeout = self.config.send_timeout_s
         try:
-            async with asyncio.timeout(self.send_timeout):
+            async with asyncio.timeout(timeout):
                 await rest
                 while self.pending:
                     await self.send(self.pending.popleft())
                 self.pending = None
         except TimeoutError:
-            log.info(
-                "dropped a stream on channel %r: the client read nothing for %s s",
-                self.sub.channel,
-                self.send_timeout,
-            )
-            self.dropped = True
-            self.end()
+            self._drop("dropped a stream on channel %r: the client read nothing for %s s", timeout)
         except Exception as exc:
-            log.info("a stream on channel %r ended: %s", self.sub.channel, exc)
-            self.dropped = True
-            self.end()
+            self._drop("a stream on channel %r ended: %s", exc)
         finally:
             if started is not None:
                 started.close()
             self.blocked = None
+
+    def _drop(self, why: str, detail: object) -> None:
+        """Give up on the client (one log line): the stream ends without its last event."""
+        log.info(why, self.sub.channel, detail)
+        self.dropped = True
+        self.end()
 
     async def run(self, receive: Receive, opening: Opening) -> None:
         """Open, send what comes first and what waited, then wait for the client to leave
@@ -362,14 +356,17 @@ class SseStream(Stream):
     def _event(self, event: Event) -> Any:
         return {"type": "http.response.body", "body": event.frame, "more_body": True}
 
-    def _message(self, data: str, name: str, id: str | None = None) -> Any:
-        return {"type": "http.response.body", "body": sse_frame(data, name, id), "more_body": True}
+    def _message(
+        self, data: str, name: str, id: str | None = None, retry: int | None = None
+    ) -> Any:
+        frame = sse_frame(data, name, id, retry)
+        return {"type": "http.response.body", "body": frame, "more_body": True}
 
     def ping(self) -> None:
         self.write({"type": "http.response.body", "body": PING, "more_body": True})
 
     async def _opening(self, first: list[Any]) -> None:
-        headers, self.headers = self.headers, []  # not kept while the stream is open
+        headers = [*SSE_HEADERS, (b"x-execution-id", self.execution_id.encode())]
         await self.send({"type": "http.response.start", "status": 200, "headers": headers})
         await self.send(
             {
@@ -390,8 +387,10 @@ class WsStream(Stream):
     def _event(self, event: Event) -> Any:
         return {"type": "websocket.send", "text": event.message}
 
-    def _message(self, data: str, name: str, id: str | None = None) -> Any:
-        return {"type": "websocket.send", "text": ws_message(data, name, id)}
+    def _message(
+        self, data: str, name: str, id: str | None = None, retry: int | None = None
+    ) -> Any:
+        return {"type": "websocket.send", "text": ws_message(data, name, id)}  # no retry
 
     def ping(self) -> None:
         self.write({"type": "websocket.send", "text": '{"id":null,"event":"ping","data":null}'})
@@ -429,8 +428,9 @@ async def open_stream(
         await bus.unsubscribe(sub)
         raise
     kind = WsStream if websocket else SseStream
-    stream = kind(send, sub, bus, lease, open_streams, config, last_event_id or "")
-    first = [_connected(stream, js.to_json_text(result.on_connect), sub.position, result.retry_ms)]
+    stream = kind(send, sub, bus, lease, open_streams, config, last_event_id or "", execution_id)
+    connected = js.to_json_text(result.on_connect)
+    first = [stream._message(connected, "connected", sub.position, result.retry_ms)]
     if replay is not None:
         if not replay.complete:
             gap = "some events since Last-Event-ID are no longer available"
@@ -440,13 +440,4 @@ async def open_stream(
     waiting = sub.attach(stream)
     loop = asyncio.get_running_loop()
     deadline = None if result.timeout_ms is None else loop.time() + result.timeout_ms / 1000
-    if isinstance(stream, SseStream):
-        stream.headers = [*SSE_HEADERS, (b"x-execution-id", execution_id.encode())]
     return stream, Opening(first, waiting, deadline)
-
-
-def _connected(stream: Stream, data: str, position: str, retry: int | None) -> Any:
-    if isinstance(stream, SseStream):
-        frame = sse_frame(data, "connected", position, retry)
-        return {"type": "http.response.body", "body": frame, "more_body": True}
-    return {"type": "websocket.send", "text": ws_message(data, "connected", position)}

@@ -112,7 +112,7 @@ async def run_stream(
         client.send,  # type: ignore[arg-type]
         config or Config(),
         bus,
-        OpenStreams(bus, 3600),
+        OpenStreams(3600),
         "acme",
         result,
         last_event_id,
