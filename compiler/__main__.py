@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 import tomllib
+from collections import Counter
 from pathlib import Path
 
 from compiler import codes
@@ -16,18 +17,30 @@ from compiler.pipeline import Result, compile_metabuilder, compile_project
 from compiler.write import stale, write_all
 
 
-def _print_diagnostics(res: Result, fmt: str, werror: bool) -> bool:
-    """Print diagnostics; return True when the run failed."""
+def _print_diagnostics(res: Result, fmt: str, werror: bool, brief: bool = False) -> bool:
+    """Print diagnostics; return True when the run failed. ``brief``: the output is what it
+    was, so warnings the user has already seen are one summary line (errors are never brief)."""
     items = res.diagnostics.sorted()
     failed = res.diagnostics.has_errors or (werror and bool(items))
     if fmt == "json":
         print(render_json(items), file=sys.stderr)
+    elif brief and not failed and items:
+        counts = Counter(d.code.name for d in items)
+        kinds = ", ".join(f"{c} ×{n}" if n > 1 else c for c, n in sorted(counts.items()))
+        n = len(items)
+        print(
+            f"{n} warning{'s' if n != 1 else ''} ({kinds}), unchanged since the last compile; "
+            "`-v` shows them",
+            file=sys.stderr,
+        )
     else:
         for d in items:
             print(render_human(_promote(d, werror), res.sources), file=sys.stderr)
             print(file=sys.stderr)
         n_err = len(res.diagnostics.errors())
         n_warn = len(res.diagnostics.warnings())
+        if werror:
+            n_err, n_warn = n_err + n_warn, 0
         if items:
             print(
                 f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}",
@@ -143,10 +156,10 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
         from compiler.typecheck import report, run_mypy
 
         report(run_mypy(out.resolve()), out.resolve(), res.summaries, res.diagnostics)
-    if _print_diagnostics(res, args.format, args.werror):
+    bad = stale(out, res.files)
+    if _print_diagnostics(res, args.format, args.werror, brief=not (args.verbose or bad)):
         return 1
     if check:
-        bad = stale(out, res.files)
         if bad:
             for p in bad:
                 print(f"{out / p}: stale", file=sys.stderr)
@@ -282,7 +295,19 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(
             "--format", choices=("human", "json"), default="human", help="diagnostics format"
         )
-        p.add_argument("--werror", action="store_true", help="treat warnings as errors")
+        p.add_argument(
+            "--strict",
+            "--werror",
+            dest="werror",
+            action="store_true",
+            help="treat warnings as errors (fail on any)",
+        )
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="show every warning, also when the output did not change",
+        )
         p.add_argument(
             "--cache-dir",
             default=None,

@@ -63,6 +63,7 @@ class Summary:
     used_entities: frozenset[str]
     named_entities: frozenset[str]
     nodes: dict[str, Span | None] = field(default_factory=dict)
+    api: dict[str, object] = field(default_factory=dict)  # its OpenAPI paths (compiler.openapi)
 
     def node(self, node_id: str) -> NodeRef | None:
         if node_id not in self.nodes:
@@ -82,8 +83,8 @@ class Outcome:
 
 @functools.cache
 def compiler_digest() -> str:
-    """The compiler's identity: its sources, templates and schemas, Python's version and the
-    formatter's."""
+    """The compiler's identity: its sources, templates and schemas, the runtime's errors and
+    helpers the OpenAPI document reads, Python's version and the formatter's."""
     h = hashlib.sha256(f"{_FORMAT} {sys.version_info[:2]}".encode())
     for dist in ("black", "ruff"):
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -96,6 +97,10 @@ def compiler_digest() -> str:
             and "__pycache__" not in path.parts
         ):
             h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    from compiler.openapi import runtime_sources  # the runtime's errors are in its output
+
+    for path in runtime_sources():
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -232,6 +237,7 @@ def _data(o: Outcome) -> dict[str, object]:
                 "used": sorted(s.used_entities),
                 "named": sorted(s.named_entities),
                 "nodes": {k: _span_data(v) for k, v in s.nodes.items()},
+                "api": s.api,
             }
         ),
     }
@@ -273,5 +279,6 @@ def _outcome(data: dict[str, object]) -> Outcome:
             used_entities=frozenset(s["used"]),
             named_entities=frozenset(s["named"]),
             nodes={k: _span(v) for k, v in s["nodes"].items()},
+            api=s["api"],
         )
     return Outcome(diagnostics, files, summary)

@@ -126,7 +126,7 @@ def import_lines(source: str, package: str, rows: frozenset[str] = frozenset()) 
             else:
                 by_module.setdefault(module, set()).add(name)
         elif name.endswith("_row") or name in rows:
-            by_module.setdefault(f"generated.{package}.entities", set()).add(name)
+            by_module.setdefault(".entities", set()).add(name)
     std = [f"import {n}" for n in plain] + [
         f"from {m} import {', '.join(sorted(ns))}"
         for m, ns in by_module.items()
@@ -138,7 +138,10 @@ def import_lines(source: str, package: str, rows: frozenset[str] = frozenset()) 
         if m.split(".")[0] not in _STDLIB
     ]
     order = lambda line: line.split()[1]  # noqa: E731
-    return [*sorted(std, key=order), "", *sorted(own, key=order)]
+    mine = [line for line in own if line.startswith("from .")]
+    others = [line for line in own if not line.startswith("from .")]
+    relative = ["", *sorted(mine, key=order)] if mine else []
+    return [*sorted(std, key=order), "", *sorted(others, key=order), *relative]
 
 
 _STDLIB = frozenset({"collections", "datetime", "math", "typing"})
@@ -316,16 +319,17 @@ def render_registry(modules: list[tuple[str, str]]) -> str:
         "",
         "from typing import Final",
         "",
+        "from runtime.workflow import CompiledWorkflow, EntityTable",
+        "",
     ]
     imports = [(p, m, a) for p, m, a in mods] + [(p, "entities", a) for p, a in packages]
     for package, module, alias in imports:
-        head = f"from generated.{escape.identifier(package)} import "
+        head = f"from .{escape.identifier(package)} import "
         item = f"{escape.identifier(module)} as {escape.identifier(alias)}"
         if len(head) + len(item) <= _LINE:
             lines.append(head + item)
         else:
             lines += [head + "(", f"    {item},", ")"]
-    lines.append("from runtime.workflow import CompiledWorkflow, EntityTable")
     lines.append("")
     lines += _tuple(
         "WORKFLOWS: Final[tuple[CompiledWorkflow, ...]]",

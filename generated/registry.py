@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Final
 
-from generated.stream_cast import scene_transition as stream_cast_scene_transition
-from generated.stream_cast import subscribe as stream_cast_subscribe
-from generated.stream_cast import unsubscribe as stream_cast_unsubscribe
-from generated.stream_cast import viewer_count as stream_cast_viewer_count
-from generated.stream_cast import entities as stream_cast_entities
 from runtime.workflow import CompiledWorkflow, EntityTable
+
+from .stream_cast import scene_transition as stream_cast_scene_transition
+from .stream_cast import subscribe as stream_cast_subscribe
+from .stream_cast import unsubscribe as stream_cast_unsubscribe
+from .stream_cast import viewer_count as stream_cast_viewer_count
+from .stream_cast import entities as stream_cast_entities
 
 WORKFLOWS: Final[tuple[CompiledWorkflow, ...]] = (
     stream_cast_scene_transition.COMPILED,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import re
 import sys
@@ -15,12 +14,13 @@ from pathlib import Path
 import jwt
 
 from runtime import config as configuration
-from runtime import outbox
+from runtime import logs, outbox
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
+from runtime.console import access_of
 from runtime.database import HEALTH_TABLE, HISTORY_TABLE, Store, is_database_failure, migrate
 from runtime.loader import Registry, load_registry
-from runtime.workflow import HttpTrigger, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, WorkflowInfo
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -66,10 +66,10 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         asyncio.run(apply_migrations(config, registry))
     else:  # fail here with a message rather than in uvicorn's start-up with a traceback
         asyncio.run(preflight(config))
+    if config.metrics_port is not None and args.workers > 1:
+        raise ConfigError("METRICS_PORT serves one process: with --workers > 1 use /metrics")
     mounted = [w for w in registry.workflows if w.info.active or args.include_inactive]
-    for wf in mounted:
-        for t in wf.info.triggers:
-            print(f"  {wf.info.id}: {t}", file=sys.stderr)
+    print(route_table(mounted, config, f"http://{args.host}:{args.port}"), file=sys.stderr)
     # Workers build the app from the environment (runtime.app:app_from_env).
     os.environ["RUNTIME_GENERATED"] = args.generated
     os.environ["RUNTIME_INCLUDE_INACTIVE"] = "1" if args.include_inactive else ""
@@ -79,13 +79,45 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_level=args.log_level,
+        log_level=args.log_level or (os.environ.get("LOG_LEVEL") or "info").lower(),
+        log_config=None,  # the runtime's logging (LOG_LEVEL, LOG_FORMAT), in every worker
         timeout_graceful_shutdown=5,
         loop="uvloop",  # dependencies of the runtime: faster than asyncio's loop and h11
         http="httptools",
         access_log=args.access_log,
     )
     return 0
+
+
+def route_table(mounted: Sequence[CompiledWorkflow], config: Config, base: str) -> str:
+    """What ``serve`` mounts, as a framework prints it: method, path, workflow, access."""
+    rows = [("METHOD", "PATH", "WORKFLOW", "ACCESS")]
+    for wf in sorted(mounted, key=lambda w: w.info.id):
+        access = access_of(wf)
+        if access == "open" and config.open_routes == "protect":
+            access = "open: a token or the internal key (OPEN_ROUTES=protect)"
+        for t in wf.info.triggers:
+            if isinstance(t, HttpTrigger):
+                rows.append((t.method, t.path, wf.info.id, access))
+            else:
+                rows.append(("-", str(t), wf.info.id, "scheduled"))
+    if not mounted:
+        rows.append(("-", "-", "no active workflow (--include-inactive mounts the rest)", "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3]
+        for r in rows
+    ]
+    extras = [f"{base}/openapi.json", f"{base}/docs"]
+    if config.metrics != "off":
+        extras.append(
+            f"{base}/metrics"
+            if config.metrics_port is None
+            else f"metrics on port {config.metrics_port}"
+        )
+    if config.console != "off":
+        extras.append(f"{base}/console" + (" (operator)" if config.console == "protect" else ""))
+    return "\n".join([*lines, "  also: " + ", ".join(extras)])
 
 
 async def preflight(config: Config) -> None:
@@ -319,7 +351,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--include-inactive", action="store_true", help="mount inactive workflows")
     s.add_argument("--workers", type=int, default=1, help="worker processes (needs EVENTS_URL)")
-    s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--log-level", default=None, help="uvicorn's log level (default: LOG_LEVEL, or info)"
+    )
     s.add_argument(
         "--access-log",
         action="store_true",
@@ -363,8 +397,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        logs.configure()
         config = configuration.load()
         code: int = args.func(args, config)
         return code

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
+from runtime import console, operator
 from runtime.config import Config, ConfigError
 from runtime.database import Store, is_database_failure
 from runtime.effects import Effects
@@ -25,6 +27,7 @@ from runtime.history import History
 from runtime.outbox import Outbox
 from runtime.scheduler import Scheduler
 from runtime.sse import OpenStreams, StreamLimits
+from runtime.telemetry import Telemetry
 from runtime.workflow import CompiledWorkflow, HttpTrigger
 
 log = logging.getLogger("runtime.app")
@@ -53,6 +56,7 @@ class Services:
     effects: Effects
     outbox: Outbox
     open_streams: OpenStreams
+    telemetry: Telemetry
 
 
 def make_bus(config: Config) -> EventBus:
@@ -72,6 +76,7 @@ def create_app(
     tenant_selects: Sequence[str] = (),
     include_inactive: bool = False,
     schedule: bool = True,
+    openapi: str | None = None,
 ) -> WorkflowApp:
     """Mount every active workflow's HTTP triggers (all of them with ``include_inactive``)
     and run its schedule triggers while the app is up."""
@@ -80,14 +85,28 @@ def create_app(
     history = History(store) if config.history else None
     effects = Effects(config)
     outbox = Outbox(store, effects)
-    engine = Engine(store, bus, history, effects, outbox)
+    telemetry = Telemetry(log_requests=config.log_requests)
+    if history is not None:
+        history.on_written = lambda r: telemetry.node_times(r.workflow_id, r.nodes())
+    engine = Engine(store, bus, history, effects, outbox, telemetry)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
     limits = StreamLimits(config.streams_per_user, config.streams_per_tenant)
     open_streams = OpenStreams(config.heartbeat_s)
     services = Services(
-        config, store, bus, history, engine, scheduler, limits, effects, outbox, open_streams
+        config,
+        store,
+        bus,
+        history,
+        engine,
+        scheduler,
+        limits,
+        effects,
+        outbox,
+        open_streams,
+        telemetry,
     )
+    telemetry.attach(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -99,9 +118,12 @@ def create_app(
         await outbox.start()
         await scheduler.start()
         await open_streams.start()
+        exporter = _metrics_port(config, telemetry)
         try:
             yield
         finally:
+            if exporter is not None:
+                exporter.shutdown()
             await open_streams.stop()
             await scheduler.stop()
             await outbox.stop()
@@ -111,7 +133,11 @@ def create_app(
                 await history.stop()
             await store.stop()
 
-    routes: list[BaseRoute] = [Route("/healthz", _health(services), methods=["GET"])]
+    routes: list[BaseRoute] = [
+        Route("/healthz", _health(services), methods=["GET"]),
+        *operator.routes(services, openapi, mounted),
+        *console.routes(services, mounted),
+    ]
     fast: list[tuple[str, str, WorkflowEndpoint]] = []
     claimed: dict[tuple[str, str], str] = {}
     for wf in mounted:
@@ -143,7 +169,10 @@ def app_from_env() -> WorkflowApp:
     """The app as configured by the environment, for ``uvicorn --factory`` and ``--workers``:
     ``RUNTIME_GENERATED`` (default ``generated``) and ``RUNTIME_INCLUDE_INACTIVE``."""
     from runtime import config as configuration
+    from runtime import logs
     from runtime.loader import load_registry
+
+    logs.configure()  # each worker process sets up its own logging
 
     registry = load_registry(os.environ.get("RUNTIME_GENERATED") or "generated")
     return create_app(
@@ -151,6 +180,7 @@ def app_from_env() -> WorkflowApp:
         registry.workflows,
         tenant_selects=registry.tenant_selects,
         include_inactive=bool(os.environ.get("RUNTIME_INCLUDE_INACTIVE")),
+        openapi=registry.openapi,
     )
 
 
@@ -173,6 +203,19 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
         status_code=500,
         media_type="application/json",
     )
+
+
+def _metrics_port(config: Config, telemetry: Telemetry) -> Any:
+    """The metrics on a port of their own (``METRICS_PORT``, on ``METRICS_HOST``)."""
+    if config.metrics_port is None or config.metrics == "off":
+        return None
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(
+        config.metrics_port, addr=os.environ.get("METRICS_HOST") or "127.0.0.1",
+        registry=telemetry.registry,
+    )  # fmt: skip
+    return server
 
 
 def _health(services: Services) -> Endpoint:

@@ -46,6 +46,11 @@ class Config:
     ffprobe: str = "ffprobe"
     media_timeout_s: float = 10.0
     outbox_poll_s: float = 1.0  # how often a worker looks for undelivered effects
+    log_requests: bool = False  # one log line per request (LOG_REQUESTS=on)
+    metrics: str = "open"  # /metrics: "open", "protect" (operator only) or "off"
+    metrics_port: int | None = None  # serve the metrics on a port of their own instead
+    console: str = "open"  # /console: "open", "protect" (operator only) or "off"
+    operator_level: int = 4  # a token's level that opens the console and metrics
 
     @property
     def is_sqlite(self) -> bool:
@@ -69,14 +74,39 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+_DRIVER_SPELLINGS = {  # SQLAlchemy's and `databases`' names for the drivers the runtime uses
+    "sqlite+aiosqlite://": "sqlite://",
+    "postgresql+asyncpg://": "postgresql://",
+    "postgres://": "postgresql://",
+}
+
+
+def database_url(url: str) -> str:
+    """``url`` in the runtime's spelling (``sqlite:///path`` or ``postgresql://...``); the
+    spellings with the driver named (``sqlite+aiosqlite://``, ``postgresql+asyncpg://``) and
+    ``postgres://`` mean the same. ConfigError for anything else."""
+    for given, canonical in _DRIVER_SPELLINGS.items():
+        if url.startswith(given):
+            url = canonical + url[len(given) :]
+    if not url.startswith(("sqlite:///", "postgresql://")):
+        raise ConfigError(
+            f"DATABASE_URL {url!r} is not supported: use sqlite:///path (or "
+            "sqlite+aiosqlite:///path) or postgresql://... (or postgresql+asyncpg://...)"
+        )
+    return url
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = env.get(name) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def load(env: Mapping[str, str] | None = None) -> Config:
     """The configuration from ``env`` (default ``os.environ``); ConfigError when invalid."""
     env = os.environ if env is None else env
-    url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not url.startswith(("sqlite:///", "postgresql://", "postgres://", "postgresql+asyncpg://")):
-        raise ConfigError(
-            f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://..."
-        )
+    url = database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     events = env.get("EVENTS_URL") or "memory://"
     if not events.startswith(("memory://", "redis://", "rediss://")):
         raise ConfigError(
@@ -119,6 +149,7 @@ def load(env: Mapping[str, str] | None = None) -> Config:
     smtp = env.get("SMTP_URL") or None
     if smtp is not None and not smtp.startswith(("smtp://", "smtps://")):
         raise ConfigError(f"SMTP_URL {smtp!r}: use smtp://[user:pass@]host[:port] or smtps://")
+    default_access = "protect" if production else "open"
     allow = tuple(h.strip() for h in (env.get("HTTP_ALLOW_HOSTS") or "").split(",") if h.strip())
     return Config(
         rate_limit_url=rate_url,
@@ -151,4 +182,9 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         environment=environment,
         open_routes=open_routes,
         internal_key=internal_key,
+        log_requests=(env.get("LOG_REQUESTS") or "off") in ("on", "1", "true"),
+        metrics=_choice(env, "METRICS", ("open", "protect", "off"), default_access),
+        metrics_port=_int(env, "METRICS_PORT", 0) or None,
+        console=_choice(env, "CONSOLE", ("open", "protect", "off"), default_access),
+        operator_level=_int(env, "OPERATOR_LEVEL", 4),
     )

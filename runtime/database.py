@@ -252,6 +252,11 @@ class Store:
         )
         self._bound[id(conn)] = want
 
+    def pool_usage(self) -> tuple[int, int]:
+        """(connections the pool holds, of which idle)."""
+        size = self.config.pool_size - self._missing
+        return size, min(size, self._pool.qsize())
+
     async def checkout(
         self, begin: str | None, tenant: str, scan: bool, timeout_ms: int
     ) -> tuple[Connection, Driver]:

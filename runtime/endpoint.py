@@ -15,6 +15,8 @@ import hmac
 import json
 import logging
 import re
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -217,14 +219,18 @@ class WorkflowEndpoint:
         # OPEN_ROUTES=protect (the default in production): a token or the internal key.
         self.guarded = not info.checks_user and self.config.open_routes == "protect"
         self.streams = info.streams
+        self.telemetry = services.telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             await self.websocket(scope, receive, send)
             return
+        started = time.perf_counter()
+        code: str | None = None
         try:
             reply = await self.handle(scope, receive, send)
             if isinstance(reply, Opened):
+                self._answered(scope, 200, started, None)
                 # The stream runs here, in a frame that keeps none of the request's state.
                 stream, opening = reply.stream, reply.opening
                 del reply
@@ -232,13 +238,32 @@ class WorkflowEndpoint:
                 return
         except ClientGone as gone:
             log.info("%s %s: %s", scope["method"], scope["path"][:200], gone)
-            reply = error_reply(gone)
+            reply, code = error_reply(gone), gone.code
         except WorkflowError as err:
-            reply = error_reply(err)
+            reply, code = error_reply(err), err.code
         except Exception:
             log.exception("internal error on %s %s", scope["method"], scope["path"][:200])
-            reply = Reply(500, INTERNAL_ERROR)
+            reply, code = Reply(500, INTERNAL_ERROR), "INTERNAL_ERROR"
         await reply.send(send)
+        self._answered(scope, reply.status, started, code)
+
+    def _answered(self, scope: Scope, status: int, started: float, code: str | None) -> None:
+        telemetry = self.telemetry
+        request_id = None
+        if telemetry.log_requests:
+            given = next((v for k, v in scope["headers"] if k == b"x-request-id"), None)
+            text = given.decode("latin-1")[:128] if given is not None else ""
+            request_id = text if text.isprintable() and text else uuid.uuid4().hex
+        telemetry.answered(
+            self.wf.info.id,
+            status,
+            started,
+            scope["path_params"].get(TENANT_PARAM),
+            code,
+            request_id,
+            scope.get("method", "WEBSOCKET"),
+            scope["path"],
+        )
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> Reply | Opened:
         params: dict[str, str] = scope["path_params"]

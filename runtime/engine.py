@@ -18,6 +18,7 @@ from runtime.events import EventBus
 from runtime.history import History, Record, bounded
 from runtime.outbox import Outbox
 from runtime.results import Result
+from runtime.telemetry import Telemetry
 from runtime.workflow import CompiledWorkflow
 
 log = logging.getLogger("runtime.engine")
@@ -39,12 +40,14 @@ class Engine:
         history: History | None,
         effects: Effects | None = None,
         outbox: Outbox | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         self.history = history
         self.effects = effects
         self.outbox = outbox
+        self.telemetry = telemetry
 
     async def run(
         self,
@@ -96,10 +99,12 @@ class Engine:
                 self.outbox.kick()
             for channel, key in ex.releases:
                 await self.bus.release(ctx["tenantId"], channel, key)
+            telemetry = self.telemetry
             for event in ex.events:
-                await self.bus.publish(
-                    ctx["tenantId"], event.channel, event.event, js.to_json_text(event.data)
-                )
+                data = js.to_json_text(event.data)
+                await self.bus.publish(ctx["tenantId"], event.channel, event.event, data)
+                if telemetry is not None:
+                    telemetry.event(ctx["tenantId"], event.channel, event.event, data)
         except WorkflowError as failure:
             self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failure)
             raise

@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -121,6 +122,7 @@ class History:
         self._stopping = False
         self.dropped = 0
         self.written = 0
+        self.on_written: Callable[[Record], None] | None = None  # metrics, once per record
 
     @property
     def pending(self) -> int:
@@ -193,3 +195,6 @@ class History:
                 self._pending[:0] = pending[start:]
                 raise
             self.written += len(batch)
+            if self.on_written is not None:
+                for r in batch:
+                    self.on_written(r)

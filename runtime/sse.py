@@ -17,6 +17,7 @@ server stops (the worker's SIGTERM handler tells every stream before uvicorn's o
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -111,6 +112,7 @@ class OpenStreams:
     def __init__(self, heartbeat_s: float) -> None:
         self.heartbeat_s = heartbeat_s
         self.streams: set[Stream] = set()
+        self.dropped: collections.Counter[str] = collections.Counter()  # clients given up, why
         self._task: asyncio.Task[None] | None = None
         self._previous: Any = None
 
@@ -255,7 +257,7 @@ class Stream:
         except StopIteration:
             return
         except Exception as exc:  # the connection broke under the write
-            self._drop("a stream on channel %r ended: %s", exc)
+            self._drop("broken", "a stream on channel %r ended: %s", exc)
             return
         self.blocked = asyncio.ensure_future(self._drain(_finish(sending, waiting), sending))
 
@@ -271,17 +273,21 @@ class Stream:
                     await self.send(self.pending.popleft())
                 self.pending = None
         except TimeoutError:
-            self._drop("dropped a stream on channel %r: the client read nothing for %s s", timeout)
+            self._drop(
+                "slow_client", "dropped a stream on channel %r: the client read nothing for %s s",
+                timeout,
+            )  # fmt: skip
         except Exception as exc:
-            self._drop("a stream on channel %r ended: %s", exc)
+            self._drop("broken", "a stream on channel %r ended: %s", exc)
         finally:
             if started is not None:
                 started.close()
             self.blocked = None
 
-    def _drop(self, why: str, detail: object) -> None:
+    def _drop(self, reason: str, why: str, detail: object) -> None:
         """Give up on the client (one log line): the stream ends without its last event."""
         log.info(why, self.sub.channel, detail)
+        self.open.dropped[reason] += 1
         self.dropped = True
         self.end()
 
@@ -319,6 +325,8 @@ class Stream:
             await self._closing(self._message(_reason(reason), "closed"))
         finally:
             self.open.streams.discard(self)
+            if self.sub.closed == "overflow":
+                self.open.dropped["overflow"] += 1
             if self.blocked is not None:
                 self.blocked.cancel()
             await self.bus.unsubscribe(self.sub)

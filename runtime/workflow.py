@@ -15,11 +15,20 @@ class HttpTrigger:
     method: str
     path: str
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
 
 @dataclass(frozen=True)
 class ScheduleTrigger:
     every_ms: int = 0  # a period; or
     cron: str | None = None  # a five-field cron expression in the workflow's timezone
+
+    def __str__(self) -> str:
+        if self.cron is not None:
+            return f"schedule `{self.cron}`"
+        seconds = self.every_ms / 1000
+        return f"every {seconds:g} s"
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final, TypedDict
 
-from generated.stream_cast.entities import stream_subscription_row
 from runtime.errors import AuthRequired, Conflict, NotFound
 from runtime.execution import Execution
 from runtime.results import Result, StreamResult
 from runtime.values import new_id, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import stream_subscription_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="stream_cast_subscribe_001",

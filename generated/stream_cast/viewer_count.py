@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Final, TypedDict
 
-from generated.stream_cast.entities import stream_channel_row
 from runtime import js
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
@@ -26,6 +25,8 @@ from runtime.workflow import (
     Settings,
     WorkflowInfo,
 )
+
+from .entities import stream_channel_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="stream_cast_viewer_count_001",

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.action_emit_event.entities import item_row
 from runtime.errors import AuthRequired, NotFound
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import item_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="action_emit_event_rename_001",

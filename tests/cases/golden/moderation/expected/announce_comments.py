@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.moderation.entities import comment_row
 from runtime import js
 from runtime.errors import AuthRequired
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import comment_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="moderation_announce_comments_001",

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.node_condition.entities import item_row
 from runtime.errors import NotFound, Refused
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import item_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="node_condition_guard_row_001",

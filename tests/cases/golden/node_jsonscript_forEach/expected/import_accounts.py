@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, NotRequired, TypedDict
 
-from generated.node_jsonscript_forEach.entities import account_row
 from runtime import js
 from runtime.errors import Conflict
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import checked, items_of, missing, new_id, now_iso, optional_value, sql_text
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import account_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="node_jsonscript_forEach_import_accounts",

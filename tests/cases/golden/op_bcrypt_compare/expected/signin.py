@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_bcrypt_compare.entities import account_row
 from runtime import js
 from runtime.effects.credentials import bcrypt_compare
 from runtime.errors import Refused
@@ -20,6 +19,8 @@ from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str, require_value
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import account_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_bcrypt_compare_signin_001",

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_bcrypt_hash.entities import account_row
 from runtime.effects.credentials import bcrypt_hash
 from runtime.errors import Conflict
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import new_id, now_iso, require_str, require_value
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import account_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_bcrypt_hash_signup_001",

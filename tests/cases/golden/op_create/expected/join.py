@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_create.entities import membership_row
 from runtime.errors import AuthRequired, Conflict
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import new_id, now_iso, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import membership_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_create_join_001",

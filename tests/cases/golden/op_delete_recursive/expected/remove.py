@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_delete_recursive.entities import account_row
 from runtime.effects.outbound import defer_delete
 from runtime.errors import NotFound
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import account_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_delete_recursive_remove_001",

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_generate_random_token.entities import account_row
 from runtime.effects.credentials import random_token, sha256_hex
 from runtime.errors import Conflict
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import new_id, now_iso, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import account_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_generate_random_token_invite_001",

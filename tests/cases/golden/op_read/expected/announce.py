@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_read.entities import item_row
 from runtime.errors import AuthRequired
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import item_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_read_announce_001",

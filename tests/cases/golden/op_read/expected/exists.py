@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.op_read.entities import item_row
 from runtime import js
 from runtime.execution import Execution
 from runtime.results import JsonResult
 from runtime.values import require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import item_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="op_read_exists_001",

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final, TypedDict
 
-from generated.tenant_column.entities import channel_row
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
 from runtime.values import db_number
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
+
+from .entities import channel_row
 
 WORKFLOW: Final = WorkflowInfo(
     id="tenant_column_tally_001",
