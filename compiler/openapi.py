@@ -36,6 +36,18 @@ ERROR_SCHEMA = "WorkflowError"
 BEARER = "bearerAuth"
 INTERNAL_KEY = "internalKey"
 
+# One server-sent event of a stream (each event's fields; its data is JSON text).
+SSE_EVENT: Json = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "description": "`connected`, an event, or `closed`"},
+        "id": {"type": "string", "description": "Give it as Last-Event-ID to resume"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer"},
+    },
+}
+
 # What the runtime answers on every route of a kind, before or around the handler.
 _ALWAYS = (
     (400, "INVALID_TENANT"),
@@ -133,7 +145,8 @@ def document(parts: Iterable[Json], title: str = "Compiled workflows") -> str:
             },
         },
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    # ASCII only: workflow text (a name, a code) may hold anything, lone surrogates included.
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
 
 
 # ----------------------------------------------------------------------------- the module
@@ -382,7 +395,7 @@ def _answers(fn: ast.AST, inputs: dict[str, Json]) -> list[tuple[int, str, Json]
             }
             out.append((200, "application/json", schema))
         elif kind == "StreamResult":
-            out.append((200, "text/event-stream", {"type": "string"}))
+            out.append((200, "text/event-stream", SSE_EVENT))
     return out
 
 

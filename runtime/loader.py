@@ -64,6 +64,11 @@ def _text(path: Path) -> str | None:
         return None
 
 
+def import_package(path: Path) -> ModuleType:
+    """The compiled folder ``path`` imported as a package; its ``registry`` module."""
+    return _import(path)
+
+
 def _import(path: Path) -> ModuleType:
     name = path.name if path.name.isidentifier() else "compiled_workflows"
     held = sys.modules.get(name)

@@ -117,7 +117,7 @@ def served_document(text: str | None, mounted: list[CompiledWorkflow]) -> bytes 
         if kept:
             paths[path] = kept
     doc["paths"] = paths
-    return json.dumps(doc, indent=2, ensure_ascii=False).encode()
+    return json.dumps(doc, indent=2, ensure_ascii=True).encode()
 
 
 def routes(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import importlib
 import json
 import os
 import random
@@ -165,10 +166,16 @@ def _rename(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _load(text: str, name: str) -> types.ModuleType:
-    module = types.ModuleType(name)
-    exec(compile(text, f"<{name}>", "exec"), module.__dict__)  # the test runs generated code
-    return module
+def _load(files: dict[str, str], module: str, out: Path) -> types.ModuleType:
+    """The compiled ``module`` of ``files``, imported from a folder of its own (its modules
+    import each other relatively)."""
+    from runtime.loader import import_package
+
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    package = import_package(out).__name__.rsplit(".", 1)[0]
+    return importlib.import_module(f"{package}.{module}")
 
 
 @pytest.fixture
@@ -226,7 +233,7 @@ def test_a_node_named_like_generated_code_keeps_working(name: str, tmp_path: Pat
     engine = Engine(store, LocalBus(), None)
 
     async def run(module: str, raw: dict[str, Any]) -> object:
-        compiled = _load(res.files[f"stream_cast/{module}.py"], f"renamed_{module}").COMPILED
+        compiled = _load(res.files, f"stream_cast.{module}", tmp_path / "out").COMPILED
         try:
             return (await engine.run(compiled, ctx, raw)).result
         except WorkflowError as err:
