@@ -40,7 +40,7 @@ test: $(STAMP)
 run: $(STAMP) compile
 	$(PY) -m runtime migrate
 	$(PY) -m runtime demo
-	$(PY) -m runtime serve --include-inactive --host 127.0.0.1 --port 8000
+	CONSOLE=open $(PY) -m runtime serve --include-inactive --host 127.0.0.1 --port 8000
 
 # After an intended change to the compiler's output: regenerate generated/ (the golden files
 # of the four spec workflows), the golden package under tests/cases/golden and the expected

@@ -213,7 +213,7 @@ def _metrics_port(config: Config, telemetry: Telemetry) -> Any:
 
     server, _ = start_http_server(
         config.metrics_port, addr=os.environ.get("METRICS_HOST") or "127.0.0.1",
-        registry=telemetry.registry,
+        registry=telemetry.registry(),
     )  # fmt: skip
     return server
 

@@ -49,7 +49,7 @@ class Config:
     log_requests: bool = False  # one log line per request (LOG_REQUESTS=on)
     metrics: str = "open"  # /metrics: "open", "protect" (operator only) or "off"
     metrics_port: int | None = None  # serve the metrics on a port of their own instead
-    console: str = "open"  # /console: "open", "protect" (operator only) or "off"
+    console: str = "protect"  # /console: "open" (make run's demo), "protect" or "off"
     operator_level: int = 4  # a token's level that opens the console and metrics
 
     @property
@@ -185,6 +185,8 @@ def load(env: Mapping[str, str] | None = None) -> Config:
         log_requests=(env.get("LOG_REQUESTS") or "off") in ("on", "1", "true"),
         metrics=_choice(env, "METRICS", ("open", "protect", "off"), default_access),
         metrics_port=_int(env, "METRICS_PORT", 0) or None,
-        console=_choice(env, "CONSOLE", ("open", "protect", "off"), default_access),
+        # The console shows every tenant's executions and events: open only when asked
+        # (`make run`'s demo), whatever the environment.
+        console=_choice(env, "CONSOLE", ("open", "protect", "off"), "protect"),
         operator_level=_int(env, "OPERATOR_LEVEL", 4),
     )

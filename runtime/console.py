@@ -11,6 +11,7 @@ token's reader sees its own tenant's executions and events only.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import sys
@@ -20,13 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 
 from runtime.auth import verify_token
 from runtime.database import HISTORY_TABLE
@@ -37,18 +35,30 @@ from runtime.telemetry import EventSeen
 from runtime.workflow import CompiledWorkflow, HttpTrigger
 
 if TYPE_CHECKING:
+    from markupsafe import Markup
+    from starlette.templating import Jinja2Templates
+
     from runtime.app import Services
 
 HERE = Path(__file__).resolve().parent
-TEMPLATES = Jinja2Templates(
-    env=Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(default=True),
-    )
-)
 STATUSES = ("success", "partial", "error")
 PAGE_SIZE = 50
 MAX_FILTER = 200
+
+
+@functools.cache
+def templates() -> Jinja2Templates:
+    """The console's templates, autoescaped (loaded at its first page: a server nobody opens
+    the console on never imports Jinja2)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from starlette.templating import Jinja2Templates
+
+    return Jinja2Templates(
+        env=Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ _EDGE = re.compile(r"^\s+([A-Za-z0-9_]+)\s*-->(?:\|[^|]*\|)?\s*([A-Za-z0-9_]+)\s
 def graph_svg(markdown: str) -> Markup:
     """The workflow's graph (the mermaid flowchart of its generated ``.md``) as an SVG: nodes
     in layers by their longest path from a start, edges between them."""
+    from markupsafe import Markup
+
     block = (
         markdown.split("```mermaid", 1)[-1].split("```", 1)[0] if "```mermaid" in markdown else ""
     )
@@ -238,7 +250,7 @@ def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRout
     config = services.config
     if config.console == "off":
         return []
-    shown = views(mounted)
+    shown: list[WorkflowView] = []
     tenants_seen: set[str] = set()
 
     def reader(request: Request) -> Operator:
@@ -250,13 +262,15 @@ def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRout
         except WorkflowError as err:
             if request.headers.get("accept", "").startswith("application/json"):
                 return refusal(err)
-            return TEMPLATES.TemplateResponse(
+            return templates().TemplateResponse(
                 request, "console_login.html", {"error": err.message}, status_code=err.status
             )
+        if not shown:
+            shown.extend(views(mounted))
         f = Filters.of(request, who)
         rows = await executions(services, f)
         tenants_seen.update(str(r["tenant_id"]) for r in rows)
-        return TEMPLATES.TemplateResponse(
+        return templates().TemplateResponse(
             request,
             "console.html",
             {
@@ -275,7 +289,7 @@ def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRout
         except WorkflowError as err:
             return refusal(err)
         rows = await executions(services, Filters.of(request, who))
-        return TEMPLATES.TemplateResponse(request, "console_rows.html", {"rows": rows})
+        return templates().TemplateResponse(request, "console_rows.html", {"rows": rows})
 
     async def events(request: Request) -> Response:
         try:
@@ -324,7 +338,7 @@ def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRout
                     "The token's level is below OPERATOR_LEVEL", "AUTH_INSUFFICIENT_LEVEL"
                 )
         except WorkflowError as err:
-            return TEMPLATES.TemplateResponse(
+            return templates().TemplateResponse(
                 request, "console_login.html", {"error": err.message}, status_code=401
             )
         reply = RedirectResponse("/console", status_code=303)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -149,8 +148,10 @@ def routes(
                 operator(config, config.metrics, request)
             except WorkflowError as err:
                 return refusal(err)
+            from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
             return Response(
-                generate_latest(services.telemetry.registry), media_type=CONTENT_TYPE_LATEST
+                generate_latest(services.telemetry.registry()), media_type=CONTENT_TYPE_LATEST
             )
 
         out.append(Route("/metrics", metrics, methods=["GET"]))

@@ -1,14 +1,16 @@
 """What the server tells its operator: Prometheus metrics, request log lines, and a tap of
 recent executions and events for the console.
 
-Counters the request path touches are prometheus-client children bound once per (workflow,
+The request path only adds to plain numbers (a count per histogram bucket, per workflow and
 status); what is state anyway (open streams, the pool, the history's backlog, events dropped)
-is read when scraped, by a collector, and costs the requests nothing. Per-node durations come
-from the history writer, off the request path.
+is read where it lives. A collector turns both into Prometheus' metrics when scraped, and
+prometheus-client is imported only then. Per-node durations come from the history writer,
+off the request path.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import logging
 import time
@@ -16,13 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector
-
 from runtime.sse import WsStream
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from prometheus_client.metrics_core import Metric
 
     from runtime.app import Services
@@ -58,47 +57,62 @@ class EventSeen:
     data: str
 
 
+class Timings:
+    """Durations by label pair, in the fixed buckets of a Prometheus histogram: a list of
+    counts per key, summed into cumulative buckets only when scraped."""
+
+    __slots__ = ("series",)
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str], list[float]] = {}  # counts..., +Inf, sum
+
+    def observe(self, key: tuple[str, str], seconds: float) -> None:
+        counts = self.series.get(key)
+        if counts is None:
+            counts = self.series[key] = [0.0] * (len(DURATION_BUCKETS) + 2)
+        counts[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
+        counts[-1] += seconds
+
+    def buckets(self, key: tuple[str, str]) -> tuple[list[tuple[str, float]], float]:
+        counts = self.series[key]
+        out, running = [], 0.0
+        for bound, n in zip([*map(str, DURATION_BUCKETS), "+Inf"], counts[:-1], strict=True):
+            running += n
+            out.append((bound, running))
+        return out, counts[-1]
+
+
 @dataclass
 class Telemetry:
-    """This worker's metrics registry and request log, and the console's tap of events."""
+    """This worker's request counts and durations, its request log, and the console's tap of
+    events. Plain numbers on the request path; prometheus-client is imported at the first
+    scrape, which reads them (:meth:`registry`)."""
 
     log_requests: bool = False
-    registry: CollectorRegistry = field(
-        default_factory=lambda: CollectorRegistry(auto_describe=True)
-    )
     events: collections.deque[EventSeen] = field(
         default_factory=lambda: collections.deque(maxlen=RECENT_EVENTS)
     )
     listeners: set[Callable[[EventSeen], None]] = field(default_factory=set)
     published: int = 0
     rate_limited: dict[str, int] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._requests = Counter(
-            "workflow_requests",
-            "Requests answered by a workflow route, by workflow and HTTP status",
-            ("workflow", "status"),
-            registry=self.registry,
-        )
-        self._duration = Histogram(
-            "workflow_request_duration_seconds",
-            "Time from the request to its answer (a stream: until it opened)",
-            ("workflow", "status"),
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
-        )
-        self._nodes = Histogram(
-            "workflow_node_duration_seconds",
-            "Time each node took (workflows that save their progress)",
-            ("workflow", "node"),
-            buckets=DURATION_BUCKETS,
-            registry=self.registry,
-        )
-        self._bound: dict[tuple[str, int], tuple[Counter, Histogram]] = {}
+    requests: Timings = field(default_factory=Timings)  # (workflow, status)
+    nodes: Timings = field(default_factory=Timings)  # (workflow, node)
+    services: Services | None = None
+    _registry: CollectorRegistry | None = None
 
     def attach(self, services: Services) -> None:
-        """Read the worker's state when scraped."""
-        self.registry.register(_StateCollector(services, self))
+        self.services = services
+
+    def registry(self) -> CollectorRegistry:
+        """The Prometheus registry that reads this worker's state (made at the first scrape)."""
+        if self._registry is None:
+            from prometheus_client import CollectorRegistry
+
+            registry = CollectorRegistry(auto_describe=False)
+            assert self.services is not None
+            registry.register(_StateCollector(self.services, self))
+            self._registry = registry
+        return self._registry
 
     # ------------------------------------------------------------------ the request path
 
@@ -115,13 +129,7 @@ class Telemetry:
     ) -> None:
         """One request answered: counted, timed, and logged when request logs are on."""
         seconds = time.perf_counter() - started
-        bound = self._bound.get((workflow, status))
-        if bound is None:
-            labels = (workflow, str(status))
-            bound = (self._requests.labels(*labels), self._duration.labels(*labels))
-            self._bound[(workflow, status)] = bound
-        bound[0].inc()
-        bound[1].observe(seconds)
+        self.requests.observe((workflow, str(status)), seconds)
         if code == "RATE_LIMITED":
             self.rate_limited[workflow] = self.rate_limited.get(workflow, 0) + 1
         if self.log_requests:
@@ -158,11 +166,10 @@ class Telemetry:
         for entry in nodes:
             ms, runs = entry.get("ms"), entry.get("runs")
             if isinstance(ms, int | float) and isinstance(runs, int | float) and runs:
-                child = self._nodes.labels(workflow, str(entry["node"]))
-                child.observe(ms / 1000 / runs)
+                self.nodes.observe((workflow, str(entry["node"])), ms / 1000 / runs)
 
 
-class _StateCollector(Collector):
+class _StateCollector:
     """Gauges and counters read from the worker's state at scrape time."""
 
     def __init__(self, services: Services, telemetry: Telemetry) -> None:
@@ -170,6 +177,38 @@ class _StateCollector(Collector):
         self.telemetry = telemetry
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import (
+            CounterMetricFamily,
+            GaugeMetricFamily,
+            HistogramMetricFamily,
+        )
+
+        t = self.telemetry
+        requests = CounterMetricFamily(
+            "workflow_requests",
+            "Requests answered by a workflow route, by workflow and HTTP status",
+            labels=("workflow", "status"),
+        )
+        durations = HistogramMetricFamily(
+            "workflow_request_duration_seconds",
+            "Time from the request to its answer (a stream: until it opened)",
+            labels=("workflow", "status"),
+        )
+        for key in sorted(t.requests.series):
+            buckets, total = t.requests.buckets(key)
+            requests.add_metric(key, buckets[-1][1])
+            durations.add_metric(key, buckets, total)
+        yield requests
+        yield durations
+        nodes = HistogramMetricFamily(
+            "workflow_node_duration_seconds",
+            "Time each node took (workflows that save their progress)",
+            labels=("workflow", "node"),
+        )
+        for key in sorted(t.nodes.series):
+            buckets, total = t.nodes.buckets(key)
+            nodes.add_metric(key, buckets, total)
+        yield nodes
         s = self.services
         streams = GaugeMetricFamily(
             "workflow_open_streams", "Open event streams on this worker", labels=("transport",)

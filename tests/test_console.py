@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,7 @@ from tests.server import Server
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS") or ROOT / "test-artifacts") / "console"
+KEY = "operator-key-0123456789-0123456789-abc"
 FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -45,7 +47,7 @@ def test_the_console_shows_workflows_a_new_execution_and_a_live_event(
     tmp_path: Path, browser
 ) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = Server(tmp_path).start()
+    server = Server(tmp_path, env_extra={"CONSOLE": "open"}).start()  # as `make run` serves it
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         errors: list[str] = []
@@ -95,7 +97,8 @@ def test_the_console_shows_workflows_a_new_execution_and_a_live_event(
 
 
 def test_a_protected_console_asks_for_an_operator_token(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
-    server = Server(tmp_path, env_extra={"CONSOLE": "protect", "OPERATOR_LEVEL": "2"}).start()
+    env = {"OPERATOR_LEVEL": "2", "INTERNAL_KEY": KEY}
+    server = Server(tmp_path, env_extra=env).start()  # protected: the default
     try:
         page = browser.new_page()
         page.goto(f"{server.base}/console")
@@ -109,6 +112,19 @@ def test_a_protected_console_asks_for_an_operator_token(tmp_path: Path, browser)
         # a tenant's operator sees its own tenant only
         assert page.locator("select[name=tenant] option").all_inner_texts() == ["globex"]
         page.screenshot(path=str(ARTIFACTS / "4-signed-in.png"), full_page=True)
+        acme = httpx.post(
+            server.api("acme", "scenes/acme-main-stage/transition"),
+            json={"sceneId": "interview"},
+            headers={"Authorization": f"Bearer {server.token('acme', 'moderator')}"},
+        )
+        assert acme.status_code == 200
+        time.sleep(0.5)  # the history is written
+        own = {"Authorization": f"Bearer {server.token('globex', 'moderator')}"}
+        rows = httpx.get(f"{server.base}/console/executions?tenant=acme", headers=own)
+        assert rows.status_code == 200 and "acme" not in rows.text
+        everyone = {"X-Internal-Key": KEY}
+        rows = httpx.get(f"{server.base}/console/executions?tenant=acme", headers=everyone)
+        assert "acme-moderator" in rows.text
         refused = httpx.get(f"{server.base}/console", headers={"Accept": "application/json"})
         assert refused.status_code == 401 and refused.json()["code"] == "AUTH_REQUIRED"
     finally:
