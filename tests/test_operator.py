@@ -4,12 +4,14 @@ server), the docs page, the metrics, and a clone of the repository that compiles
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -59,17 +61,7 @@ def test_output_compiled_anywhere_type_checks_and_serves(tmp_path: Path) -> None
     )  # fmt: skip
     assert demo.returncode == 0, demo.stderr
     tokens = json.loads(demo.stdout)["tenants"]["acme"]["tokens"]
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [PY, "-m", "runtime", "serve", "--generated", str(out), "--include-inactive",
-         "--port", str(port)],
-        cwd=elsewhere, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-        stderr=log,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait(base, proc)
+    with serving(elsewhere, env, tmp_path / "server.log", "--generated", str(out)) as base:
         answer = httpx.post(
             f"{base}/api/v1/acme/stream_cast/scenes/acme-main-stage/transition",
             json={"sceneId": "interview"},
@@ -77,10 +69,24 @@ def test_output_compiled_anywhere_type_checks_and_serves(tmp_path: Path) -> None
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["sceneId"] == "interview"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+
+
+@contextlib.contextmanager
+def serving(cwd: Path, env: dict[str, str], log_path: Path, *args: str) -> Iterator[str]:
+    """``python -m runtime serve`` from ``cwd`` on a free port; its base URL."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [PY, "-m", "runtime", "serve", "--include-inactive", "--port", str(port), *args],
+            cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait(base, proc)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def _wait(base: str, proc: subprocess.Popen[bytes]) -> None:
@@ -407,16 +413,7 @@ def test_a_fresh_clone_compiles_migrates_serves_and_answers(tmp_path: Path) -> N
             assert twin.read_bytes() == path.read_bytes(), path
     demo = run(PY, "-m", "runtime", "demo", "--json", cwd=clone, env=env)
     tokens = json.loads(demo.stdout)["tenants"]["globex"]["tokens"]
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [PY, "-m", "runtime", "serve", "--include-inactive", "--port", str(port)],
-        cwd=clone, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-        stderr=log,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait(base, proc)
+    with serving(clone, env, tmp_path / "server.log") as base:
         channel = json.loads(demo.stdout)["tenants"]["globex"]["examples"]["channelId"]
         answer = httpx.post(
             f"{base}/api/v1/globex/stream_cast/unsubscribe",
@@ -424,7 +421,3 @@ def test_a_fresh_clone_compiles_migrates_serves_and_answers(tmp_path: Path) -> N
             headers={"Authorization": f"Bearer {tokens['viewer']}"},
         )
         assert answer.status_code == 404 and answer.json()["code"] == "SUBSCRIPTION_NOT_FOUND"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
