@@ -17,10 +17,9 @@ from runtime import config as configuration
 from runtime import logs, outbox
 from runtime.auth import mint_token
 from runtime.config import Config, ConfigError
-from runtime.console import access_of
 from runtime.database import HEALTH_TABLE, HISTORY_TABLE, Store, is_database_failure, migrate
 from runtime.loader import Registry, load_registry
-from runtime.workflow import CompiledWorkflow, HttpTrigger, WorkflowInfo
+from runtime.workflow import CompiledWorkflow, HttpTrigger, WorkflowInfo, access_of
 
 ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 

@@ -7,15 +7,17 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
-from runtime import console, operator
+from runtime import operator
 from runtime.config import Config, ConfigError
 from runtime.database import Store, is_database_failure
 from runtime.effects import Effects
@@ -87,7 +89,7 @@ def create_app(
     outbox = Outbox(store, effects)
     telemetry = Telemetry(log_requests=config.log_requests)
     if history is not None:
-        history.on_written = lambda r: telemetry.node_times(r.workflow_id, r.nodes())
+        history.on_written = telemetry.node_times
     engine = Engine(store, bus, history, effects, outbox, telemetry)
     mounted = [wf for wf in workflows if wf.info.active or include_inactive]
     scheduler = Scheduler(engine, store, bus, mounted if schedule else [], tenant_selects)
@@ -136,7 +138,7 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/healthz", _health(services), methods=["GET"]),
         *operator.routes(services, openapi, mounted),
-        *console.routes(services, mounted),
+        *_console_routes(services, mounted),
     ]
     fast: list[tuple[str, str, WorkflowEndpoint]] = []
     claimed: dict[tuple[str, str], str] = {}
@@ -203,6 +205,33 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
         status_code=500,
         media_type="application/json",
     )
+
+
+def _console_routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRoute]:
+    """``/console``: its module (templates, views) is loaded at the first request to it."""
+    if services.config.console == "off":
+        return []
+    loaded: dict[str, Endpoint] = {}
+
+    def lazy(name: str) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            if not loaded:
+                from runtime import console
+
+                loaded.update(console.endpoints(services, mounted))
+            return await loaded[name](request)
+
+        return endpoint
+
+    static = Path(__file__).resolve().parent / "static"
+    return [
+        Route("/console", lazy("page"), methods=["GET"]),
+        Route("/console/executions", lazy("executions"), methods=["GET"]),
+        Route("/console/events", lazy("events"), methods=["GET"]),
+        Route("/console/login", lazy("login"), methods=["POST"]),
+        Route("/console/logout", lazy("logout"), methods=["POST"]),
+        Mount("/console/static", StaticFiles(directory=static), name="console-static"),
+    ]
 
 
 def _metrics_port(config: Config, telemetry: Telemetry) -> Any:

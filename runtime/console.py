@@ -22,9 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from runtime.auth import verify_token
 from runtime.database import HISTORY_TABLE
@@ -32,9 +30,11 @@ from runtime.errors import WorkflowError
 from runtime.events import sse_frame
 from runtime.operator import OPERATOR_COOKIE, Operator, operator, refusal
 from runtime.telemetry import EventSeen
-from runtime.workflow import CompiledWorkflow, HttpTrigger
+from runtime.workflow import CompiledWorkflow, HttpTrigger, access_of
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from markupsafe import Markup
     from starlette.templating import Jinja2Templates
 
@@ -70,19 +70,6 @@ class WorkflowView:
     schedules: list[str]
     access: str
     graph: Markup
-
-
-def access_of(wf: CompiledWorkflow) -> str:
-    """The route's auth level in words, as the route table and the console show it."""
-    info = wf.info
-    if not info.checks_user:
-        return "open"
-    parts = ["user"]
-    if info.minimum_user_level is not None:
-        parts.append(f"level ≥ {info.minimum_user_level}")
-    if info.permissions_required is not None:
-        parts.append(f"scope {info.permissions_required}")
-    return ", ".join(parts)
 
 
 # ----------------------------------------------------------------------------- graph
@@ -246,10 +233,12 @@ async def executions(services: Services, f: Filters) -> list[dict[str, object]]:
 # ----------------------------------------------------------------------------- routes
 
 
-def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRoute]:
+def endpoints(
+    services: Services, mounted: list[CompiledWorkflow]
+) -> dict[str, Callable[[Request], Awaitable[Response]]]:
+    """The console's pages by name (``runtime.app`` mounts them and loads this module at
+    the first request to one: a server nobody opens the console on never holds it)."""
     config = services.config
-    if config.console == "off":
-        return []
     shown: list[WorkflowView] = []
     tenants_seen: set[str] = set()
 
@@ -353,14 +342,13 @@ def routes(services: Services, mounted: list[CompiledWorkflow]) -> list[BaseRout
         reply.delete_cookie(OPERATOR_COOKIE, path="/console")
         return reply
 
-    return [
-        Route("/console", page, methods=["GET"]),
-        Route("/console/executions", fragment, methods=["GET"]),
-        Route("/console/events", events, methods=["GET"]),
-        Route("/console/login", login, methods=["POST"]),
-        Route("/console/logout", logout, methods=["POST"]),
-        Mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static"),
-    ]
+    return {
+        "page": page,
+        "executions": fragment,
+        "events": events,
+        "login": login,
+        "logout": logout,
+    }
 
 
 def _frame(seen: EventSeen) -> bytes:
@@ -370,6 +358,3 @@ def _frame(seen: EventSeen) -> bytes:
         separators=(",", ":"),
     )  # fmt: skip
     return sse_frame(data, "event", None)
-
-
-__all__ = ["HTMLResponse", "access_of", "routes"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -28,6 +29,7 @@ log = logging.getLogger("runtime.history")
 
 BATCH = 200
 FLUSH_EVERY_S = 0.2
+UNIQUE_VIOLATION = "23505"
 MAX_PENDING = 50_000  # beyond this (a stalled database) records are dropped, and counted
 
 
@@ -51,7 +53,8 @@ class Record:
     marks: list[tuple[str, int]]  # (node, perf_counter_ns when it started); [] to omit
     failures: list[tuple[str, str]]  # (node, error) of steps skipped by errorHandler: log
 
-    def values(self) -> tuple[object, ...]:
+    def values(self, timings: list[tuple[str, float, int]] | None = None) -> tuple[object, ...]:
+        """The row (``timings``: :meth:`timings`, when the caller has them already)."""
         return (
             self.id,
             self.workflow_id,
@@ -66,23 +69,47 @@ class Record:
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             round((self.end_ns - self.t0_ns) / 1e6, 3),
-            json.dumps(self.nodes(), separators=(",", ":")),
+            self.nodes_json(self.timings() if timings is None else timings),
         )
 
-    def nodes(self) -> list[dict[str, object]]:
-        """``{"node", "ms", "runs"}`` per node that ran, then ``{"node", "error"}`` per
-        failure."""
-        totals: dict[str, list[float]] = {}
-        if self.marks:
-            for (node, start), (_, stop) in itertools.pairwise([*self.marks, ("", self.end_ns)]):
-                slot = totals.setdefault(node, [0.0, 0.0])
-                slot[0] += (stop - start) / 1e6
+    def timings(self) -> list[tuple[str, float, int]]:
+        """(node, milliseconds, runs) per node that ran, in the order they first ran."""
+        marks = self.marks
+        if not marks:
+            return []
+        totals: dict[str, list[int]] = {}
+        node, start = marks[0]
+        for following, stop in itertools.islice(marks, 1, None):
+            slot = totals.get(node)
+            if slot is None:
+                totals[node] = [stop - start, 1]
+            else:
+                slot[0] += stop - start
                 slot[1] += 1
-        out: list[dict[str, object]] = [
-            {"node": n, "ms": round(ms, 3), "runs": int(runs)} for n, (ms, runs) in totals.items()
+            node, start = following, stop
+        slot = totals.get(node)
+        if slot is None:
+            totals[node] = [self.end_ns - start, 1]
+        else:
+            slot[0] += self.end_ns - start
+            slot[1] += 1
+        return [(n, round(ns / 1e6, 3), runs) for n, (ns, runs) in totals.items()]
+
+    def nodes_json(self, timings: list[tuple[str, float, int]]) -> str:
+        """``[{"node", "ms", "runs"}..., {"node", "error"}...]`` as JSON text (what
+        ``json.dumps`` writes, without building the objects first)."""
+        parts = [f'{{"node":{_quoted(n)},"ms":{ms!r},"runs":{runs}}}' for n, ms, runs in timings]
+        parts += [
+            f'{{"node":{_quoted(n)},"error":{json.dumps(bounded(message))}}}'
+            for n, message in self.failures
         ]
-        out += [{"node": n, "error": bounded(message)} for n, message in self.failures]
-        return out
+        return f"[{','.join(parts)}]"
+
+
+@functools.cache
+def _quoted(node: str) -> str:
+    """A node id as a JSON string (node ids are the compiled workflows' own: few)."""
+    return json.dumps(node)
 
 
 MAX_STORED_CHARS = 500
@@ -122,7 +149,8 @@ class History:
         self._stopping = False
         self.dropped = 0
         self.written = 0
-        self.on_written: Callable[[Record], None] | None = None  # metrics, once per record
+        # Told of each record once written, with its per-node timings (the metrics).
+        self.on_written: Callable[[str, list[tuple[str, float, int]]], None] | None = None
 
     @property
     def pending(self) -> int:
@@ -180,21 +208,36 @@ class History:
         pending, self._pending = self._pending, []
         for start in range(0, len(pending), BATCH):
             batch = pending[start : start + BATCH]
+            timed = [r.timings() for r in batch]
+            rows = [r.values(t) for r, t in zip(batch, timed, strict=True)]
             try:
-                async with self.store.writer() as conn:
-                    # One round trip for the batch, through the driver: `databases` would
-                    # compile and send every row on its own.
-                    rows = [r.values() for r in batch]
-                    if self.store.dialect == "postgresql":
-                        await conn.raw_connection.execute(
-                            self._sql, *map(list, zip(*rows, strict=True))
-                        )
-                    else:
-                        await conn.raw_connection.executemany(self._sql, rows)
+                try:
+                    await self._write(rows, copy=self.store.dialect == "postgresql")
+                except Exception as exc:
+                    if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+                        raise
+                    # Rows of this batch were written by a flush whose end went unseen (the
+                    # connection broke after the commit): write the rest, skipping those.
+                    await self._write(rows, copy=False)
             except BaseException:
                 self._pending[:0] = pending[start:]
                 raise
             self.written += len(batch)
             if self.on_written is not None:
-                for r in batch:
-                    self.on_written(r)
+                for r, t in zip(batch, timed, strict=True):
+                    self.on_written(r.workflow_id, t)
+
+    async def _write(self, rows: list[tuple[object, ...]], copy: bool) -> None:
+        """One round trip for the batch, through the driver (``databases`` would compile
+        and send every row on its own): on PostgreSQL binary ``COPY`` (no statement to parse
+        or plan, no arrays to unnest), or the statement that skips rows already there."""
+        async with self.store.writer() as conn:
+            raw = conn.raw_connection
+            if copy:
+                await raw.copy_records_to_table(
+                    HISTORY_TABLE, records=rows, columns=list(HISTORY_COLUMNS)
+                )
+            elif self.store.dialect == "postgresql":
+                await raw.execute(self._sql, *map(list, zip(*rows, strict=True)))
+            else:
+                await raw.executemany(self._sql, rows)

@@ -100,3 +100,16 @@ class CompiledWorkflow:
     info: WorkflowInfo
     parse_input: InputParser
     run: Handler
+
+
+def access_of(wf: CompiledWorkflow) -> str:
+    """A route's access in words, as the route table and the console show it."""
+    info = wf.info
+    if not info.checks_user:
+        return "open"
+    parts = ["user"]
+    if info.minimum_user_level is not None:
+        parts.append(f"level ≥ {info.minimum_user_level}")
+    if info.permissions_required is not None:
+        parts.append(f"scope {info.permissions_required}")
+    return ", ".join(parts)

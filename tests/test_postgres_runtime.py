@@ -214,3 +214,48 @@ async def test_a_one_statement_execution_is_bounded_by_the_database(postgres: Po
     finally:
         await blocker.close()
         await store.stop()
+
+
+async def test_the_history_is_copied_in_and_a_batch_written_twice_is_not_lost(
+    postgres: Postgres,
+) -> None:
+    """PostgreSQL takes a batch by binary COPY; a batch whose first write went unseen (rows
+    already there) is written again without them instead of failing for good."""
+    import time
+
+    from runtime.database import HISTORY_TABLE, history_ddl
+    from runtime.history import History, Record
+
+    database = postgres.create_database()
+    store = Store(Config(database_url=postgres.url(database)))
+    await store.start()
+    try:
+        await migrate(store, history_ddl("postgresql"))
+        history = History(store)
+        seen: list[tuple[str, list[tuple[str, float, int]]]] = []
+        history.on_written = lambda wf, timings: seen.append((wf, timings))
+        t0 = time.perf_counter_ns()
+
+        def record(rid: str) -> Record:
+            marks = [("a", t0), ("b", t0 + 2_000_000), ("a", t0 + 3_000_000)]
+            return Record(rid, "wf", "v1", "acme", "u1", "http", "success", None, None,
+                          time.time(), t0, t0 + 3_500_000, marks, [])  # fmt: skip
+
+        history.record(record("r1"))
+        history.record(record("r2"))
+        await history.flush()
+        history.record(record("r2"))  # written already: as after a lost acknowledgement
+        history.record(record("r3"))
+        await history.flush()
+        async with store.transaction(writes=False, scan=True) as conn:
+            rows = await conn.fetch_all(
+                f"SELECT id, duration_ms, nodes FROM {HISTORY_TABLE} ORDER BY id", {}
+            )
+        assert [r["id"] for r in rows] == ["r1", "r2", "r3"]
+        assert rows[0]["duration_ms"] == 3.5
+        assert rows[0]["nodes"] == (
+            '[{"node":"a","ms":2.5,"runs":2},{"node":"b","ms":1.0,"runs":1}]'
+        )
+        assert history.written == 4 and seen[0] == ("wf", [("a", 2.5, 2), ("b", 1.0, 1)])
+    finally:
+        await store.stop()
