@@ -310,3 +310,22 @@ def test_configuration_of_the_limits(secret: str) -> None:
     ):
         with pytest.raises(ConfigError):
             configuration.load({"JWT_SECRET": secret, **bad})
+
+
+def test_a_body_is_walked_only_when_its_text_could_hide_a_problem() -> None:
+    """A lone surrogate (only a `\\u` escape spells one) and nesting past 64 levels (only as
+    many brackets can build it) are refused; text full of brackets inside strings is not."""
+    from runtime.endpoint import MAX_BODY_DEPTH, parse_body
+    from runtime.errors import InvalidJson
+
+    deep = b'{"a":' + b"[" * MAX_BODY_DEPTH + b"1" + b"]" * MAX_BODY_DEPTH + b"}"
+    with pytest.raises(InvalidJson, match="nests more than"):
+        parse_body("application/json", deep)
+    shallow = b'{"a":' + b"[" * (MAX_BODY_DEPTH - 2) + b"1" + b"]" * (MAX_BODY_DEPTH - 2) + b"}"
+    assert parse_body("application/json", shallow)["a"]
+    with pytest.raises(InvalidJson, match="not valid Unicode"):
+        parse_body("application/json", b'{"channelId": "x\\ud800"}')
+    paired = parse_body("application/json", b'{"s": "\\ud83d\\ude00 [[[{{{"}')
+    assert paired == {"s": "\U0001f600 [[[{{{"}
+    brackets = b'{"s": "' + b"[{" * 100 + b'"}'
+    assert parse_body("application/json", brackets) == {"s": "[{" * 100}
