@@ -78,7 +78,7 @@ def create_app(
     tenant_selects: Sequence[str] = (),
     include_inactive: bool = False,
     schedule: bool = True,
-    openapi: str | None = None,
+    openapi: Path | None = None,
 ) -> WorkflowApp:
     """Mount every active workflow's HTTP triggers (all of them with ``include_inactive``)
     and run its schedule triggers while the app is up."""

@@ -22,7 +22,7 @@ class Registry:
     ddl_sqlite: tuple[str, ...]
     ddl_postgresql: tuple[str, ...]
     tenant_selects: tuple[str, ...]  # `SELECT <tenant column> AS tenant FROM <table>` each
-    openapi: str | None = None  # the compiler's openapi.json, when the folder has one
+    openapi: Path | None = None  # the compiler's openapi.json, when the folder has one
 
     def ddl(self, dialect: str) -> tuple[str, ...]:
         own = self.ddl_sqlite if dialect == "sqlite" else self.ddl_postgresql
@@ -45,7 +45,7 @@ def load_registry(directory: str) -> Registry:
             tuple(module.DDL_SQLITE),
             tuple(module.DDL_POSTGRESQL),
             tuple(module.TENANT_SELECTS),
-            _text(path / "openapi.json"),
+            path / "openapi.json" if (path / "openapi.json").is_file() else None,
         )
     except ConfigError:
         raise
@@ -55,13 +55,6 @@ def load_registry(directory: str) -> Registry:
             f"{directory} does not load ({type(err).__name__}: {err}{where}): "
             "compile it again with `make compile`"
         ) from None
-
-
-def _text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
 
 
 def import_package(path: Path) -> ModuleType:

@@ -103,11 +103,9 @@ def refusal(err: WorkflowError) -> Response:
     return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
 
 
-def served_document(text: str | None, mounted: list[CompiledWorkflow]) -> bytes | None:
+def served_document(text: str, mounted: list[CompiledWorkflow]) -> bytes:
     """The compiled document with only the routes this server mounts (an inactive workflow
     is compiled and described, but served only with ``--include-inactive``)."""
-    if text is None:
-        return None
     doc = json.loads(text)
     served = {wf.info.id for wf in mounted}
     paths = {}
@@ -120,17 +118,19 @@ def served_document(text: str | None, mounted: list[CompiledWorkflow]) -> bytes 
 
 
 def routes(
-    services: Services, openapi: str | None, mounted: list[CompiledWorkflow]
+    services: Services, openapi: Path | None, mounted: list[CompiledWorkflow]
 ) -> list[BaseRoute]:
-    """``/openapi.json`` and ``/docs`` (when the compiled folder has the document) and
-    ``/metrics`` (unless off or on a port of its own)."""
+    """``/openapi.json`` and ``/docs`` (when the compiled folder has the document: read at
+    the first request for it) and ``/metrics`` (unless off or on a port of its own)."""
     out: list[BaseRoute] = []
-    document = served_document(openapi, mounted)
-    if document is not None:
-        body = document
+    if openapi is not None:
+        document = openapi
+        body: list[bytes] = []
 
         async def openapi_json(request: Request) -> Response:
-            return Response(body, media_type="application/json")
+            if not body:
+                body.append(served_document(document.read_text(encoding="utf-8"), mounted))
+            return Response(body[0], media_type="application/json")
 
         async def docs(request: Request) -> Response:
             return HTMLResponse(DOCS_PAGE)
