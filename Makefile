@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --config-settings editable_mode=compat -e '.[dev]'
 	touch $(STAMP)
 
+# COMPILE_FLAGS: e.g. `make compile COMPILE_FLAGS=--strict` fails on warnings too (CI), `-v`
+# shows warnings that are otherwise summarized when the output did not change.
+COMPILE_FLAGS ?=
+
 compile: $(STAMP)
-	$(PY) -m compiler compile
+	$(PY) -m compiler compile $(COMPILE_FLAGS)
 
 check: $(STAMP)
-	$(PY) -m compiler check
+	$(PY) -m compiler check $(COMPILE_FLAGS)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

@@ -85,8 +85,9 @@ _REASONS = {
 }
 
 
-def operations(module_text: str) -> Json:
-    """The ``paths`` entries of one generated workflow module: ``{path: {method: op}}``."""
+def operations(module_text: str, package: str = "workflows") -> Json:
+    """The ``paths`` entries of one generated workflow module: ``{path: {method: op}}``,
+    grouped under the workflow's package (its own tags are kept as ``x-workflow-tags``)."""
     tree = ast.parse(module_text)
     info = _workflow_info(tree)
     if info is None:
@@ -101,7 +102,7 @@ def operations(module_text: str) -> Json:
     assert isinstance(triggers, list)
     for method, path in triggers:
         paths.setdefault(path, {})[method.lower()] = _operation(
-            info, method, path, inputs, raised, answers
+            info, method, path, inputs, raised, answers, package
         )
     return dict(paths)
 
@@ -474,6 +475,7 @@ def _operation(
     inputs: list[tuple[str, Json, bool]],
     raised: set[tuple[int, str]],
     answers: list[tuple[int, str, Json]],
+    package: str,
 ) -> Json:
     in_path = _path_params(path)
     reads_body = method not in ("GET", "HEAD", "DELETE")
@@ -511,7 +513,8 @@ def _operation(
     op: Json = {
         "operationId": _operation_id(str(info.get("id", "")), method, path),
         "summary": str(info.get("name") or info.get("id") or path),
-        "tags": sorted({str(t) for t in _items(info.get("tags"))}) or ["workflows"],
+        "tags": [package],
+        "x-workflow-tags": sorted({str(t) for t in _items(info.get("tags"))}),
         "x-workflow": info.get("id"),
     }
     if method == "GET" or not reads_body:

@@ -623,7 +623,7 @@ def _summary(wf: Workflow, module: tuple[str, _Job] | None) -> Summary:
             for use in node.spec.operations(node)
         ),
         nodes={n.id: n.id_span for n in wf.nodes},
-        api=openapi.operations(module[1].text) if module is not None else {},
+        api=openapi.operations(module[1].text, wf.package) if module is not None else {},
     )
 
 
