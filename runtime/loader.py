@@ -38,7 +38,7 @@ def load_registry(directory: str) -> Registry:
     if not (path / "registry.py").is_file():
         raise ConfigError(f"{directory}/registry.py not found: run `make compile` first")
     try:
-        module = _import(path)
+        module = import_package(path)
         return Registry(
             tuple(module.WORKFLOWS),
             tuple(module.ENTITIES),
@@ -59,10 +59,6 @@ def load_registry(directory: str) -> Registry:
 
 def import_package(path: Path) -> ModuleType:
     """The compiled folder ``path`` imported as a package; its ``registry`` module."""
-    return _import(path)
-
-
-def _import(path: Path) -> ModuleType:
     name = path.name if path.name.isidentifier() else "compiled_workflows"
     held = sys.modules.get(name)
     if held is not None and Path(next(iter(getattr(held, "__path__", [""])), "")) != path:
