@@ -421,3 +421,36 @@ def test_a_fresh_clone_compiles_migrates_serves_and_answers(tmp_path: Path) -> N
             headers={"Authorization": f"Bearer {tokens['viewer']}"},
         )
         assert answer.status_code == 404 and answer.json()["code"] == "SUBSCRIPTION_NOT_FOUND"
+
+
+def test_a_rate_limited_route_documents_its_429_and_counts_its_rejections(
+    tmp_path: Path,
+) -> None:
+    """The rateLimit node's 429 is found by following the generated code into the runtime's
+    limiter, and each rejection is counted in the metrics."""
+    src = tmp_path / "node_rateLimit"
+    shutil.copytree(ROOT / "tests" / "cases" / "golden" / "node_rateLimit" / "src", src)
+    out = tmp_path / "api"
+    done = run(PY, "-m", "compiler", "compile", str(src), "--out", str(out), "--no-cache")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((out / "openapi.json").read_text())
+    login = doc["paths"]["/api/v1/{tenant}/node_rateLimit/login"]["post"]
+    limited = login["responses"]["429"]
+    assert limited["content"]["application/json"]["schema"]["allOf"][1]["properties"]["code"][
+        "enum"
+    ] == ["RATE_LIMITED"]
+    assert "Retry-After" in limited["headers"]
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "JWT_SECRET": SECRET}
+    with serving(tmp_path, env, tmp_path / "server.log", "--generated", str(out)) as base:
+        url = f"{base}/api/v1/acme/node_rateLimit/login"
+        statuses = [
+            httpx.post(url, json={"email": "ann@example.com"}).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429]
+        metrics = httpx.get(f"{base}/metrics").text
+    assert (
+        'workflow_rate_limit_rejections_total{workflow="node_rateLimit_login_001"} 1.0' in metrics
+    )
+    assert (
+        'workflow_requests_total{status="429",workflow="node_rateLimit_login_001"} 1.0' in metrics
+    )
