@@ -170,7 +170,7 @@ def _compile(args: argparse.Namespace, check: bool) -> int:
             return 1
         print(f"{out}: up to date ({len(res.files)} files)")
         return 0
-    changed = write_all(out, res.files)
+    changed = write_all(out, res.files, bad)  # the paths found stale above
     print(
         f"compiled {len(res.summaries)} workflow(s) into {out}: "
         + (f"{len(changed)} file(s) changed" if changed else "no changes")

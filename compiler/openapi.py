@@ -251,17 +251,21 @@ def _const(node: ast.expr) -> object:
 # ----------------------------------------------------------------------------- errors
 
 
-def _raises(fn: ast.AST, imported: dict[str, str]) -> set[tuple[int, str]]:
-    """(status, code) of every error the handler raises itself or through a runtime helper
-    it calls (followed into the helper's module, transitively)."""
+def _raises(fn: ast.AST, names: dict[str, str], itself: str | None = None) -> set[tuple[int, str]]:
+    """(status, code) of every error ``fn`` raises (or, a helper, returns to be raised),
+    itself or through the runtime helpers it calls: ``names`` maps the names it can call to
+    their runtime module, where each helper is followed, transitively."""
     found: set[tuple[int, str]] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            found |= _error_of(node.exc, imported)
+            found |= _error_of(node.exc, names)
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+            if _is_error_class(_called(node.value) or ""):
+                found |= _error_of(node.value, names)
         elif isinstance(node, ast.Call):
             name = _called(node)
-            if name is not None and name in imported and not _is_error_class(name):
-                found |= _helper_raises(imported[name], name)
+            if name is not None and name in names and name != itself and not _is_error_class(name):
+                found |= _helper_raises(names[name], name)
     return found
 
 
@@ -311,7 +315,7 @@ def _module_tree(module: str) -> tuple[ast.Module, dict[str, str]] | None:
         if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
     }
     imported = {
-        alias.asname or alias.name: _absolute(module, stmt)
+        alias.asname or alias.name: stmt.module or module
         for stmt in ast.walk(tree)
         if isinstance(stmt, ast.ImportFrom) and (stmt.module or "").startswith("runtime")
         for alias in stmt.names
@@ -319,15 +323,14 @@ def _module_tree(module: str) -> tuple[ast.Module, dict[str, str]] | None:
     return tree, {**imported, **here}
 
 
-def _absolute(module: str, stmt: ast.ImportFrom) -> str:
-    return stmt.module or module
+_FOLLOWING: set[tuple[str, str]] = set()  # helpers being followed (a cycle ends there)
 
 
 @functools.cache
 def _helper_raises(module: str, name: str) -> frozenset[tuple[int, str]]:
     """What calling ``module.name`` can raise (a function, or a class's methods)."""
     loaded = _module_tree(module)
-    if loaded is None:
+    if loaded is None or (module, name) in _FOLLOWING:
         return frozenset()
     tree, names = loaded
     target = next(
@@ -341,26 +344,11 @@ def _helper_raises(module: str, name: str) -> frozenset[tuple[int, str]]:
     )
     if target is None:
         return frozenset()
-    found: set[tuple[int, str]] = set()
-    for node in ast.walk(target):
-        if isinstance(node, ast.Raise | ast.Return) and isinstance(
-            getattr(node, "exc", None) or getattr(node, "value", None), ast.Call
-        ):
-            call = getattr(node, "exc", None) or getattr(node, "value", None)
-            assert isinstance(call, ast.Call)
-            inner = _called(call)
-            if inner is not None and (_is_error_class(inner) or isinstance(node, ast.Raise)):
-                found |= _error_of(call, names)
-        elif isinstance(node, ast.Call):
-            inner = _called(node)
-            if (
-                inner is not None
-                and inner in names
-                and inner != name
-                and not _is_error_class(inner)
-            ):
-                found |= _helper_raises(names[inner], inner)
-    return frozenset(found)
+    _FOLLOWING.add((module, name))
+    try:
+        return frozenset(_raises(target, names, name))
+    finally:
+        _FOLLOWING.discard((module, name))
 
 
 # ----------------------------------------------------------------------------- answers
@@ -482,8 +470,8 @@ def _operation(
     checks_user = bool(info.get("checks_user"))
     streams = bool(info.get("streams"))
     errors = set(raised) | set(_ALWAYS) | set(_TOKEN)
-    if any(f not in in_path for f, _, _ in inputs) or reads_body:
-        errors |= {(400, "VALIDATION_FAILED")} if inputs else set()
+    if inputs:
+        errors.add((400, "VALIDATION_FAILED"))
     if reads_body:
         errors |= set(_BODY)
     if streams:
@@ -557,7 +545,7 @@ def _operation(
         op["x-required-scopes"] = [scope]
     if isinstance(level, int):
         op["x-minimum-level"] = level
-    op["responses"] = _responses(answers, errors, streams)
+    op["responses"] = _responses(answers, errors)
     return op
 
 
@@ -570,7 +558,7 @@ def _query_schema(schema: Json) -> Json:
 
 
 def _responses(
-    answers: list[tuple[int, str, Json]], errors: set[tuple[int, str]], streams: bool
+    answers: list[tuple[int, str, Json]], errors: set[tuple[int, str]]
 ) -> dict[str, Json]:
     out: dict[str, Json] = {}
     by_status: dict[int, dict[str, list[Json]]] = {}

@@ -27,13 +27,15 @@ def stale(out: Path, files: dict[str, str]) -> list[str]:
     return sorted([k for k in want if have.get(k) != want[k]] + [k for k in have if k not in want])
 
 
-def write_all(out: Path, files: dict[str, str]) -> list[str]:
+def write_all(out: Path, files: dict[str, str], changed: list[str] | None = None) -> list[str]:
     """Replace ``out`` with exactly ``files``; returns the paths that changed.
 
     The new tree is built beside ``out`` and swapped in with renames, so a reader sees the old
     tree or the new one, never a mix; unchanged trees are left alone (no mtime churn).
+    ``changed``: the stale paths, when the caller has just found them.
     """
-    changed = stale(out, files)
+    if changed is None:
+        changed = stale(out, files)
     if not changed:
         return []
     out = out.resolve()

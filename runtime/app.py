@@ -21,7 +21,7 @@ from runtime import operator
 from runtime.config import Config, ConfigError
 from runtime.database import Store, is_database_failure
 from runtime.effects import Effects
-from runtime.endpoint import WorkflowApp, WorkflowEndpoint, error_reply, short
+from runtime.endpoint import WorkflowApp, WorkflowEndpoint, error_response, short
 from runtime.engine import Engine
 from runtime.errors import ServiceUnavailable, WorkflowError
 from runtime.events import EventBus, LocalBus
@@ -35,15 +35,6 @@ from runtime.workflow import CompiledWorkflow, HttpTrigger
 log = logging.getLogger("runtime.app")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def error_response(err: WorkflowError, headers: dict[str, str] | None = None) -> Response:
-    reply = error_reply(err, headers)
-    return Response(
-        reply.body,
-        status_code=reply.status,
-        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in reply.headers},
-    )
 
 
 @dataclass

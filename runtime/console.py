@@ -24,11 +24,11 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
-from runtime.auth import verify_token
 from runtime.database import HISTORY_TABLE
+from runtime.endpoint import error_response
 from runtime.errors import WorkflowError
 from runtime.events import sse_frame
-from runtime.operator import OPERATOR_COOKIE, Operator, operator, refusal
+from runtime.operator import OPERATOR_COOKIE, Operator, operator, operator_token
 from runtime.telemetry import EventSeen
 from runtime.workflow import CompiledWorkflow, HttpTrigger, access_of
 
@@ -250,7 +250,7 @@ def endpoints(
             who = reader(request)
         except WorkflowError as err:
             if request.headers.get("accept", "").startswith("application/json"):
-                return refusal(err)
+                return error_response(err)
             return templates().TemplateResponse(
                 request, "console_login.html", {"error": err.message}, status_code=err.status
             )
@@ -276,7 +276,7 @@ def endpoints(
         try:
             who = reader(request)
         except WorkflowError as err:
-            return refusal(err)
+            return error_response(err)
         rows = await executions(services, Filters.of(request, who))
         return templates().TemplateResponse(request, "console_rows.html", {"rows": rows})
 
@@ -284,7 +284,7 @@ def endpoints(
         try:
             who = reader(request)
         except WorkflowError as err:
-            return refusal(err)
+            return error_response(err)
         wanted = who.tenant if who.tenant is not None else request.query_params.get("tenant", "")
         queue: asyncio.Queue[EventSeen] = asyncio.Queue(maxsize=1000)
 
@@ -321,11 +321,7 @@ def endpoints(
         form = dict(parse_qsl((await request.body())[:8192].decode("utf-8", "replace")))
         token = form.get("token", "").strip()
         try:
-            _, user, _ = verify_token(config, token)
-            if user["level"] < config.operator_level:
-                raise WorkflowError(
-                    "The token's level is below OPERATOR_LEVEL", "AUTH_INSUFFICIENT_LEVEL"
-                )
+            operator_token(config, token)
         except WorkflowError as err:
             return templates().TemplateResponse(
                 request, "console_login.html", {"error": err.message}, status_code=401

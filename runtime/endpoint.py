@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
+from starlette.responses import Response
 
 from runtime import js
 from runtime.auth import verify_token
@@ -98,6 +99,16 @@ def error_reply(err: WorkflowError, headers: dict[str, str] | None = None) -> Re
         err.status,
         js.to_json_text(err.body()).encode(),
         ((b"content-type", JSON_TYPE), *_headers(extra.items())),
+    )
+
+
+def error_response(err: WorkflowError, headers: dict[str, str] | None = None) -> Response:
+    """:func:`error_reply` as a Starlette response (routes outside the workflow shortcut)."""
+    reply = error_reply(err, headers)
+    return Response(
+        reply.body,
+        status_code=reply.status,
+        headers={k.decode("latin-1"): v.decode("latin-1") for k, v in reply.headers},
     )
 
 

@@ -78,21 +78,15 @@ class Record:
         if not marks:
             return []
         totals: dict[str, list[int]] = {}
-        node, start = marks[0]
-        for following, stop in itertools.islice(marks, 1, None):
+        stops = [t for _, t in itertools.islice(marks, 1, None)]
+        stops.append(self.end_ns)
+        for (node, start), stop in zip(marks, stops, strict=True):
             slot = totals.get(node)
             if slot is None:
                 totals[node] = [stop - start, 1]
             else:
                 slot[0] += stop - start
                 slot[1] += 1
-            node, start = following, stop
-        slot = totals.get(node)
-        if slot is None:
-            totals[node] = [self.end_ns - start, 1]
-        else:
-            slot[0] += self.end_ns - start
-            slot[1] += 1
         return [(n, round(ns / 1e6, 3), runs) for n, (ns, runs) in totals.items()]
 
     def nodes_json(self, timings: list[tuple[str, float, int]]) -> str:

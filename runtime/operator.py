@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from runtime.auth import verify_token
 from runtime.config import Config, ConfigError
+from runtime.endpoint import error_response
 from runtime.errors import AuthRequired, Forbidden, InvalidToken, WorkflowError
 from runtime.workflow import CompiledWorkflow
 
@@ -88,19 +89,21 @@ def operator(config: Config, mode: str, conn: HTTPConnection) -> Operator:
         token = conn.cookies.get(OPERATOR_COOKIE)
     if not token:
         raise AuthRequired("An operator token or the internal key (X-Internal-Key) is required")
+    return operator_token(config, token)
+
+
+def operator_token(config: Config, token: str) -> Operator:
+    """The reader a token makes: its tenant's operator when its level is at least
+    ``OPERATOR_LEVEL``; InvalidToken or Forbidden otherwise."""
     tenant, user, _ = verify_token(config, token)
     if user["level"] < config.operator_level:
         raise Forbidden(
-            "Insufficient permissions",
+            f"The token's level is below OPERATOR_LEVEL ({config.operator_level})",
             "AUTH_INSUFFICIENT_LEVEL",
             requiredLevel=config.operator_level,
             userLevel=user["level"],
         )
     return Operator(tenant)
-
-
-def refusal(err: WorkflowError) -> Response:
-    return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
 
 
 def served_document(text: str, mounted: list[CompiledWorkflow]) -> bytes:
@@ -147,7 +150,7 @@ def routes(
             try:
                 operator(config, config.metrics, request)
             except WorkflowError as err:
-                return refusal(err)
+                return error_response(err)
             from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
             return Response(

@@ -39,6 +39,7 @@ class Server:
     admin_url: str | None = None  # PostgreSQL: the tables' owner, for migrate and demo
     serve_args: tuple[str, ...] = ()
     preexec: typing.Callable[[], None] | None = None  # run in the server's process before exec
+    include_inactive: bool = True  # the spec's workflows are all inactive
 
     @property
     def env(self) -> dict[str, str]:
@@ -113,7 +114,7 @@ class Server:
                 "-m",
                 "runtime",
                 "serve",
-                "--include-inactive",
+                *(["--include-inactive"] if self.include_inactive else []),
                 "--port",
                 str(self.port),
                 *self.serve_args,
