@@ -63,7 +63,8 @@ class Summary:
     used_entities: frozenset[str]
     named_entities: frozenset[str]
     nodes: dict[str, Span | None] = field(default_factory=dict)
-    api: dict[str, object] = field(default_factory=dict)  # its OpenAPI paths (compiler.openapi)
+    # its OpenAPI paths: path -> method -> the operation's JSON text (compiler.openapi)
+    api: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def node(self, node_id: str) -> NodeRef | None:
         if node_id not in self.nodes:

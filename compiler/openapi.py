@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib
-import inspect
+import importlib.util
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -85,9 +84,11 @@ _REASONS = {
 }
 
 
-def operations(module_text: str, package: str = "workflows") -> Json:
+def operations(module_text: str, package: str = "workflows") -> dict[str, dict[str, str]]:
     """The ``paths`` entries of one generated workflow module: ``{path: {method: op}}``,
-    grouped under the workflow's package (its own tags are kept as ``x-workflow-tags``)."""
+    grouped under the workflow's package (its own tags are kept as ``x-workflow-tags``).
+    Each operation is JSON text already, as the document writes it: a cached workflow's
+    part is copied into the document, never read into objects and written again."""
     tree = ast.parse(module_text)
     info = _workflow_info(tree)
     if info is None:
@@ -97,22 +98,21 @@ def operations(module_text: str, package: str = "workflows") -> Json:
     raised = _raises(run, _imports(tree)) if run is not None else set()
     known: dict[str, Json] = {f: sch for f, sch, _ in inputs}
     answers = _answers(run, known) if run is not None else []
-    paths: dict[str, Json] = {}
+    paths: dict[str, dict[str, str]] = {}
     triggers = info.get("triggers", [])
     assert isinstance(triggers, list)
     for method, path in triggers:
-        paths.setdefault(path, {})[method.lower()] = _operation(
-            info, method, path, inputs, raised, answers, package
-        )
+        op = _operation(info, method, path, inputs, raised, answers, package)
+        paths.setdefault(path, {})[method.lower()] = json.dumps(op, indent=2, ensure_ascii=True)
     return dict(paths)
 
 
-def document(parts: Iterable[Json], title: str = "Compiled workflows") -> str:
-    """The whole document as text: the parts merged, every key sorted, a newline at the end."""
-    paths: dict[str, Json] = {}
+def document(parts: Iterable[dict[str, dict[str, str]]], title: str = "Compiled workflows") -> str:
+    """The whole document as text: the parts merged, the paths sorted, a newline at the end
+    (what ``json.dumps(..., indent=2)`` writes, the operations' text copied in)."""
+    paths: dict[str, dict[str, str]] = {}
     for part in parts:
         for path, ops in part.items():
-            assert isinstance(ops, dict)
             paths.setdefault(path, {}).update(ops)
     doc: Json = {
         "openapi": "3.1.0",
@@ -125,7 +125,7 @@ def document(parts: Iterable[Json], title: str = "Compiled workflows") -> str:
                 "token was issued for; another tenant's path answers 404."
             ),
         },
-        "paths": dict(sorted(paths.items())),
+        "paths": _PATHS,
         "components": {
             "securitySchemes": {
                 BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -147,7 +147,21 @@ def document(parts: Iterable[Json], title: str = "Compiled workflows") -> str:
         },
     }
     # ASCII only: workflow text (a name, a code) may hold anything, lone surrogates included.
-    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
+    text = json.dumps(doc, indent=2, ensure_ascii=True)
+    entries = [
+        f"    {json.dumps(path)}: {{\n"
+        + ",\n".join(
+            f"      {json.dumps(method)}: {op.replace(chr(10), chr(10) + ' ' * 6)}"
+            for method, op in ops.items()
+        )
+        + "\n    }"
+        for path, ops in sorted(paths.items())
+    ]
+    listed = "{\n" + ",\n".join(entries) + "\n  }" if entries else "{}"
+    return text.replace(json.dumps(_PATHS), listed, 1) + "\n"
+
+
+_PATHS = "\0paths\0"  # where the paths go in the document's text
 
 
 # ----------------------------------------------------------------------------- the module
@@ -304,9 +318,14 @@ def _error_of(call: ast.Call, imported: dict[str, str]) -> set[tuple[int, str]]:
 
 @functools.cache
 def _module_tree(module: str) -> tuple[ast.Module, dict[str, str]] | None:
+    """A runtime module's syntax tree and the names it can call (read from its file: the
+    module is not imported, so reading it loads none of what it depends on)."""
     try:
-        source = inspect.getsource(importlib.import_module(module))
-    except (ImportError, OSError, TypeError):
+        spec = importlib.util.find_spec(module)
+        if spec is None or spec.origin is None:
+            return None
+        source = Path(spec.origin).read_text(encoding="utf-8")
+    except (ImportError, OSError, ValueError):
         return None
     tree = ast.parse(source)
     here = {
