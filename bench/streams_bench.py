@@ -3,14 +3,19 @@ memory an idle stream costs, a broadcast to 5,000 subscribers of one channel (de
 latency, p50/p99) and to all 20,000; then the same 5,000-subscriber broadcast over
 WebSockets, beside SSE.
 
-The client is this process: one asyncio protocol per connection (no reader task), the time an
-event arrives taken when its bytes do. It needs more file descriptors than the default soft
-limit, so it raises its own soft limit and the server's to the hard limit (``RLIMIT_NOFILE``,
-in the server process before it starts): the runtime's defaults are not changed. Where the
-hard limit is lower than the streams asked for plus the descriptors a process needs of its
-own (about 20), fewer streams are opened and the report says so: raising a hard limit needs
-CAP_SYS_RESOURCE, which not every machine grants. The stream caps are lifted for
-the run (``MAX_STREAMS_PER_TENANT=0``); each stream is a user of its own.
+The subscribers are held by ``bench/stream_client.c`` (compiled here with ``cc``; the time an
+event arrives is taken when its bytes are read, on the clock this script reads): a client in
+Python costs about ten times its CPU per event, and on a machine whose cores the server
+shares it measured itself as much as the server. Without a C compiler the streams are held by
+this process (one asyncio protocol per connection) and the report says so.
+
+Streams need more file descriptors than the default soft limit, so the clients and the server
+raise their soft limit to the hard limit (``RLIMIT_NOFILE``, in the server process before it
+starts): the runtime's defaults are not changed. Where the hard limit is lower than the
+streams asked for plus the descriptors a process needs of its own, fewer streams are opened
+and the report says so: raising a hard limit needs CAP_SYS_RESOURCE, which not every machine
+grants. The stream caps are lifted for the run (``MAX_STREAMS_PER_TENANT=0``); each stream is
+a user of its own.
 
 Run: ``make bench`` or ``.venv/bin/python bench/streams_bench.py [--streams 20000]``.
 """
@@ -21,12 +26,16 @@ import argparse
 import asyncio
 import base64
 import json
+import math
 import os
 import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from asyncio.subprocess import PIPE
 from pathlib import Path
 
 import jwt
@@ -66,15 +75,85 @@ def token(user: str, level: int = 1, scopes: tuple[str, ...] = ()) -> str:
     return jwt.encode({**claims, "exp": now + 7200}, SECRET, algorithm="HS256")
 
 
-class Client(asyncio.Protocol):
-    """One subscriber: opened when its first event (``connected``) arrives; then the time a
-    marker (the scene id of a transition) first appears in what it received."""
+def request(channel: str, user: str, ws: bool) -> bytes:
+    """The request that opens one stream (each subscriber a user of its own)."""
+    if ws:
+        key = base64.b64encode(os.urandom(16)).decode()
+        return (
+            f"GET /api/v1/acme/stream_cast/subscribe?channelId={channel}"
+            f"&access_token={token(user)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    body = json.dumps({"channelId": channel}).encode()
+    return (
+        b"POST /api/v1/acme/stream_cast/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\n"
+        + f"Authorization: Bearer {token(user)}\r\n".encode()
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
 
-    def __init__(self, marker_wait: dict[bytes, bytes]) -> None:
+
+def build_client(folder: Path) -> Path | None:
+    """``bench/stream_client.c`` compiled into ``folder``; None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None:
+        return None
+    exe = folder / "stream_client"
+    subprocess.run(
+        [cc, "-O2", "-o", str(exe), str(ROOT / "bench" / "stream_client.c")], check=True
+    )
+    return exe
+
+
+class CGroup:
+    """Streams held by one ``stream_client`` process."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, count: int) -> None:
+        self.proc = proc
+        self.count = count
+
+    @classmethod
+    async def open(cls, exe: Path, port: int, requests: list[bytes], folder: Path) -> CGroup:
+        listing = folder / f"requests-{port}-{time.monotonic_ns()}"
+        listing.write_bytes(b"".join(b"%d\n%b" % (len(r), r) for r in requests))
+        proc = await asyncio.create_subprocess_exec(
+            str(exe), str(port), str(listing), stdin=PIPE, stdout=PIPE
+        )
+        assert proc.stdout is not None
+        line = await proc.stdout.readline()
+        if not line.startswith(b"ready"):
+            raise RuntimeError(f"the stream client stopped: {line!r}")
+        return cls(proc, len(requests))
+
+    async def arm(self, marker: bytes) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(b"watch %b 10000\n" % marker)
+        await self.proc.stdin.drain()
+        assert await self.proc.stdout.readline() == b"watching\n"
+
+    async def times(self, marker: bytes) -> list[float]:
+        assert self.proc.stdout is not None
+        line = await self.proc.stdout.readline()
+        return [float(t) if t != b"-1.000000" else math.inf for t in line.split()]
+
+    async def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"quit\n")
+        await self.proc.stdin.drain()
+        await self.proc.wait()
+
+
+class Client(asyncio.Protocol):
+    """One subscriber held by this process: opened when its first event (``connected``)
+    arrives; then the time a marker first appears in what it received."""
+
+    def __init__(self, group: PyGroup) -> None:
         self.opened = asyncio.get_running_loop().create_future()
         self.tail = b""
         self.seen: dict[bytes, float] = {}
-        self.watch = marker_wait  # shared by every client: b"" -> the marker now awaited
+        self.group = group
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -88,8 +167,8 @@ class Client(asyncio.Protocol):
                 self.opened.set_result(None)
             elif b" 4" in text[:16] or b"HTTP/1.1 5" in text[:16]:
                 self.opened.set_exception(RuntimeError(text[:300].decode(errors="replace")))
-        marker = self.watch.get(b"")  # the one being broadcast now
-        if marker is not None and marker not in self.seen and marker in text:
+        marker = self.group.marker
+        if marker and marker not in self.seen and marker in text:
             self.seen[marker] = now
         self.tail = text[-64:]
 
@@ -98,55 +177,70 @@ class Client(asyncio.Protocol):
             self.opened.set_exception(RuntimeError("connection lost"))
 
 
+class PyGroup:
+    """Streams held by this process (no C compiler here)."""
+
+    def __init__(self) -> None:
+        self.clients: list[Client] = []
+        self.marker = b""
+
+    @classmethod
+    async def open(cls, port: int, requests: list[bytes]) -> PyGroup:
+        group = cls()
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(64)
+
+        async def one(i: int, req: bytes) -> None:
+            async with gate:
+                transport, client = await loop.create_connection(
+                    lambda: Client(group), "127.0.0.1", port
+                )
+                transport.write(req)
+                try:
+                    await asyncio.wait_for(client.opened, 60)
+                except TimeoutError:
+                    raise RuntimeError(f"stream {i} did not open: {client.tail!r}") from None
+                group.clients.append(client)
+
+        await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
+        return group
+
+    async def arm(self, marker: bytes) -> None:
+        self.marker = marker
+
+    async def times(self, marker: bytes) -> list[float]:
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and any(marker not in c.seen for c in self.clients):
+            await asyncio.sleep(0.005)
+        return [c.seen.get(marker, math.inf) for c in self.clients]
+
+    async def close(self) -> None:
+        for c in self.clients:
+            if c.transport is not None:
+                c.transport.close()
+
+
+Group = CGroup | PyGroup
+
+
 async def open_streams(
-    port: int, channel: str, count: int, first: int, watch: dict[bytes, bytes], ws: bool
-) -> list[Client]:
-    loop = asyncio.get_running_loop()
-    gate = asyncio.Semaphore(64)
-    clients: list[Client] = []
-
-    async def one(i: int) -> None:
-        async with gate:
-            transport, client = await loop.create_connection(
-                lambda: Client(watch), "127.0.0.1", port
-            )
-            user = f"u{first + i}"
-            if ws:
-                key = base64.b64encode(os.urandom(16)).decode()
-                transport.write(
-                    f"GET /api/v1/acme/stream_cast/subscribe?channelId={channel}"
-                    f"&access_token={token(user)} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-                )
-            else:
-                body = json.dumps({"channelId": channel}).encode()
-                transport.write(
-                    b"POST /api/v1/acme/stream_cast/subscribe HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    b"Content-Type: application/json\r\n"
-                    + f"Authorization: Bearer {token(user)}\r\n".encode()
-                    + f"Content-Length: {len(body)}\r\n\r\n".encode()
-                    + body
-                )
-            try:
-                await asyncio.wait_for(client.opened, 60)
-            except TimeoutError:
-                raise RuntimeError(f"stream {i} did not open: {client.tail!r}") from None
-            clients.append(client)
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-    return clients
+    exe: Path | None, folder: Path, port: int, channel: str, count: int, first: int, ws: bool
+) -> Group:
+    requests = [request(channel, f"u{first + i}", ws) for i in range(count)]
+    if exe is None:
+        return await PyGroup.open(port, requests)
+    return await CGroup.open(exe, port, requests, folder)
 
 
-async def broadcast(port: int, channel: str, clients: list[Client], scene: str) -> list[float]:
+async def broadcast(port: int, channel: str, groups: list[Group], scene: str) -> list[float]:
     """One scene transition: ms from sending it to each subscriber's receipt."""
     marker = f'"sceneId":"{scene}"'.encode()
-    for c in clients:
-        c.watch[b""] = marker
+    for g in groups:
+        await g.arm(marker)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     body = json.dumps({"sceneId": scene}).encode()
     moderator = token("moderator", 2, ("stream_cast:scenes:manage",))
-    start = time.perf_counter()
+    start = time.perf_counter()  # CLOCK_MONOTONIC, as the stream client's
     writer.write(
         f"POST /api/v1/acme/stream_cast/scenes/{channel}/transition HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -155,11 +249,9 @@ async def broadcast(port: int, channel: str, clients: list[Client], scene: str) 
     await writer.drain()
     status = (await reader.readline()).split()[1]
     assert status == b"200", status
-    deadline = time.perf_counter() + 10
-    while time.perf_counter() < deadline and any(marker not in c.seen for c in clients):
-        await asyncio.sleep(0.005)
+    arrived = [t for g in groups for t in await g.times(marker)]
     writer.close()
-    return [(c.seen.get(marker, float("inf")) - start) * 1e3 for c in clients]
+    return [(t - start) * 1e3 for t in arrived]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -167,58 +259,58 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
-def close(clients: list[Client]) -> None:
-    for c in clients:
-        if c.transport is not None:
-            c.transport.close()
-
-
 async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...]) -> None:
     limit = raise_fd_limit()
     asked = streams
     streams = min(streams, limit - SPARE_FDS)
     env = {"MAX_STREAMS_PER_TENANT": "0", "SSE_HEARTBEAT_MS": "15000"}
-    watch: dict[bytes, bytes] = {}
     results: dict[str, object] = {}
     idle = 0
-    for ws in [t == "ws" for t in transports]:  # each transport on a server of its own
-        kind = "WebSocket" if ws else "SSE"
-        with tempfile.TemporaryDirectory() as tmp:
-            server = Server(Path(tmp), env, preexec=raise_server_limit)
-            server.start()
-            assert server.proc is not None
-            pid = server.proc.pid
-            live = server.demo["tenants"]["acme"]["channels"]
-            channel = next(c["id"] for c in live if c["isLive"])
-            await asyncio.sleep(1.0)
-            try:
-                before = rss_kib(pid)
-                idle = idle or before
-                clients = await open_streams(server.port, channel, fanout, 0, watch, ws)
+    with tempfile.TemporaryDirectory() as work:
+        exe = build_client(Path(work))
+        for ws in [t == "ws" for t in transports]:  # each transport on a server of its own
+            kind = "WebSocket" if ws else "SSE"
+            with tempfile.TemporaryDirectory() as tmp:
+                server = Server(Path(tmp), env, preexec=raise_server_limit)
+                server.start()
+                assert server.proc is not None
+                pid, port = server.proc.pid, server.port
+                live = server.demo["tenants"]["acme"]["channels"]
+                channel = next(c["id"] for c in live if c["isLive"])
                 await asyncio.sleep(1.0)
-                per_stream = (rss_kib(pid) - before) / fanout
-                latencies: list[float] = []
-                for r in range(rounds):
-                    latencies += await broadcast(server.port, channel, clients, f"{kind}-{r}")
-                results[kind] = (per_stream, latencies)
-                if not ws:
-                    more = await open_streams(
-                        server.port, channel, streams - fanout, fanout, watch, False
+                groups: list[Group] = []
+                try:
+                    before = rss_kib(pid)
+                    idle = idle or before
+                    groups.append(
+                        await open_streams(exe, Path(work), port, channel, fanout, 0, ws)
                     )
-                    everyone = clients + more
                     await asyncio.sleep(1.0)
-                    rss_all = rss_kib(pid)
-                    per_all = (rss_all - before) / streams
-                    whole = await broadcast(server.port, channel, everyone, "all")
-                    results["all"] = (per_all, whole, rss_all)
-                    clients = everyone
-                close(clients)
-                await asyncio.sleep(1.0)
-            finally:
-                server.stop()
+                    per_stream = (rss_kib(pid) - before) / fanout
+                    latencies: list[float] = []
+                    for r in range(rounds):
+                        latencies += await broadcast(port, channel, groups, f"{kind}-{r}")
+                    results[kind] = (per_stream, latencies)
+                    if not ws:
+                        more = streams - fanout
+                        groups.append(
+                            await open_streams(exe, Path(work), port, channel, more, fanout, ws)
+                        )
+                        await asyncio.sleep(1.0)
+                        rss_all = rss_kib(pid)
+                        per_all = (rss_all - before) / streams
+                        whole = await broadcast(port, channel, groups, "all")
+                        results["all"] = (per_all, whole, rss_all)
+                finally:
+                    for g in groups:
+                        await g.close()
+                    await asyncio.sleep(1.0)
+                    server.stop()
 
     all_mem, all_lat, all_rss = results["all"]  # type: ignore[misc]
-    print(f"live streams on one worker ({os.cpu_count()} cores; client in the same machine)")
+    client = "bench/stream_client.c" if exe is not None else "Python (no C compiler found)"
+    print(f"live streams on one worker ({os.cpu_count()} cores; the subscribers on the same "
+          f"machine, held by {client})")  # fmt: skip
     if streams < asked:
         print(f"  {streams} streams, not {asked}: a process may hold {limit} descriptors here "
               "(RLIMIT_NOFILE's hard limit)")  # fmt: skip

@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from runtime.fanout import Target, write_all
+
 K = TypeVar("K")
 
 
@@ -21,13 +23,14 @@ class Event:
     """One event. Its wire forms (the SSE frame, the WebSocket message) are made once, by the
     first stream that sends it, and shared by every other."""
 
-    __slots__ = ("_frame", "_message", "data", "id", "name")
+    __slots__ = ("_chunk", "_frame", "_message", "data", "id", "name")
 
     def __init__(self, id: str, name: str, data: str) -> None:
         self.id = id
         self.name = name
         self.data = data  # JSON text
         self._frame: bytes | None = None
+        self._chunk: bytes | None = None
         self._message: str | None = None
 
     def __eq__(self, other: object) -> bool:
@@ -47,6 +50,13 @@ class Event:
         if self._frame is None:
             self._frame = sse_frame(self.data, self.name, self.id or None)
         return self._frame
+
+    @property
+    def chunk(self) -> bytes:
+        """The SSE frame as one chunk of an HTTP/1.1 chunked body, as the server frames it."""
+        if self._chunk is None:
+            self._chunk = http_chunk(self.frame)
+        return self._chunk
 
     @property
     def message(self) -> str:
@@ -71,6 +81,10 @@ def sse_frame(
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def http_chunk(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
 def ws_message(data: str, event: str | None, id: str | None) -> str:
     """One event as a WebSocket text message; ``data`` (JSON text) is embedded as it is."""
     head = json.dumps({"id": id, "event": event}, separators=(",", ":"))
@@ -85,6 +99,11 @@ class Sink(Protocol):
     """Where a subscriber's events go once its stream is open (runtime/sse.py)."""
 
     def offer(self, event: Event) -> None: ...
+
+    def direct(self, event: Event) -> Target | None:
+        """Where ``event`` may be written straight to the socket, with the bytes to write,
+        when it is to be sent and nothing is waiting to be written before it."""
+        ...
 
     def end(self) -> None: ...
 
@@ -210,10 +229,20 @@ class Streams:
             _discard(self._holders, (sub.tenant, *sub.held_by), sub)
 
     def deliver(self, key: tuple[str, str], event: Event) -> None:
-        """Hand ``event`` to every stream of the channel, in this call: each writes the
-        event's one encoding to its connection at once (runtime/sse.py)."""
+        """Hand ``event`` to every stream of the channel, in this call: its one encoding is
+        written to every connection that can take it at once, together (runtime/fanout.py);
+        each other stream is offered it (runtime/sse.py)."""
+        targets: list[Target] = []
         for sub in list(self._subscribers.get(key, ())):
+            sink = sub.sink
+            if sub.closed is None and sink is not None:
+                target = sink.direct(event)
+                if target is not None:
+                    targets.append(target)
+                    continue
             sub.offer(event)
+        if targets:
+            write_all(targets)
 
     def close_held(self, tenant: str, table: str, key: str) -> None:
         for sub in list(self._holders.get((tenant, table, key), ())):

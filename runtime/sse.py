@@ -5,11 +5,15 @@ A stream costs its connection and little else: no task, queue or timer of its ow
 is idle. It subscribes, sends the ``connected`` event and what the client missed
 (``Last-Event-ID``), then waits on the connection alone, to notice the client leaving. An
 event published on its channel is encoded once (``Event.frame``, ``Event.message``) and
-written to every stream of the channel in the publisher's own call: each write drives the
-server's ``send`` to completion at once, which it does unless the client stopped reading and
-its socket buffer is full; then that stream's writes wait, in order, in a task of their own,
-and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is dropped (one log line). One
-task per worker sends the heartbeat to every open stream. A stream ends with a ``closed``
+written to every stream of the channel in the publisher's own call. An SSE stream served by
+uvicorn's httptools protocol (what ``serve`` runs) whose connection has nothing queued takes
+the event straight on its socket, as the chunk uvicorn would have written, together with the
+channel's other such streams (runtime/fanout.py: the system calls shared among threads).
+Every other write drives the server's ``send`` to completion at once, which it does unless
+the client stopped reading and its socket buffer is full; then that stream's writes wait, in
+order, in a task of their own, and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is
+dropped (one log line). One task per worker sends the heartbeat to every open stream, the
+same way. A stream ends with a ``closed``
 event when its subscription times out, its row is deleted, it falls too far behind, or the
 server stops (the worker's SIGTERM handler tells every stream before uvicorn's own runs).
 """
@@ -29,14 +33,26 @@ from types import FrameType
 from typing import Any
 
 from starlette.types import Receive, Send
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsResponse
 
 from runtime import js
 from runtime.config import Config
 from runtime.errors import TooManyStreams
-from runtime.events import Event, EventBus, K, Subscriber, newer, sse_frame, ws_message
+from runtime.events import (
+    Event,
+    EventBus,
+    K,
+    Subscriber,
+    http_chunk,
+    newer,
+    sse_frame,
+    ws_message,
+)
+from runtime.fanout import Target, write_all
 from runtime.results import StreamResult
 
 log = logging.getLogger("runtime.sse")
+
 
 CLOSE_REASONS = {
     "released": "unsubscribed",
@@ -44,6 +60,7 @@ CLOSE_REASONS = {
     "shutdown": "the server is shutting down; reconnect to resume",
 }
 PING = b": ping\r\n\r\n"
+PING_CHUNK = http_chunk(PING)
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -151,8 +168,15 @@ class OpenStreams:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
+            targets: list[Target] = []
             for stream in list(self.streams):
-                stream.ping()
+                target = stream.ready(PING_CHUNK)
+                if target is None:
+                    stream.ping()
+                else:
+                    targets.append(target)
+            if targets:
+                write_all(targets)
 
 
 class Stream:
@@ -223,13 +247,24 @@ class Stream:
     # -- shared
 
     def offer(self, event: Event) -> None:
-        if (
+        if self._wants(event):
+            self.write(self._event(event))
+
+    def _wants(self, event: Event) -> bool:
+        """False for an event replayed already, or one the client had before reconnecting."""
+        return not (
             self.floor
             and event.id
             and ((self.seen and event.id in self.seen) or not newer(event.id, self.floor))
-        ):
-            return  # replayed already, or the client had it before reconnecting
-        self.write(self._event(event))
+        )
+
+    def direct(self, event: Event) -> Target | None:
+        return self.ready(event.chunk) if self._wants(event) else None
+
+    def ready(self, payload: bytes) -> Target | None:
+        """Where ``payload`` (bytes as the server puts them on the wire) may be written
+        straight to the socket: only a stream whose server allows it (``SseStream``)."""
+        return None
 
     def end(self) -> None:
         if self.timer is not None:
@@ -358,8 +393,32 @@ async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
 
 
 class SseStream(Stream):
-    __slots__ = ()
+    __slots__ = ("cycle", "fd")
     _leave = "http.disconnect"
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.cycle: Any = None  # uvicorn's response, when its socket may be written directly
+        self.fd = -1
+
+    def ready(self, payload: bytes) -> Target | None:
+        """The socket, when the server would write to it now: a chunked response under way,
+        no write of the server's or the stream's queued (else the payload goes the ASGI way,
+        behind them)."""
+        cycle = self.cycle
+        if (
+            cycle is None
+            or self.blocked is not None
+            or self.dropped
+            or cycle.disconnected
+            or cycle.response_complete
+            or cycle.flow.write_paused
+        ):
+            return None
+        transport = cycle.transport
+        if transport.get_write_buffer_size() or transport.is_closing():
+            return None
+        return (self.fd, transport, payload)
 
     def _event(self, event: Event) -> Any:
         return {"type": "http.response.body", "body": event.frame, "more_body": True}
@@ -383,6 +442,11 @@ class SseStream(Stream):
                 "more_body": True,
             }
         )
+        cycle = getattr(self.send, "__self__", None)
+        if type(cycle) is HttpToolsResponse and cycle.chunked_encoding:
+            socket = cycle.transport.get_extra_info("socket")
+            if socket is not None:
+                self.cycle, self.fd = cycle, socket.fileno()
 
     async def _closing(self, last: Any) -> None:
         await self.send({**last, "more_body": False})

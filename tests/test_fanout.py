@@ -1,0 +1,217 @@
+"""A broadcast's writes (runtime/fanout.py): one payload written straight to many sockets,
+in threads past a few hundred; what a socket does not take at once follows through its
+transport, in order. Then the same on a real server: hundreds of SSE streams, every event
+and heartbeat intact, in order, in valid HTTP chunks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import jwt
+import pytest
+import uvloop
+
+from runtime import fanout
+from tests.server import SECRET, Server
+
+
+class Quiet(asyncio.Protocol):
+    pass
+
+
+def on_both_loops(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """The runtime serves on uvloop; asyncio's own loop must behave the same."""
+    uvloop.run(test())
+    asyncio.run(test())
+
+
+def drain(sock: socket.socket, expected: int, into: bytearray) -> None:
+    try:
+        while len(into) < expected:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                return
+            into += chunk
+    except TimeoutError:
+        return  # the comparison after tells what is missing
+
+
+def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        count = fanout.PARALLEL_FROM * 2  # enough for the writes to be shared among threads
+        pairs = [socket.socketpair() for _ in range(count)]
+        for _, theirs in pairs:
+            theirs.settimeout(5)
+        transports: list[asyncio.WriteTransport] = []
+        for ours, _ in pairs:
+            transport, _ = await loop.connect_accepted_socket(Quiet, ours)
+            transports.append(transport)  # type: ignore[arg-type]
+        try:
+            payload = b"5\r\nhello\r\n"
+            big = os.urandom(4 << 20)  # more than a socket buffer takes at once: a short write
+
+            # One socket full already (its peer reads nothing yet): the payload must follow
+            # what the transport will still send, not overtake it.
+            full_fd = pairs[1][0].fileno()
+            backlog = bytearray()
+            try:
+                while True:
+                    block = os.urandom(65536)
+                    backlog += block[: os.write(full_fd, block)]
+            except BlockingIOError:
+                pass
+            queued = os.urandom(100_000)
+            transports[1].write(queued)  # the transport holds this: the caller's precondition
+            assert transports[1].get_write_buffer_size() > 0
+            # ...so a caller would not hand this one over; a socket the kernel fills meanwhile
+            # is the case to get right: the third.
+            os_full = pairs[2][0].fileno()
+            filled = bytearray()
+            try:
+                while True:
+                    block = os.urandom(65536)
+                    filled += block[: os.write(os_full, block)]
+            except BlockingIOError:
+                pass
+            pairs[3][1].close()  # a client gone: the write fails; the transport deals with it
+
+            targets: list[fanout.Target] = [
+                (ours.fileno(), transports[i], big if i == 0 else payload)
+                for i, (ours, _) in enumerate(pairs)
+                if i != 1
+            ]
+            whole = fanout.write_all(targets)
+            assert whole == len(targets) - 3  # the big one, the full one, the gone one
+
+            received = [bytearray() for _ in pairs]
+            expected = {0: len(big), 1: len(backlog) + len(queued), 2: len(filled) + len(payload)}
+            readers = [
+                threading.Thread(target=drain, args=(pairs[i][1], n, received[i]))
+                for i, n in expected.items()
+            ]
+            for r in readers:
+                r.start()
+            while any(r.is_alive() for r in readers):
+                await asyncio.sleep(0.01)  # the loop sends what the transports hold
+            assert bytes(received[0]) == big
+            assert bytes(received[1]) == bytes(backlog) + queued
+            assert bytes(received[2]) == bytes(filled) + payload
+            for i, (_, theirs) in enumerate(pairs):
+                if i > 3:
+                    assert theirs.recv(64) == payload
+            await asyncio.sleep(0.05)
+            assert transports[3].is_closing()  # the failed write closed it, quietly
+        finally:
+            for t in transports:
+                t.abort()
+            for _, theirs in pairs:
+                theirs.close()
+            await asyncio.sleep(0)
+
+    on_both_loops(main)
+
+
+# ----------------------------------------------------------------------------- on a server
+
+STREAMS = fanout.PARALLEL_FROM + 44
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    srv = Server(tmp_path_factory.mktemp("fanout"), {"MAX_STREAMS_PER_TENANT": "0"}).start()
+    yield srv
+    srv.stop()
+    assert "Traceback" not in srv.log(), srv.log()
+
+
+def token(user: str, level: int = 1, *scopes: str) -> str:
+    claims = {"sub": user, "tid": "acme", "level": level, "scopes": list(scopes)}
+    return jwt.encode({**claims, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+
+
+def chunks(raw: bytes) -> tuple[bytes, bytes]:
+    """An HTTP/1.1 response: its head and its chunked body so far, each chunk checked."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower(), head
+    body = bytearray()
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line, 16)
+        assert rest[size : size + 2] == b"\r\n", "a chunk not followed by CRLF"
+        body += rest[:size]
+        rest = rest[size + 2 :]
+        if size == 0:
+            break
+    return head, bytes(body)
+
+
+async def test_hundreds_of_streams_get_every_event_and_heartbeat_intact(
+    server: Server,
+) -> None:
+    channel = next(c["id"] for c in server.demo["tenants"]["acme"]["channels"] if c["isLive"])
+    body = json.dumps({"channelId": channel}).encode()
+    opened: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    received = [bytearray() for _ in range(STREAMS)]
+    for i in range(STREAMS):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /api/v1/acme/stream_cast/subscribe HTTP/1.1\r\nHost: t\r\n"
+            b"Content-Type: application/json\r\n"
+            + f"Authorization: Bearer {token(f'viewer{i}')}\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        opened.append((reader, writer))
+
+    async def connected(reader: asyncio.StreamReader, raw: bytearray) -> None:
+        while b"event: connected" not in raw:
+            raw += await asyncio.wait_for(reader.read(65536), 10)
+
+    await asyncio.gather(
+        *(connected(r, raw) for (r, _), raw in zip(opened, received, strict=True))
+    )
+
+    moderator = token("moderator", 2, "stream_cast:scenes:manage")
+    scenes = [f"scene-{n}" for n in range(5)]
+    for scene in scenes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        payload = json.dumps({"sceneId": scene}).encode()
+        writer.write(
+            f"POST /api/v1/acme/stream_cast/scenes/{channel}/transition HTTP/1.1\r\n"
+            f"Host: t\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            f"Authorization: Bearer {moderator}\r\nContent-Length: {len(payload)}\r\n\r\n".encode()
+            + payload
+        )
+        assert (await reader.readline()).split()[1] == b"200"
+        writer.close()
+    await asyncio.sleep(2.5)  # a heartbeat or two (SSE_HEARTBEAT_MS=1000 here)
+
+    async def settle(reader: asyncio.StreamReader, raw: bytearray) -> None:
+        while True:  # what has come: whole frames, once nothing more arrives
+            try:
+                raw += await asyncio.wait_for(reader.read(65536), 0.3)
+            except TimeoutError:
+                return
+
+    await asyncio.gather(*(settle(r, raw) for (r, _), raw in zip(opened, received, strict=True)))
+    for _, writer in opened:
+        writer.close()
+    for raw in received:
+        head, stream = chunks(bytes(raw))
+        assert head.startswith(b"HTTP/1.1 200")
+        frames = stream.decode().split("\r\n\r\n")
+        changes = [f for f in frames if "event: scene_changed" in f]
+        seen = [json.loads(f.split("data: ", 1)[1])["sceneId"] for f in changes]
+        assert seen == scenes, seen  # every event, once, in order
+        ids = [f.split("id: ", 1)[1].split("\r\n", 1)[0] for f in changes]
+        assert len(set(ids)) == len(ids)
+        assert ": ping" in frames  # heartbeats are written the same way
+        assert frames[-1] == ""  # nothing torn: what came ends at a frame's end
