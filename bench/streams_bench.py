@@ -119,7 +119,7 @@ class CGroup:
         listing = folder / f"requests-{port}-{time.monotonic_ns()}"
         listing.write_bytes(b"".join(b"%d\n%b" % (len(r), r) for r in requests))
         proc = await asyncio.create_subprocess_exec(
-            str(exe), str(port), str(listing), stdin=PIPE, stdout=PIPE
+            str(exe), str(port), str(listing), stdin=PIPE, stdout=PIPE, limit=1 << 24
         )
         assert proc.stdout is not None
         line = await proc.stdout.readline()

@@ -11,11 +11,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import jwt
-
 from runtime import config as configuration
 from runtime import logs, outbox
-from runtime.auth import mint_token
+from runtime.auth import jwt, mint_token
 from runtime.config import Config, ConfigError
 from runtime.database import HEALTH_TABLE, HISTORY_TABLE, Store, is_database_failure, migrate
 from runtime.loader import Registry, load_registry

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from runtime import operator
+from runtime.auth import check_algorithm
 from runtime.config import Config, ConfigError
 from runtime.database import Store, is_database_failure
 from runtime.effects import Effects
@@ -73,6 +74,7 @@ def create_app(
 ) -> WorkflowApp:
     """Mount every active workflow's HTTP triggers (all of them with ``include_inactive``)
     and run its schedule triggers while the app is up."""
+    check_algorithm(config)
     store = Store(config)
     bus = make_bus(config)
     history = History(store) if config.history else None

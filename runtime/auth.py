@@ -3,17 +3,56 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
-import jwt
-
-from runtime.config import Config
+from runtime.config import Config, ConfigError
 from runtime.context import User
 from runtime.errors import InvalidToken
 
+RSA_KEYS = ("JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY")
+
+
+def _import_pyjwt() -> None:
+    """Import PyJWT, without cryptography when the process's tokens are HS256.
+
+    PyJWT imports cryptography, and with it a second OpenSSL, for its RSA and EC algorithms:
+    about 9 MB of resident memory in every worker. A process configured with JWT_SECRET
+    (neither RSA key in its environment, the only place the configuration comes from) never
+    uses them, so PyJWT is imported with cryptography held back (a ``None`` entry in
+    ``sys.modules``, removed right after): it then offers its HMAC algorithms only. Whatever
+    else the process imports later can still import cryptography. Where PyJWT or cryptography
+    was imported already, or an RSA key is configured, PyJWT is imported as it is.
+    """
+    if "jwt" in sys.modules or "cryptography" in sys.modules or any(map(os.environ.get, RSA_KEYS)):
+        return
+    sys.modules["cryptography"] = None  # type: ignore[assignment]
+    try:
+        import jwt  # noqa: F401
+    finally:
+        del sys.modules["cryptography"]
+
+
+_import_pyjwt()
+import jwt as jwt  # noqa: E402  (imported above; other modules take it from here)
+
 REQUIRED_CLAIMS = ("sub", "tid", "exp")
+
+
+def check_algorithm(config: Config) -> None:
+    """ConfigError when PyJWT, as this process imported it, cannot handle the configured
+    algorithm: an RSA key passed in a configuration of its own, not in the environment."""
+    from jwt.algorithms import has_crypto
+
+    if config.jwt_algorithm != "HS256" and not has_crypto:
+        raise ConfigError(
+            f"{config.jwt_algorithm} tokens need cryptography, which PyJWT was imported "
+            f"without: set {' or '.join(RSA_KEYS)} in the environment before the runtime "
+            "is imported"
+        )
 
 
 def user_from_token(config: Config, token: str) -> tuple[str, User]:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +23,8 @@ from runtime.errors import InvalidToken
 from runtime.events import LocalBus
 from runtime.results import StreamResult
 from runtime.sse import OpenStreams, Stream, open_stream
+from tests.conftest import ROOT
+from tests.server import Server
 
 
 def rsa_pair() -> tuple[str, str]:
@@ -247,3 +254,50 @@ def test_the_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for t in tokens:
         auth.verify_token(cfg, t)
     assert [k[2] for k in auth._verified] == tokens[2:]
+
+
+def test_an_hs256_server_never_loads_cryptography_and_an_rs256_one_does(
+    tmp_path: Path,
+) -> None:
+    """PyJWT loads cryptography (a second OpenSSL, about 9 MB a worker) for RSA only."""
+    private, public = rsa_pair()
+    rsa_env = {"JWT_SECRET": "", "JWT_PUBLIC_KEY": public, "JWT_PRIVATE_KEY": private}
+    for name, env, loaded in (("hs256", {}, False), ("rs256", rsa_env, True)):
+        srv = Server(tmp_path / name, env).start()
+        try:
+            assert srv.proc is not None
+            maps = Path(f"/proc/{srv.proc.pid}/maps").read_text()
+            assert ("cryptography" in maps) is loaded, name
+            channel = next(c["id"] for c in srv.demo["tenants"]["acme"]["channels"])
+            moderator = srv.mint("acme", "mod", 2, "stream_cast:scenes:manage")
+            assert jwt.get_unverified_header(moderator)["alg"] == name.upper()
+            r = httpx.post(
+                srv.api("acme", f"scenes/{channel}/transition"),
+                json={"sceneId": "intro"},
+                headers={"Authorization": f"Bearer {moderator}"},
+            )
+            assert r.status_code in (200, 409), r.text  # verified: past the token check
+        finally:
+            srv.stop()
+
+
+def test_rsa_configured_apart_from_the_environment_is_a_clear_error() -> None:
+    """A process whose environment named no RSA key has PyJWT without RSA: a configuration
+    with one, passed in on its own, is refused when the app is made, not at a request."""
+    _, public = rsa_pair()
+    script = (
+        "import sys\n"
+        "from runtime import config\n"
+        "from runtime.auth import check_algorithm\n"
+        "try:\n"
+        "    check_algorithm(config.load({'JWT_PUBLIC_KEY': sys.argv[1]}))\n"
+        "except config.ConfigError as e:\n"
+        "    print(e)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JWT_")}
+    out = subprocess.run(
+        [sys.executable, "-c", script, public], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    assert "RS256 tokens need cryptography" in out.stdout
+    assert "JWT_PUBLIC_KEY or JWT_PRIVATE_KEY in the environment" in out.stdout

@@ -15,9 +15,9 @@ import time
 from typing import TYPE_CHECKING
 
 import bcrypt
-import jwt
 
 from runtime import js
+from runtime.auth import jwt
 from runtime.errors import ServiceUnavailable, ValidationFailed
 
 if TYPE_CHECKING:
