@@ -102,7 +102,8 @@ class Sink(Protocol):
 
     def direct(self, event: Event) -> Target | None:
         """Where ``event`` may be written straight to the socket, with the bytes to write,
-        when it is to be sent and nothing is waiting to be written before it."""
+        when it is to be sent and nothing is waiting to be written before it. Called from any
+        of a broadcast's threads while the loop waits for them: it only reads."""
         ...
 
     def end(self) -> None: ...
@@ -146,6 +147,10 @@ class Subscriber:
             self.close("overflow")
         else:
             self.backlog.append(event)
+
+    def direct(self, event: Event) -> Target | None:
+        sink = self.sink
+        return None if self.closed is not None or sink is None else sink.direct(event)
 
     def attach(self, sink: Sink) -> list[Event]:
         """Send to ``sink`` from now on; returns the events that waited, in order."""
@@ -232,17 +237,10 @@ class Streams:
         """Hand ``event`` to every stream of the channel, in this call: its one encoding is
         written to every connection that can take it at once, together (runtime/fanout.py);
         each other stream is offered it (runtime/sse.py)."""
-        targets: list[Target] = []
-        for sub in list(self._subscribers.get(key, ())):
-            sink = sub.sink
-            if sub.closed is None and sink is not None:
-                target = sink.direct(event)
-                if target is not None:
-                    targets.append(target)
-                    continue
-            sub.offer(event)
-        if targets:
-            write_all(targets)
+        subs = self._subscribers.get(key)
+        if subs:
+            for sub in write_all(list(subs), lambda sub: sub.direct(event)):
+                sub.offer(event)
 
     def close_held(self, tenant: str, table: str, key: str) -> None:
         for sub in list(self._holders.get((tenant, table, key), ())):

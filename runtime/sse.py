@@ -168,15 +168,8 @@ class OpenStreams:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            targets: list[Target] = []
-            for stream in list(self.streams):
-                target = stream.ready(PING_CHUNK)
-                if target is None:
-                    stream.ping()
-                else:
-                    targets.append(target)
-            if targets:
-                write_all(targets)
+            for stream in write_all(list(self.streams), lambda s: s.ready(PING_CHUNK)):
+                stream.ping()
 
 
 class Stream:
