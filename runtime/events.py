@@ -23,7 +23,7 @@ class Event:
     """One event. Its wire forms (the SSE frame, the WebSocket message) are made once, by the
     first stream that sends it, and shared by every other."""
 
-    __slots__ = ("_chunk", "_frame", "_message", "data", "id", "name")
+    __slots__ = ("_chunk", "_frame", "_message", "_ws_frame", "data", "id", "name")
 
     def __init__(self, id: str, name: str, data: str) -> None:
         self.id = id
@@ -32,6 +32,7 @@ class Event:
         self._frame: bytes | None = None
         self._chunk: bytes | None = None
         self._message: str | None = None
+        self._ws_frame: bytes | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):
@@ -59,6 +60,13 @@ class Event:
         return self._chunk
 
     @property
+    def ws_frame(self) -> bytes:
+        """The WebSocket message as one unmasked text frame, as the server frames it."""
+        if self._ws_frame is None:
+            self._ws_frame = ws_frame(self.message)
+        return self._ws_frame
+
+    @property
     def message(self) -> str:
         """The event as a WebSocket text message: ``{"id", "event", "data"}``."""
         if self._message is None:
@@ -83,6 +91,12 @@ def sse_frame(
 
 def http_chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def ws_frame(text: str) -> bytes:
+    from websockets.frames import Frame, Opcode
+
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 
 def ws_message(data: str, event: str | None, id: str | None) -> str:

@@ -34,6 +34,10 @@ from typing import Any
 
 from starlette.types import Receive, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsResponse
+from uvicorn.protocols.websockets.websockets_sansio_impl import (
+    WebSocketsSansIOProtocol as WebSocketsResponse,
+)
+from websockets.protocol import State
 
 from runtime import js
 from runtime.config import Config
@@ -46,6 +50,7 @@ from runtime.events import (
     http_chunk,
     newer,
     sse_frame,
+    ws_frame,
     ws_message,
 )
 from runtime.fanout import Target, write_all
@@ -61,6 +66,8 @@ CLOSE_REASONS = {
 }
 PING = b": ping\r\n\r\n"
 PING_CHUNK = http_chunk(PING)
+WS_PING = '{"id":null,"event":"ping","data":null}'
+WS_OPEN = State.OPEN
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -168,7 +175,7 @@ class OpenStreams:
     async def _beat(self) -> None:
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            for stream in write_all(list(self.streams), lambda s: s.ready(PING_CHUNK)):
+            for stream in write_all(list(self.streams), Stream.beat):
                 stream.ping()
 
 
@@ -181,12 +188,14 @@ class Stream:
         "config",
         "dropped",
         "execution_id",
+        "fd",
         "floor",
         "lease",
         "open",
         "pending",
         "seen",
         "send",
+        "server",
         "sub",
         "timer",
     )
@@ -215,6 +224,8 @@ class Stream:
         self.blocked: asyncio.Task[None] | None = None  # a write waiting for the client
         self.timer: asyncio.Timeout | None = None
         self.dropped = False
+        self.server: Any = None  # the server's connection, when its socket may be written
+        self.fd = -1  # ...and that socket
 
     # -- what each transport says differently
 
@@ -229,6 +240,16 @@ class Stream:
         raise NotImplementedError
 
     def ping(self) -> None:
+        raise NotImplementedError
+
+    _heartbeat = b""  # the heartbeat as it goes on the wire
+
+    def _wire(self, event: Event) -> bytes:
+        """The event as it goes on the wire."""
+        raise NotImplementedError
+
+    def _writable(self) -> bool:
+        """Whether the server's connection would write a message now, as it is."""
         raise NotImplementedError
 
     async def _opening(self, first: list[Any]) -> None:
@@ -252,12 +273,29 @@ class Stream:
         )
 
     def direct(self, event: Event) -> Target | None:
-        return self.ready(event.chunk) if self._wants(event) else None
+        return self._ready(self._wire(event)) if self._wants(event) else None
 
-    def ready(self, payload: bytes) -> Target | None:
-        """Where ``payload`` (bytes as the server puts them on the wire) may be written
-        straight to the socket: only a stream whose server allows it (``SseStream``)."""
-        return None
+    def beat(self) -> Target | None:
+        return self._ready(self._heartbeat)
+
+    def _ready(self, payload: bytes) -> Target | None:
+        """The socket, with ``payload``, when the server would write to it now and nothing
+        of the server's or the stream's is queued (else it goes the ASGI way, behind them).
+        Only reads: called from a broadcast's threads (runtime/fanout.py)."""
+        if self.server is None or self.blocked is not None or self.dropped:
+            return None
+        if not self._writable():
+            return None
+        transport = self.server.transport
+        if transport.get_write_buffer_size() or transport.is_closing():
+            return None
+        return (self.fd, transport, payload)
+
+    def _direct_to(self, server: Any) -> None:
+        """Write to ``server``'s socket directly from now on, where it has one."""
+        socket = server.transport.get_extra_info("socket")
+        if socket is not None:
+            self.server, self.fd = server, socket.fileno()
 
     def end(self) -> None:
         if self.timer is not None:
@@ -386,32 +424,18 @@ async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
 
 
 class SseStream(Stream):
-    __slots__ = ("cycle", "fd")
+    __slots__ = ()
     _leave = "http.disconnect"
+    _heartbeat = PING_CHUNK
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.cycle: Any = None  # uvicorn's response, when its socket may be written directly
-        self.fd = -1
+    def _wire(self, event: Event) -> bytes:
+        return event.chunk
 
-    def ready(self, payload: bytes) -> Target | None:
-        """The socket, when the server would write to it now: a chunked response under way,
-        no write of the server's or the stream's queued (else the payload goes the ASGI way,
-        behind them)."""
-        cycle = self.cycle
-        if (
-            cycle is None
-            or self.blocked is not None
-            or self.dropped
-            or cycle.disconnected
-            or cycle.response_complete
-            or cycle.flow.write_paused
-        ):
-            return None
-        transport = cycle.transport
-        if transport.get_write_buffer_size() or transport.is_closing():
-            return None
-        return (self.fd, transport, payload)
+    def _writable(self) -> bool:
+        response = self.server  # uvicorn's RequestResponseCycle
+        return not (
+            response.disconnected or response.response_complete or response.flow.write_paused
+        )
 
     def _event(self, event: Event) -> Any:
         return {"type": "http.response.body", "body": event.frame, "more_body": True}
@@ -435,11 +459,9 @@ class SseStream(Stream):
                 "more_body": True,
             }
         )
-        cycle = getattr(self.send, "__self__", None)
-        if type(cycle) is HttpToolsResponse and cycle.chunked_encoding:
-            socket = cycle.transport.get_extra_info("socket")
-            if socket is not None:
-                self.cycle, self.fd = cycle, socket.fileno()
+        response = getattr(self.send, "__self__", None)
+        if type(response) is HttpToolsResponse and response.chunked_encoding:
+            self._direct_to(response)
 
     async def _closing(self, last: Any) -> None:
         await self.send({**last, "more_body": False})
@@ -448,6 +470,20 @@ class SseStream(Stream):
 class WsStream(Stream):
     __slots__ = ()
     _leave = "websocket.disconnect"
+    _heartbeat = ws_frame(WS_PING)
+
+    def _wire(self, event: Event) -> bytes:
+        return event.ws_frame
+
+    def _writable(self) -> bool:
+        server = self.server  # uvicorn's WebSocketsSansIOProtocol
+        conn = server.conn  # websockets' ServerProtocol
+        return (
+            server.writable.is_set()
+            and not (server.disconnected or server.close_sent)
+            and conn.state is WS_OPEN
+            and not (conn.expect_continuation_frame or conn.writes)
+        )
 
     def _event(self, event: Event) -> Any:
         return {"type": "websocket.send", "text": event.message}
@@ -458,12 +494,15 @@ class WsStream(Stream):
         return {"type": "websocket.send", "text": ws_message(data, name, id)}  # no retry
 
     def ping(self) -> None:
-        self.write({"type": "websocket.send", "text": '{"id":null,"event":"ping","data":null}'})
+        self.write({"type": "websocket.send", "text": WS_PING})
 
     async def _opening(self, first: list[Any]) -> None:
         await self.send({"type": "websocket.accept"})
         for message in first:
             await self.send(message)
+        server = getattr(self.send, "__self__", None)
+        if type(server) is WebSocketsResponse and not server.conn.extensions:
+            self._direct_to(server)  # frames as websockets writes them: no extension to apply
 
     async def _closing(self, last: Any) -> None:
         await self.send(last)

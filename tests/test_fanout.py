@@ -1,7 +1,8 @@
 """A broadcast's writes (runtime/fanout.py): one payload written straight to many sockets,
 in threads past a few hundred; what a socket does not take at once follows through its
 transport, in order. Then the same on a real server: hundreds of SSE streams, every event
-and heartbeat intact, in order, in valid HTTP chunks."""
+and heartbeat intact, in order, in valid HTTP chunks; and hundreds of WebSockets, every
+frame one that websockets' own client parses."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 import uvloop
+from websockets.asyncio.client import ClientConnection, connect
 
 from runtime import fanout
 from tests.server import SECRET, Server
@@ -216,3 +219,46 @@ async def test_hundreds_of_streams_get_every_event_and_heartbeat_intact(
         assert len(set(ids)) == len(ids)
         assert ": ping" in frames  # heartbeats are written the same way
         assert frames[-1] == ""  # nothing torn: what came ends at a frame's end
+
+
+async def test_hundreds_of_websockets_get_every_event_and_heartbeat_intact(
+    server: Server,
+) -> None:
+    """The same over WebSockets: each frame written directly must parse as websockets' own."""
+
+    channel = next(c["id"] for c in server.demo["tenants"]["acme"]["channels"] if c["isLive"])
+    base = f"ws://127.0.0.1:{server.port}/api/v1/acme/stream_cast/subscribe?channelId={channel}"
+    sockets = [
+        await connect(f"{base}&access_token={token(f'ws{i}')}", compression=None)
+        for i in range(STREAMS)
+    ]
+    try:
+        for ws in sockets:
+            first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert first["event"] == "connected"
+        moderator = token("moderator", 2, "stream_cast:scenes:manage")
+        scenes = [f"ws-scene-{n}" for n in range(5)]
+        async with httpx.AsyncClient() as client:
+            for scene in scenes:
+                r = await client.post(
+                    server.api("acme", f"scenes/{channel}/transition"),
+                    json={"sceneId": scene},
+                    headers={"Authorization": f"Bearer {moderator}"},
+                )
+                assert r.status_code == 200, r.text
+        await asyncio.sleep(2.5)  # a heartbeat or two
+
+        async def messages(ws: ClientConnection) -> list[dict[str, Any]]:
+            got = []
+            while True:
+                try:
+                    got.append(json.loads(await asyncio.wait_for(ws.recv(), 0.3)))
+                except TimeoutError:
+                    return got
+
+        for got in await asyncio.gather(*(messages(ws) for ws in sockets)):
+            seen = [m["data"]["sceneId"] for m in got if m["event"] == "scene_changed"]
+            assert seen == scenes, seen  # every event, once, in order
+            assert any(m["event"] == "ping" for m in got)
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))
