@@ -5,17 +5,18 @@ A stream costs its connection and little else: no task, queue or timer of its ow
 is idle. It subscribes, sends the ``connected`` event and what the client missed
 (``Last-Event-ID``), then waits on the connection alone, to notice the client leaving. An
 event published on its channel is encoded once (``Event.frame``, ``Event.message``) and
-written to every stream of the channel in the publisher's own call. An SSE stream served by
-uvicorn's httptools protocol (what ``serve`` runs) whose connection has nothing queued takes
-the event straight on its socket, as the chunk uvicorn would have written, together with the
-channel's other such streams (runtime/fanout.py: the system calls shared among threads).
-Every other write drives the server's ``send`` to completion at once, which it does unless
-the client stopped reading and its socket buffer is full; then that stream's writes wait, in
-order, in a task of their own, and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is
-dropped (one log line). One task per worker sends the heartbeat to every open stream, the
-same way. A stream ends with a ``closed``
-event when its subscription times out, its row is deleted, it falls too far behind, or the
-server stops (the worker's SIGTERM handler tells every stream before uvicorn's own runs).
+written to every stream of the channel in the publisher's own call. A stream served by the
+protocols ``serve`` runs (uvicorn's httptools protocol for SSE, its websockets sans-I/O one
+for WebSockets without an extension) whose connection has nothing queued takes the event
+straight on its socket, as the bytes uvicorn would have written, together with the channel's
+other such streams (runtime/fanout.py: the system calls shared among threads). Every other
+write drives the server's ``send`` to completion at once, which it does unless the client
+stopped reading and its socket buffer is full; then that stream's writes wait, in order, in a
+task of their own, and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is dropped
+(one log line). One task per worker sends the heartbeat to every open stream, the same way.
+A stream ends with a ``closed`` event when its subscription times out, its row is deleted,
+it falls too far behind, or the server stops (the worker's SIGTERM handler tells every
+stream before uvicorn's own runs).
 """
 
 from __future__ import annotations
@@ -57,7 +58,6 @@ from runtime.fanout import Target, write_all
 from runtime.results import StreamResult
 
 log = logging.getLogger("runtime.sse")
-
 
 CLOSE_REASONS = {
     "released": "unsubscribed",
