@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -114,9 +115,14 @@ def create_app(
         await scheduler.start()
         await open_streams.start()
         exporter = _metrics_port(config, telemetry)
+        # What is loaded by now (modules, workflows, pools) lives as long as the worker: the
+        # collector's full passes skip it from here on and walk only what requests made.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if exporter is not None:
                 exporter.shutdown()
             await open_streams.stop()

@@ -171,3 +171,19 @@ def test_a_json_result_with_headers_becomes_a_response() -> None:
     assert plain.header("content-type") == "application/json" and plain.status == 201
     typed = json_result(JsonResult(200, {"a": 1.0}, (("content-type", "application/vnd.x+json"),)))
     assert typed.body == b'{"a":1}' and typed.header("content-type") == "application/vnd.x+json"
+
+
+async def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_full_passes(
+    tmp_path: Path,
+) -> None:
+    """Modules, workflows and pools live as long as the worker: frozen once it has started
+    (a full collection under load took 35 ms walking them), released when it stops."""
+    import gc
+
+    from runtime.app import create_app
+
+    app = create_app(Config(database_url=f"sqlite:///{tmp_path / 'app.db'}"), registry.WORKFLOWS)
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
