@@ -287,6 +287,8 @@ class Stream:
         if not self._writable():
             return None
         transport = self.server.transport
+        # A transport marks itself closing before it closes its socket: while it is not, the
+        # descriptor is still this connection's, never one the system has handed on.
         if transport.get_write_buffer_size() or transport.is_closing():
             return None
         return (self.fd, transport, payload)
