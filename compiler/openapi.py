@@ -265,22 +265,43 @@ def _const(node: ast.expr) -> object:
 # ----------------------------------------------------------------------------- errors
 
 
-def _raises(fn: ast.AST, names: dict[str, str], itself: str | None = None) -> set[tuple[int, str]]:
-    """(status, code) of every error ``fn`` raises (or, a helper, returns to be raised),
-    itself or through the runtime helpers it calls: ``names`` maps the names it can call to
-    their runtime module, where each helper is followed, transitively."""
-    found: set[tuple[int, str]] = set()
+Error = tuple[int, str]  # (status, code)
+Helper = tuple[str, str]  # (runtime module, name)
+
+
+def _raises(fn: ast.AST, names: dict[str, str]) -> set[Error]:
+    """(status, code) of every error ``fn`` raises, itself or through the runtime helpers it
+    calls: ``names`` maps the names it can call to their runtime module, and every helper
+    reachable from it is read (each once, however the helpers call one another)."""
+    found, calls = _direct(fn, names)
+    seen: set[Helper] = set()
+    while calls:
+        helper = calls.pop()
+        if helper not in seen:
+            seen.add(helper)
+            errors, more = _helper(*helper)
+            found |= errors
+            calls |= more - seen
+    return found
+
+
+def _direct(
+    fn: ast.AST, names: dict[str, str], itself: str | None = None
+) -> tuple[set[Error], set[Helper]]:
+    """The errors ``fn`` makes itself (raises, or, a helper, returns to be raised), and the
+    runtime helpers it calls."""
+    found: set[Error] = set()
+    calls: set[Helper] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
-            found |= _error_of(node.exc, names)
+            found |= _error_of(node.exc)
         elif isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
-            if _is_error_class(_called(node.value) or ""):
-                found |= _error_of(node.value, names)
-        elif isinstance(node, ast.Call):
+            found |= _error_of(node.value)
+        if isinstance(node, ast.Call):  # a raised or returned helper's call included
             name = _called(node)
             if name is not None and name in names and name != itself and not _is_error_class(name):
-                found |= _helper_raises(names[name], name)
-    return found
+                calls.add((names[name], name))
+    return found, calls
 
 
 def _called(call: ast.Call) -> str | None:
@@ -294,26 +315,22 @@ def _is_error_class(name: str) -> bool:
     return isinstance(cls, type) and issubclass(cls, runtime_errors.WorkflowError)
 
 
-def _error_of(call: ast.Call, imported: dict[str, str]) -> set[tuple[int, str]]:
-    """The (status, code) a call that makes an error gives: ``Cls(message, "CODE")``,
-    ``Refused(message, "CODE", status)``, or a helper that returns one."""
+def _error_of(call: ast.Call) -> set[Error]:
+    """The (status, code) a call that makes an error gives: ``Cls(message, "CODE")`` or
+    ``Refused(message, "CODE", status)``; nothing for any other call."""
     name = _called(call)
-    if name is None:
+    if name is None or not _is_error_class(name):
         return set()
-    cls = getattr(runtime_errors, name, None)
-    if isinstance(cls, type) and issubclass(cls, runtime_errors.WorkflowError):
-        args = [_const(a) for a in call.args]
-        kwargs = {k.arg: _const(k.value) for k in call.keywords}
-        code = args[1] if len(args) > 1 and isinstance(args[1], str) else kwargs.get("code")
-        if name == "Refused":
-            status = args[2] if len(args) > 2 else kwargs.get("status")
-            if isinstance(code, str) and isinstance(status, int):
-                return {(status, code)}
-            return set()
-        return {(int(cls.status), code if isinstance(code, str) else str(cls.code))}
-    if name in imported:
-        return set(_helper_raises(imported[name], name))
-    return set()
+    cls = getattr(runtime_errors, name)
+    args = [_const(a) for a in call.args]
+    kwargs = {k.arg: _const(k.value) for k in call.keywords}
+    code = args[1] if len(args) > 1 and isinstance(args[1], str) else kwargs.get("code")
+    if name == "Refused":
+        status = args[2] if len(args) > 2 else kwargs.get("status")
+        if isinstance(code, str) and isinstance(status, int):
+            return {(status, code)}
+        return set()
+    return {(int(cls.status), code if isinstance(code, str) else str(cls.code))}
 
 
 @functools.cache
@@ -342,15 +359,13 @@ def _module_tree(module: str) -> tuple[ast.Module, dict[str, str]] | None:
     return tree, {**imported, **here}
 
 
-_FOLLOWING: set[tuple[str, str]] = set()  # helpers being followed (a cycle ends there)
-
-
 @functools.cache
-def _helper_raises(module: str, name: str) -> frozenset[tuple[int, str]]:
-    """What calling ``module.name`` can raise (a function, or a class's methods)."""
+def _helper(module: str, name: str) -> tuple[frozenset[Error], frozenset[Helper]]:
+    """What ``module.name`` (a function, or a class's methods) raises itself, and the
+    runtime helpers it calls."""
     loaded = _module_tree(module)
-    if loaded is None or (module, name) in _FOLLOWING:
-        return frozenset()
+    if loaded is None:
+        return frozenset(), frozenset()
     tree, names = loaded
     target = next(
         (
@@ -362,12 +377,9 @@ def _helper_raises(module: str, name: str) -> frozenset[tuple[int, str]]:
         None,
     )
     if target is None:
-        return frozenset()
-    _FOLLOWING.add((module, name))
-    try:
-        return frozenset(_raises(target, names, name))
-    finally:
-        _FOLLOWING.discard((module, name))
+        return frozenset(), frozenset()
+    errors, calls = _direct(target, names, name)
+    return frozenset(errors), frozenset(calls)
 
 
 # ----------------------------------------------------------------------------- answers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -210,15 +211,16 @@ def _console_routes(services: Services, mounted: list[CompiledWorkflow]) -> list
     """``/console``: its module (templates, views) is loaded at the first request to it."""
     if services.config.console == "off":
         return []
-    loaded: dict[str, Endpoint] = {}
+
+    @functools.cache
+    def pages() -> dict[str, Endpoint]:
+        from runtime import console
+
+        return console.endpoints(services, mounted)
 
     def lazy(name: str) -> Endpoint:
         async def endpoint(request: Request) -> Response:
-            if not loaded:
-                from runtime import console
-
-                loaded.update(console.endpoints(services, mounted))
-            return await loaded[name](request)
+            return await pages()[name](request)
 
         return endpoint
 

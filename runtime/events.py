@@ -14,6 +14,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from websockets.frames import Frame, Opcode
+
 from runtime.fanout import Target, write_all
 
 K = TypeVar("K")
@@ -90,12 +92,12 @@ def sse_frame(
 
 
 def http_chunk(data: bytes) -> bytes:
+    """``data`` as one chunk of an HTTP/1.1 chunked body."""
     return b"%x\r\n%b\r\n" % (len(data), data)
 
 
 def ws_frame(text: str) -> bytes:
-    from websockets.frames import Frame, Opcode
-
+    """A server's WebSocket text frame (unmasked, no extension)."""
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
 
 

@@ -53,8 +53,8 @@ class Record:
     marks: list[tuple[str, int]]  # (node, perf_counter_ns when it started); [] to omit
     failures: list[tuple[str, str]]  # (node, error) of steps skipped by errorHandler: log
 
-    def values(self, timings: list[tuple[str, float, int]] | None = None) -> tuple[object, ...]:
-        """The row (``timings``: :meth:`timings`, when the caller has them already)."""
+    def values(self, timings: list[tuple[str, float, int]]) -> tuple[object, ...]:
+        """The row, with the per-node ``timings`` (:meth:`timings`, which the metrics share)."""
         return (
             self.id,
             self.workflow_id,
@@ -69,7 +69,7 @@ class Record:
             .isoformat(timespec="milliseconds")
             .replace("+00:00", "Z"),
             round((self.end_ns - self.t0_ns) / 1e6, 3),
-            self.nodes_json(self.timings() if timings is None else timings),
+            self.nodes_json(timings),
         )
 
     def timings(self) -> list[tuple[str, float, int]]:

@@ -9,6 +9,7 @@ default with ``RUNTIME_ENV=production``: the internal key, or a token whose leve
 
 from __future__ import annotations
 
+import functools
 import hmac
 import importlib.util
 import json
@@ -106,10 +107,10 @@ def operator_token(config: Config, token: str) -> Operator:
     return Operator(tenant)
 
 
-def served_document(text: str, mounted: list[CompiledWorkflow]) -> bytes:
+def served_document(document: Path, mounted: list[CompiledWorkflow]) -> bytes:
     """The compiled document with only the routes this server mounts (an inactive workflow
     is compiled and described, but served only with ``--include-inactive``)."""
-    doc = json.loads(text)
+    doc = json.loads(document.read_text(encoding="utf-8"))
     served = {wf.info.id for wf in mounted}
     paths = {}
     for path, ops in doc.get("paths", {}).items():
@@ -127,13 +128,10 @@ def routes(
     the first request for it) and ``/metrics`` (unless off or on a port of its own)."""
     out: list[BaseRoute] = []
     if openapi is not None:
-        document = openapi
-        body: list[bytes] = []
+        served = functools.cache(functools.partial(served_document, openapi, mounted))
 
         async def openapi_json(request: Request) -> Response:
-            if not body:
-                body.append(served_document(document.read_text(encoding="utf-8"), mounted))
-            return Response(body[0], media_type="application/json")
+            return Response(served(), media_type="application/json")
 
         async def docs(request: Request) -> Response:
             return HTMLResponse(DOCS_PAGE)

@@ -67,7 +67,6 @@ CLOSE_REASONS = {
 PING = b": ping\r\n\r\n"
 PING_CHUNK = http_chunk(PING)
 WS_PING = '{"id":null,"event":"ping","data":null}'
-WS_OPEN = State.OPEN
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -483,7 +482,7 @@ class WsStream(Stream):
         return (
             server.writable.is_set()
             and not (server.disconnected or server.close_sent)
-            and conn.state is WS_OPEN
+            and conn.state is State.OPEN
             and not (conn.expect_continuation_frame or conn.writes)
         )
 

@@ -246,6 +246,43 @@ def test_the_compiled_document_is_valid_openapi_and_names_every_route() -> None:
     assert fresh.files["openapi.json"] == (ROOT / "generated" / "openapi.json").read_text()
 
 
+HELPERS_IN_A_CYCLE = """
+from runtime.errors import Forbidden, NotFound
+
+
+def first(x):
+    if x:
+        raise NotFound("no", "FIRST_MISSING")
+    return second(x)
+
+
+def second(x):
+    if x:
+        raise Forbidden("no", "SECOND_REFUSED")
+    return first(x)
+"""
+
+
+@pytest.mark.parametrize("asked_first", ["first", "second"])
+def test_errors_of_helpers_that_call_each_other_are_all_documented(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asked_first: str
+) -> None:
+    """Helpers are followed into each other whatever the order they are met in: a cycle
+    neither loops nor leaves a helper documented without what the other one raises."""
+    import ast
+
+    from compiler import openapi
+
+    module = f"runtime_cycle_{asked_first}"  # a module of its own: nothing cached yet
+    (tmp_path / f"{module}.py").write_text(HELPERS_IN_A_CYCLE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    both = {(404, "FIRST_MISSING"), (403, "SECOND_REFUSED")}
+    other = "second" if asked_first == "first" else "first"
+    for name in (asked_first, other):
+        handler = ast.parse(f"def run(x):\n    return {name}(x)\n")
+        assert openapi._raises(handler, {name: module}) == both, name
+
+
 def test_the_server_serves_the_document_and_its_docs_page(tmp_path: Path) -> None:
     server = Server(tmp_path).start()
     try:

@@ -312,11 +312,23 @@ def test_configuration_of_the_limits(secret: str) -> None:
             configuration.load({"JWT_SECRET": secret, **bad})
 
 
-def test_a_body_is_walked_only_when_its_text_could_hide_a_problem() -> None:
+def test_a_body_is_walked_only_when_its_text_could_hide_a_problem(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A lone surrogate (only a `\\u` escape spells one) and nesting past 64 levels (only as
-    many brackets can build it) are refused; text full of brackets inside strings is not."""
+    many brackets can build it) are refused; text full of brackets inside strings is not;
+    an ordinary body is not walked at all."""
+    from runtime import endpoint
     from runtime.endpoint import MAX_BODY_DEPTH, parse_body
     from runtime.errors import InvalidJson
+
+    walked: list[object] = []
+    check = endpoint._check_values
+    monkeypatch.setattr(endpoint, "_check_values", lambda v: walked.append(v) or check(v))
+    assert parse_body("application/json", b'{"channelId": "c1", "tags": ["a", {"b": 1}]}')
+    assert walked == []  # no escape, few brackets: nothing to look for
+    parse_body("application/json", b'{"s": "caf\\u00e9"}')
+    assert len(walked) == 1
 
     deep = b'{"a":' + b"[" * MAX_BODY_DEPTH + b"1" + b"]" * MAX_BODY_DEPTH + b"}"
     with pytest.raises(InvalidJson, match="nests more than"):
