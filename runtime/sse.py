@@ -4,19 +4,22 @@ events over a WebSocket.
 A stream costs its connection and little else: no task, queue or timer of its own while it
 is idle. It subscribes, sends the ``connected`` event and what the client missed
 (``Last-Event-ID``), then waits on the connection alone, to notice the client leaving. An
-event published on its channel is encoded once (``Event.frame``, ``Event.message``) and
-written to every stream of the channel in the publisher's own call. A stream served by the
-protocols ``serve`` runs (uvicorn's httptools protocol for SSE, its websockets sans-I/O one
-for WebSockets without an extension) whose connection has nothing queued takes the event
+SSE stream served by uvicorn's httptools protocol (what ``serve`` runs) takes its connection
+over from there on (``Held``), as uvicorn hands an upgraded connection to its WebSocket
+protocol: the request's parser, task and scope are freed, and an idle stream is its socket's
+transport and a few small objects (about 5 KiB). An event published on its channel is
+encoded once (``Event.frame``, ``Event.message``) and written to every stream of the channel
+in the publisher's own call. A held stream, or a WebSocket served by uvicorn's websockets
+sans-I/O protocol without an extension, whose connection has nothing queued takes the event
 straight on its socket, as the bytes uvicorn would have written, together with the channel's
 other such streams (runtime/fanout.py: the system calls shared among threads). Every other
-write drives the server's ``send`` to completion at once, which it does unless the client
+write drives the stream's ``send`` to completion at once, which it does unless the client
 stopped reading and its socket buffer is full; then that stream's writes wait, in order, in a
 task of their own, and a client that reads nothing for ``SSE_SEND_TIMEOUT_MS`` is dropped
 (one log line). One task per worker sends the heartbeat to every open stream, the same way.
 A stream ends with a ``closed`` event when its subscription times out, its row is deleted,
 it falls too far behind, or the server stops (the worker's SIGTERM handler tells every
-stream before uvicorn's own runs).
+stream before uvicorn's own runs; the lifespan's shutdown waits for the held ones).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from types import FrameType
 from typing import Any
 
 from starlette.types import Receive, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle as HttpToolsResponse
 from uvicorn.protocols.websockets.websockets_sansio_impl import (
     WebSocketsSansIOProtocol as WebSocketsResponse,
@@ -135,6 +139,7 @@ class OpenStreams:
     def __init__(self, heartbeat_s: float) -> None:
         self.heartbeat_s = heartbeat_s
         self.streams: set[Stream] = set()
+        self._ending: set[asyncio.Task[None]] = set()  # held streams writing their last event
         self.dropped: collections.Counter[str] = collections.Counter()  # clients given up, why
         self._task: asyncio.Task[None] | None = None
         self._previous: Any = None
@@ -166,6 +171,12 @@ class OpenStreams:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.close_all()
+        if self._ending:  # each ends within the send timeout, a client that reads nothing
+            await asyncio.wait(list(self._ending))
+
+    def ending(self, task: asyncio.Task[None]) -> None:
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
 
     def close_all(self) -> None:
         for stream in list(self.streams):
@@ -272,20 +283,20 @@ class Stream:
         )
 
     def direct(self, event: Event) -> Target | None:
-        return self._ready(self._wire(event)) if self._wants(event) else None
+        if self.floor and not self._wants(event):
+            return None
+        return self._ready(self._wire(event))
 
     def beat(self) -> Target | None:
         return self._ready(self._heartbeat)
 
     def _ready(self, payload: bytes) -> Target | None:
         """The socket, with ``payload``, when the server would write to it now and nothing
-        of the server's or the stream's is queued (else it goes the ASGI way, behind them).
-        Only reads: called from a broadcast's threads (runtime/fanout.py)."""
-        if self.server is None or self.blocked is not None or self.dropped:
+        of the server's or the stream's is queued (else it goes the ASGI way, behind them)."""
+        server = self.server
+        if server is None or self.blocked is not None or self.dropped or not self._writable():
             return None
-        if not self._writable():
-            return None
-        transport = self.server.transport
+        transport = server.transport
         # A transport marks itself closing before it closes its socket: while it is not, the
         # descriptor is still this connection's, never one the system has handed on.
         if transport.get_write_buffer_size() or transport.is_closing():
@@ -299,7 +310,9 @@ class Stream:
             self.server, self.fd = server, socket.fileno()
 
     def end(self) -> None:
-        if self.timer is not None:
+        if type(self.server) is Held:
+            self.server.end()
+        elif self.timer is not None:
             self.timer.reschedule(asyncio.get_running_loop().time())
 
     def write(self, message: Any) -> None:
@@ -360,7 +373,9 @@ class Stream:
 
     async def run(self, receive: Receive, opening: Opening) -> None:
         """Open, send what comes first and what waited, then wait for the client to leave
-        or the stream to end (``end()``, the deadline); close with the reason."""
+        or the stream to end (``end()``, the deadline); close with the reason. An SSE stream
+        whose connection it took over (``Held``) lives on without this task."""
+        handed = False
         try:
             await self._opening(opening.first)
             for event in opening.waiting:
@@ -368,6 +383,10 @@ class Stream:
             deadline, leave = opening.deadline, self._leave
             del opening  # nothing of the request is kept while the stream is open
             self.open.streams.add(self)
+            if type(self.server) is Held:
+                self.server.start(deadline)
+                handed = True
+                return
             reason: str | None = None
             try:
                 async with asyncio.timeout_at(deadline) as self.timer:
@@ -378,10 +397,7 @@ class Stream:
                     self.sub.closed = self.sub.closed or "gone"
                     return
             except TimeoutError:
-                if self.sub.closed is None:
-                    reason = "subscriptionTimeout reached"
-                else:
-                    reason = CLOSE_REASONS.get(self.sub.closed, self.sub.closed)
+                reason = self._why()
             self.timer = None
             if self.blocked is not None:
                 with contextlib.suppress(Exception):
@@ -391,14 +407,121 @@ class Stream:
             assert reason is not None
             await self._closing(self._message(_reason(reason), "closed"))
         finally:
-            self.open.streams.discard(self)
-            if self.sub.closed == "overflow":
-                self.open.dropped["overflow"] += 1
-            if self.blocked is not None:
-                self.blocked.cancel()
-            await self.bus.unsubscribe(self.sub)
-            if self.lease is not None:
-                self.lease.release()
+            if not handed:
+                await self._release()
+
+    def _why(self) -> str:
+        """Why the stream ends, as its ``closed`` event says."""
+        if self.sub.closed is None:
+            return "subscriptionTimeout reached"
+        return CLOSE_REASONS.get(self.sub.closed, self.sub.closed)
+
+    async def _release(self) -> None:
+        """What the open stream held: its place among the open ones, its subscription, its
+        lease."""
+        self.open.streams.discard(self)
+        if self.sub.closed == "overflow":
+            self.open.dropped["overflow"] += 1
+        if self.blocked is not None:
+            self.blocked.cancel()
+        await self.bus.unsubscribe(self.sub)
+        if self.lease is not None:
+            self.lease.release()
+
+
+class Held(asyncio.Protocol):
+    """An SSE stream's connection once its response is under way, taken over from uvicorn
+    as uvicorn itself hands an upgraded connection to its WebSocket protocol. The request's
+    parser, task, scope and buffers are freed; what is left is the transport and this: the
+    stream writes its chunks here, learns here that the client left or reads slowly, and
+    ends here, when its subscription does or its deadline comes (``end``: a task of its
+    own writes the ``closed`` event and closes the connection)."""
+
+    __slots__ = ("ending", "lost", "paused", "stream", "timer", "transport", "waiter")
+
+    def __init__(self, stream: Stream, transport: asyncio.Transport, paused: bool) -> None:
+        self.stream = stream
+        self.transport = transport
+        self.paused = paused  # the transport's buffer is past its high-water mark
+        self.lost = False
+        self.waiter: asyncio.Future[None] | None = None  # a write waiting for `resume_writing`
+        self.timer: asyncio.TimerHandle | None = None  # the subscription's deadline
+        self.ending: asyncio.Task[None] | None = None
+
+    # -- the transport's calls
+
+    def data_received(self, data: bytes) -> None:
+        pass  # what a client sends on an open stream is not read
+
+    def eof_received(self) -> None:
+        return None  # the client is done: the transport closes
+
+    def pause_writing(self) -> None:
+        self.paused = True
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.paused = False
+        self._wake()
+        self.stream.sub.closed = self.stream.sub.closed or "gone"
+        self.end()
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+        self.waiter = None
+
+    # -- the stream's
+
+    async def send(self, message: Any) -> None:
+        """An ``http.response.body`` message, as uvicorn would write it (one chunk)."""
+        if self.paused:
+            if self.waiter is None:
+                self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        if self.lost or self.transport.is_closing():
+            return
+        body = message.get("body", b"")
+        data = http_chunk(body) if body else b""
+        if message.get("more_body", False):
+            self.transport.write(data)
+        else:
+            self.transport.write(data + b"0\r\n\r\n")
+            self.transport.close()
+
+    def start(self, deadline: float | None) -> None:
+        if deadline is not None:
+            self.timer = asyncio.get_running_loop().call_at(deadline, self.end)
+        if self.stream.sub.closed is not None or self.stream.dropped:
+            self.end()
+
+    def end(self) -> None:
+        if self.ending is None:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            self.ending = asyncio.get_running_loop().create_task(self._end())
+            self.stream.open.ending(self.ending)
+
+    async def _end(self) -> None:
+        stream = self.stream
+        try:
+            if stream.blocked is not None:
+                with contextlib.suppress(Exception):
+                    await stream.blocked
+            if not (stream.dropped or self.lost):
+                closed = stream._message(_reason(stream._why()), "closed")
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(stream.config.send_timeout_s):
+                        await stream._closing(closed)
+            if not self.transport.is_closing() or stream.dropped:
+                self.transport.abort()  # a client that read nothing for the send timeout
+        finally:
+            await stream._release()
 
 
 @dataclass(slots=True)
@@ -433,10 +556,7 @@ class SseStream(Stream):
         return event.chunk
 
     def _writable(self) -> bool:
-        response = self.server  # uvicorn's RequestResponseCycle
-        return not (
-            response.disconnected or response.response_complete or response.flow.write_paused
-        )
+        return not self.server.paused  # the connection is held (`Held`)
 
     def _event(self, event: Event) -> Any:
         return {"type": "http.response.body", "body": event.frame, "more_body": True}
@@ -462,7 +582,36 @@ class SseStream(Stream):
         )
         response = getattr(self.send, "__self__", None)
         if type(response) is HttpToolsResponse and response.chunked_encoding:
-            self._direct_to(response)
+            self._hold(response)
+
+    def _hold(self, response: HttpToolsResponse) -> None:
+        """Take the connection over from uvicorn (``Held``), where uvicorn serves it alone
+        and has nothing else of it in hand: no request behind this one, nothing closing."""
+        transport = response.transport
+        protocol = transport.get_protocol()
+        if (
+            type(protocol) is not HttpToolsProtocol
+            or protocol.cycle is not response
+            or protocol.pipeline
+            or response.disconnected
+            or response.response_complete
+            or transport.is_closing()
+            or transport.get_extra_info("socket") is None
+        ):
+            return
+        held = Held(self, transport, response.flow.write_paused)
+        # uvicorn's side, as it leaves a connection it upgraded: not among its connections
+        # (it neither waits for this one at shutdown nor counts it against a limit), and the
+        # request's response complete, so its task ends quietly when the endpoint returns.
+        protocol.connections.discard(protocol)
+        protocol._unset_keepalive_if_required()
+        protocol.server_state.total_requests += 1
+        response.response_complete = True
+        if response.flow.read_paused:
+            transport.resume_reading()
+        transport.set_protocol(held)
+        self.send = held.send
+        self._direct_to(held)
 
     async def _closing(self, last: Any) -> None:
         await self.send({**last, "more_body": False})
