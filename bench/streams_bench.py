@@ -18,6 +18,10 @@ grants. One broadcast goes first and is not counted (the first after thousands o
 opened runs on cold caches). The stream caps are lifted for the run
 (``MAX_STREAMS_PER_TENANT=0``); each stream is a user of its own.
 
+Last, the machine's floor for the same broadcast: the client's 5,000 streams served by this
+process with no server logic at all, each marker written to every socket with ``os.write``
+from as many threads as a broadcast uses. What the server adds is the difference.
+
 Run: ``make bench`` or ``.venv/bin/python bench/streams_bench.py [--streams 20000]``.
 """
 
@@ -31,12 +35,14 @@ import math
 import os
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from asyncio.subprocess import PIPE
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
@@ -44,6 +50,7 @@ import jwt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from runtime.events import http_chunk  # noqa: E402
 from tests.server import SECRET, Server  # noqa: E402
 
 SPARE_FDS = 100  # the server's own: listening socket, database, epoll, logs
@@ -255,6 +262,65 @@ async def broadcast(port: int, channel: str, groups: list[Group], scene: str) ->
     return [(t - start) * 1e3 for t in arrived]
 
 
+async def floor(exe: Path, folder: Path, fanout: int, rounds: int) -> list[float]:
+    """The same broadcast with no server in between, as a measure of this machine: this
+    process accepts the client's streams, answers each with ``connected``, and writes each
+    marker to every socket with ``os.write``, split among as many threads as a broadcast's
+    (runtime/fanout.py), with nothing else to do. ms from the first write to each receipt."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    port = listener.getsockname()[1]
+    head = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+    sockets: list[socket.socket] = []
+
+    def accept() -> None:
+        while len(sockets) < fanout:
+            conn, _ = listener.accept()
+            conn.recv(65536)  # the request, whatever it asks
+            conn.sendall(head + http_chunk(b"event: connected\r\ndata: {}\r\n\r\n"))
+            conn.setblocking(False)
+            sockets.append(conn)
+
+    requests = [b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"] * fanout
+    accepting = asyncio.create_task(asyncio.to_thread(accept))
+    group = await CGroup.open(exe, port, requests, folder)
+    await accepting
+    fds = [s.fileno() for s in sockets]
+    shares = max(1, fanout_threads())
+    pool = ThreadPoolExecutor(shares)
+
+    def write(first: int, payload: bytes) -> None:
+        for i in range(first, len(fds), shares):
+            os.write(fds[i], payload)
+
+    latencies: list[float] = []
+    try:
+        for r in range(rounds + 1):  # the first not counted, as for the server
+            marker = f'"sceneId":"floor-{r}"'.encode()
+            await group.arm(marker)
+            payload = http_chunk(b"event: scene_changed\r\ndata: {%b}\r\n\r\n" % marker)
+            start = time.perf_counter()
+            done = [pool.submit(write, k, payload) for k in range(1, shares)]
+            write(0, payload)
+            for d in done:
+                d.result()
+            arrived = await group.times(marker)
+            if r:
+                latencies += [(t - start) * 1e3 for t in arrived]
+    finally:
+        await group.close()
+        pool.shutdown()
+        for s in sockets:
+            s.close()
+        listener.close()
+    return latencies
+
+
+def fanout_threads() -> int:
+    from runtime.fanout import THREADS
+
+    return THREADS
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -309,6 +375,8 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
                     await asyncio.sleep(1.0)
                     server.stop()
 
+        machine = await floor(exe, Path(work), fanout, rounds) if exe is not None else None
+
     all_mem, all_lat, all_rss = results["all"]  # type: ignore[misc]
     client = "bench/stream_client.c" if exe is not None else "Python (no C compiler found)"
     print(f"live streams on one worker ({os.cpu_count()} cores; the subscribers on the same "
@@ -329,6 +397,10 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
         print(f"  {kind:9} broadcast to {fanout}, {rounds} rounds: p50 {p50:6.1f} ms, "
               f"p99 {p99:6.1f} ms   goal p99 < {GOAL_P99_MS:g} ms   "
               f"{verdict(p99 < GOAL_P99_MS)}; {mem:.1f} KiB a stream")  # fmt: skip
+    if machine is not None:
+        print(f"  the same {fanout} sockets written by {fanout_threads()} threads with nothing "
+              f"else to do (this machine's floor): p50 {statistics.median(machine):6.1f} ms, "
+              f"p99 {percentile(machine, 0.99):6.1f} ms")  # fmt: skip
     last = max(all_lat)
     print(f"  SSE broadcast to all {streams}: p50 {statistics.median(all_lat):6.1f} ms, "
           f"last {last:6.1f} ms   goal all < {GOAL_ALL_MS:g} ms   {verdict(last < GOAL_ALL_MS)}")  # fmt: skip
