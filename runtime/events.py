@@ -118,8 +118,8 @@ class Sink(Protocol):
 
     def direct(self, event: Event) -> Target | None:
         """Where ``event`` may be written straight to the socket, with the bytes to write,
-        when it is to be sent and nothing is waiting to be written before it. Called from any
-        of a broadcast's threads while the loop waits for them: it only reads."""
+        when it is to be sent and nothing is waiting to be written before it (runtime/fanout.py
+        writes it, with the channel's other streams, before the loop runs anything else)."""
         ...
 
     def end(self) -> None: ...

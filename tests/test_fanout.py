@@ -113,6 +113,47 @@ def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None
     on_both_loops(main)
 
 
+def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        count = fanout.PARALLEL_FROM * 2
+        pairs = [socket.socketpair() for _ in range(count)]
+        transports: list[asyncio.WriteTransport] = []
+        for ours, theirs in pairs:
+            theirs.setblocking(False)
+            transport, _ = await loop.connect_accepted_socket(Quiet, ours)
+            transports.append(transport)  # type: ignore[arg-type]
+        targets = [(ours.fileno(), transports[i], b"x") for i, (ours, _) in enumerate(pairs)]
+        failing_at = count - 10
+
+        def target(t: fanout.Target) -> fanout.Target:
+            if t is targets[failing_at]:
+                raise RuntimeError("a broken stream")
+            return t
+
+        try:
+            with pytest.raises(RuntimeError, match="a broken stream"):
+                fanout.write_all(targets, target)
+            got = [
+                theirs.recv(8) if i < failing_at else b"" for i, (_, theirs) in enumerate(pairs)
+            ]
+            assert got == [b"x"] * failing_at + [b""] * (count - failing_at)
+            # The helpers stopped (none waits for a block that will never come), and the next
+            # broadcast is written in full.
+            assert fanout._pool is not None
+            assert fanout._pool.submit(lambda: "idle").result(timeout=5) == "idle"
+            assert fanout.write_all(targets, lambda t: t) == []
+            assert all(theirs.recv(8) for _, theirs in pairs)
+        finally:
+            for t in transports:
+                t.abort()
+            for _, theirs in pairs:
+                theirs.close()
+            await asyncio.sleep(0)
+
+    on_both_loops(main)
+
+
 # ----------------------------------------------------------------------------- on a server
 
 STREAMS = fanout.PARALLEL_FROM + 44
