@@ -480,7 +480,7 @@ class Held(asyncio.Protocol):
     async def send(self, message: Any) -> None:
         """An ``http.response.body`` message, as uvicorn would write it (one chunk)."""
         if self.paused:
-            if self.waiter is None:
+            if self.waiter is None or self.waiter.done():  # (one a timeout cancelled)
                 self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
         if self.lost or self.transport.is_closing():
