@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) bench/streams_bench.py
 	$(PY) bench/scale_bench.py
 	$(PY) bench/effects_bench.py
+	$(PY) bench/history_bench.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

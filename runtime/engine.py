@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from runtime.effects import Effects
 from runtime.errors import ExecutionTimeout, ServiceUnavailable, WorkflowError, WorkflowFailed
 from runtime.events import EventBus
 from runtime.history import History, Record, bounded
+from runtime.history import execution_id as new_execution_id
 from runtime.outbox import Outbox
 from runtime.results import Result
 from runtime.telemetry import Telemetry
@@ -60,8 +60,8 @@ class Engine:
         """Validate the input, run the handler in one transaction bounded by the workflow's
         ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
         for every failure; nothing is written or published for a failed execution."""
-        execution_id = str(uuid.uuid4())
         started_at = time.time()
+        execution_id = new_execution_id(started_at)
         t0 = time.perf_counter_ns()
         info = wf.info
         ex: DatabaseExecution | None = None

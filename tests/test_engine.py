@@ -187,3 +187,22 @@ async def test_a_worker_keeps_what_it_loaded_out_of_the_collectors_full_passes(
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0
+
+
+def test_execution_ids_are_uuid7_sorting_by_start_time() -> None:
+    """The history's primary key grows at its right edge (bench/history_bench.py)."""
+    import time
+    import uuid
+
+    from runtime.history import execution_id
+
+    now = time.time()
+    ids = [execution_id(now + i / 1000) for i in range(2000)]  # one a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    for text in ids[:50]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 7
+        assert parsed.variant == uuid.RFC_4122
+    assert uuid.UUID(ids[0]).int >> 80 == int(now * 1000)  # Unix milliseconds first
+    same = {execution_id(now) for _ in range(1000)}  # the same millisecond: still unique
+    assert len(same) == 1000
