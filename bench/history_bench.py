@@ -51,8 +51,9 @@ def rows(new_id: Callable[[float], str], count: int) -> list[tuple[object, ...]]
 
 async def measure(conn: asyncpg.Connection, name: str, new_id: Callable[[float], str], total: int) -> str:  # type: ignore[type-arg]
     await conn.execute(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
-    for statement in history_ddl("postgresql")[:3]:  # the health table, history, its index
-        await conn.execute(statement)
+    for statement in history_ddl("postgresql"):
+        if f" {HISTORY_TABLE} " in statement:  # the history table and its index
+            await conn.execute(statement)
     pid = await conn.fetchval("SELECT pg_backend_pid()")
     cpu = wall = 0.0
     for written in range(0, total, BATCH):
