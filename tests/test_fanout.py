@@ -7,12 +7,13 @@ frame one that websockets' own client parses."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -57,18 +58,33 @@ def drain(sock: socket.socket, expected: int, into: bytearray) -> None:
         return  # the comparison after tells what is missing
 
 
-def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None:
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        count = fanout.PARALLEL_FROM * 2  # enough for the writes to be shared among threads
-        pairs = [socket.socketpair() for _ in range(count)]
-        for _, theirs in pairs:
+Pairs = list[tuple[socket.socket, socket.socket]]
+
+
+@contextlib.asynccontextmanager
+async def socket_pairs() -> AsyncIterator[tuple[Pairs, list[asyncio.WriteTransport]]]:
+    """Enough connected pairs for a broadcast to share its writes among threads: ours, each
+    with a transport of the running loop, and theirs (reads give up after 5 s)."""
+    loop = asyncio.get_running_loop()
+    pairs = [socket.socketpair() for _ in range(fanout.PARALLEL_FROM * 2)]
+    transports: list[asyncio.WriteTransport] = []
+    try:
+        for ours, theirs in pairs:
             theirs.settimeout(5)
-        transports: list[asyncio.WriteTransport] = []
-        for ours, _ in pairs:
             transport, _ = await loop.connect_accepted_socket(Quiet, ours)
             transports.append(transport)  # type: ignore[arg-type]
-        try:
+        yield pairs, transports
+    finally:
+        for t in transports:
+            t.abort()
+        for _, theirs in pairs:
+            theirs.close()
+        await asyncio.sleep(0)
+
+
+def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None:
+    async def main() -> None:
+        async with socket_pairs() as (pairs, transports):
             payload = b"5\r\nhello\r\n"
             big = os.urandom(4 << 20)  # more than a socket buffer takes at once: a short write
 
@@ -103,35 +119,22 @@ def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None
                     assert theirs.recv(64) == payload
             await asyncio.sleep(0.05)
             assert transports[3].is_closing()  # the failed write closed it, quietly
-        finally:
-            for t in transports:
-                t.abort()
-            for _, theirs in pairs:
-                theirs.close()
-            await asyncio.sleep(0)
 
     on_both_loops(main)
 
 
 def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten() -> None:
     async def main() -> None:
-        loop = asyncio.get_running_loop()
-        count = fanout.PARALLEL_FROM * 2
-        pairs = [socket.socketpair() for _ in range(count)]
-        transports: list[asyncio.WriteTransport] = []
-        for ours, theirs in pairs:
-            theirs.setblocking(False)
-            transport, _ = await loop.connect_accepted_socket(Quiet, ours)
-            transports.append(transport)  # type: ignore[arg-type]
-        targets = [(ours.fileno(), transports[i], b"x") for i, (ours, _) in enumerate(pairs)]
-        failing_at = count - 10
+        async with socket_pairs() as (pairs, transports):
+            count = len(pairs)
+            targets = [(ours.fileno(), transports[i], b"x") for i, (ours, _) in enumerate(pairs)]
+            failing_at = count - 10
 
-        def target(t: fanout.Target) -> fanout.Target:
-            if t is targets[failing_at]:
-                raise RuntimeError("a broken stream")
-            return t
+            def target(t: fanout.Target) -> fanout.Target:
+                if t is targets[failing_at]:
+                    raise RuntimeError("a broken stream")
+                return t
 
-        try:
             with pytest.raises(RuntimeError, match="a broken stream"):
                 fanout.write_all(targets, target)
             got = [
@@ -144,12 +147,6 @@ def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten()
             assert fanout._pool.submit(lambda: "idle").result(timeout=5) == "idle"
             assert fanout.write_all(targets, lambda t: t) == []
             assert all(theirs.recv(8) for _, theirs in pairs)
-        finally:
-            for t in transports:
-                t.abort()
-            for _, theirs in pairs:
-                theirs.close()
-            await asyncio.sleep(0)
 
     on_both_loops(main)
 

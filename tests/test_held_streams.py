@@ -7,8 +7,9 @@ Served here by a real uvicorn on loopback, the stream endpoint's own calls, on b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import uvicorn
@@ -31,8 +32,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(app: StreamApp, port: int) -> uvicorn.Server:
-    return uvicorn.Server(
+@contextlib.asynccontextmanager
+async def served(app: StreamApp) -> AsyncIterator[tuple[uvicorn.Server, int]]:
+    """uvicorn serving ``app`` on a free loopback port, as ``serve`` runs it (httptools)."""
+    port = free_port()
+    server = uvicorn.Server(
         uvicorn.Config(
             app,
             host="127.0.0.1",
@@ -43,6 +47,13 @@ def serve(app: StreamApp, port: int) -> uvicorn.Server:
             timeout_graceful_shutdown=1,  # a failed test leaves no stream open for long
         )
     )
+    serving = asyncio.create_task(server.serve())
+    await until(lambda: server.started)
+    try:
+        yield server, port
+    finally:
+        server.should_exit = True
+        await serving
 
 
 class StreamApp:
@@ -90,11 +101,7 @@ async def until(check: Callable[[], bool]) -> None:
 def test_a_served_stream_holds_its_connection_and_ends_it_itself() -> None:
     async def scenario() -> None:
         app = StreamApp()
-        port = free_port()
-        server = serve(app, port)
-        serving = asyncio.create_task(server.serve())
-        await until(lambda: server.started)
-        try:
+        async with served(app) as (server, port):
             conns = []
             for path in ("/", "/short"):
                 reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -131,10 +138,7 @@ def test_a_served_stream_holds_its_connection_and_ends_it_itself() -> None:
             await until(lambda: app.bus.subscriber_count() == 0)
             await until(lambda: not app.open.streams)
             assert not app.limits._tenants
-        finally:
-            server.should_exit = True
-            await serving
-            await app.open.stop()
+        await app.open.stop()
 
     on_both_loops(scenario)
 
@@ -145,11 +149,7 @@ def test_server_stop_ends_held_streams_with_closed() -> None:
 
     async def scenario() -> None:
         app = StreamApp()
-        port = free_port()
-        server = serve(app, port)
-        serving = asyncio.create_task(server.serve())
-        await until(lambda: server.started)
-        try:
+        async with served(app) as (_, port):
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             raw = bytearray()
@@ -160,8 +160,5 @@ def test_server_stop_ends_held_streams_with_closed() -> None:
             assert b"the server is shutting down" in raw
             assert app.bus.subscriber_count() == 0 and not app.limits._tenants
             writer.close()
-        finally:
-            server.should_exit = True
-            await serving
 
     on_both_loops(scenario)
