@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from runtime.events import http_chunk  # noqa: E402
+from runtime.fanout import THREADS  # noqa: E402
 from tests.server import SECRET, Server  # noqa: E402
 
 SPARE_FDS = 100  # the server's own: listening socket, database, epoll, logs
@@ -285,8 +286,8 @@ async def floor(exe: Path, folder: Path, fanout: int, rounds: int) -> list[float
     group = await CGroup.open(exe, port, requests, folder)
     await accepting
     fds = [s.fileno() for s in sockets]
-    shares = max(1, fanout_threads())
-    pool = ThreadPoolExecutor(shares)
+    shares = max(1, THREADS)
+    pool = ThreadPoolExecutor(max(1, shares - 1))  # and this thread
 
     def write(first: int, payload: bytes) -> None:
         for i in range(first, len(fds), shares):
@@ -313,12 +314,6 @@ async def floor(exe: Path, folder: Path, fanout: int, rounds: int) -> list[float
             s.close()
         listener.close()
     return latencies
-
-
-def fanout_threads() -> int:
-    from runtime.fanout import THREADS
-
-    return THREADS
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -398,7 +393,7 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
               f"p99 {p99:6.1f} ms   goal p99 < {GOAL_P99_MS:g} ms   "
               f"{verdict(p99 < GOAL_P99_MS)}; {mem:.1f} KiB a stream")  # fmt: skip
     if machine is not None:
-        print(f"  the same {fanout} sockets written by {fanout_threads()} threads with nothing "
+        print(f"  the same {fanout} sockets written by {THREADS} threads with nothing "
               f"else to do (this machine's floor): p50 {statistics.median(machine):6.1f} ms, "
               f"p99 {percentile(machine, 0.99):6.1f} ms")  # fmt: skip
     last = max(all_lat)

@@ -171,7 +171,7 @@ class OpenStreams:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.close_all()
-        if self._ending:  # each ends within the send timeout, a client that reads nothing
+        if self._ending:  # each within twice the send timeout: its queued writes, its last
             await asyncio.wait(list(self._ending))
 
     def ending(self, task: asyncio.Task[None]) -> None:
@@ -283,9 +283,7 @@ class Stream:
         )
 
     def direct(self, event: Event) -> Target | None:
-        if self.floor and not self._wants(event):
-            return None
-        return self._ready(self._wire(event))
+        return self._ready(self._wire(event)) if self._wants(event) else None
 
     def beat(self) -> Target | None:
         return self._ready(self._heartbeat)
@@ -589,6 +587,7 @@ class SseStream(Stream):
         and has nothing else of it in hand: no request behind this one, nothing closing."""
         transport = response.transport
         protocol = transport.get_protocol()
+        socket = transport.get_extra_info("socket")
         if (
             type(protocol) is not HttpToolsProtocol
             or protocol.cycle is not response
@@ -596,7 +595,7 @@ class SseStream(Stream):
             or response.disconnected
             or response.response_complete
             or transport.is_closing()
-            or transport.get_extra_info("socket") is None
+            or socket is None
         ):
             return
         held = Held(self, transport, response.flow.write_paused)
@@ -611,7 +610,7 @@ class SseStream(Stream):
             transport.resume_reading()
         transport.set_protocol(held)
         self.send = held.send
-        self._direct_to(held)
+        self.server, self.fd = held, socket.fileno()
 
     async def _closing(self, last: Any) -> None:
         await self.send({**last, "more_body": False})
