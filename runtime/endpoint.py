@@ -39,6 +39,7 @@ from runtime.errors import (
     ValidationFailed,
     WorkflowError,
 )
+from runtime.onewrite import send_whole
 from runtime.results import JsonResult, OkResult, StreamResult
 from runtime.sse import Lease, Opening, Stream, open_stream
 from runtime.workflow import CompiledWorkflow
@@ -79,14 +80,16 @@ class Reply:
         return next((v.decode("latin-1") for k, v in self.headers if k == key), None)
 
     async def send(self, send: Send) -> None:
-        await send(
+        """Head and body, in one write where uvicorn serves the request (runtime.onewrite)."""
+        await send_whole(
+            send,
             {
                 "type": "http.response.start",
                 "status": self.status,
                 "headers": [*self.headers, (b"content-length", b"%d" % len(self.body))],
-            }
+            },
+            {"type": "http.response.body", "body": self.body},
         )
-        await send({"type": "http.response.body", "body": self.body})
 
 
 def _headers(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:

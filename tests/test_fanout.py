@@ -13,27 +13,21 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import uvloop
 from websockets.asyncio.client import ClientConnection, connect
 
 from runtime import fanout
+from tests.inproc import on_both_loops
 from tests.server import SECRET, Server
 
 
 class Quiet(asyncio.Protocol):
     pass
-
-
-def on_both_loops(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """The runtime serves on uvloop; asyncio's own loop must behave the same."""
-    uvloop.run(test())
-    asyncio.run(test())
 
 
 def fill(fd: int) -> bytes:

@@ -7,53 +7,13 @@ Served here by a real uvicorn on loopback, the stream endpoint's own calls, on b
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
-
-import uvicorn
-import uvloop
 
 from runtime.config import Config
 from runtime.events import LocalBus
 from runtime.results import StreamResult
 from runtime.sse import Held, OpenStreams, StreamLimits, open_stream
-
-
-def on_both_loops(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    uvloop.run(test())
-    asyncio.run(test())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def served(app: StreamApp) -> AsyncIterator[tuple[uvicorn.Server, int]]:
-    """uvicorn serving ``app`` on a free loopback port, as ``serve`` runs it (httptools)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            http="httptools",
-            lifespan="off",
-            log_level="error",
-            timeout_graceful_shutdown=1,  # a failed test leaves no stream open for long
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    await until(lambda: server.started)
-    try:
-        yield server, port
-    finally:
-        server.should_exit = True
-        await serving
+from tests.inproc import on_both_loops, served, until
 
 
 class StreamApp:
@@ -88,14 +48,6 @@ async def read_until(reader: asyncio.StreamReader, marker: bytes, into: bytearra
         data = await asyncio.wait_for(reader.read(65536), 5)
         assert data, f"the connection closed before {marker!r}: {bytes(into)!r}"
         into += data
-
-
-async def until(check: Callable[[], bool]) -> None:
-    for _ in range(200):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("never happened")
 
 
 def test_a_served_stream_holds_its_connection_and_ends_it_itself() -> None:
