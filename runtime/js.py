@@ -29,10 +29,11 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cmp_to_key, lru_cache
+from json.encoder import encode_basestring
 from typing import Final, NoReturn, TypeVar
 
 from runtime.jsmath import pow_ieee
@@ -1497,21 +1498,40 @@ _JSON_ESCAPES: Final = {
     '"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
 }  # fmt: skip
 _NEEDS_ESCAPE: Final = re.compile(r'["\\\x00-\x1f\ud800-\udfff]')
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
+_DIGITS: Final = frozenset("0123456789")
+
+
+def _escape(m: re.Match[str]) -> str:
+    c = m.group()
+    return _JSON_ESCAPES.get(c) or f"\\u{ord(c):04x}"
 
 
 def _quote(s: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        c = m.group()
-        return _JSON_ESCAPES.get(c) or f"\\u{ord(c):04x}"
-
-    return '"' + _NEEDS_ESCAPE.sub(repl, s) + '"'
+    """A string as ``JSON.stringify`` writes it. The standard library's encoder (C) escapes
+    as JavaScript does; a string with a surrogate code unit, which it would leave as it is,
+    has it written as ``\\uXXXX``."""
+    if s.isascii() or _SURROGATE.search(s) is None:
+        return encode_basestring(s)
+    return '"' + _NEEDS_ESCAPE.sub(_escape, s) + '"'
 
 
 def _serialize(value: object, stack: list[object]) -> str | None:
-    if isinstance(value, JsDate):
-        value = iso_string(value.time) if math.isfinite(value.time) else None
+    kind = type(value)  # the exact types first: the values of a workflow are almost all
+    if kind is str:
+        return _quote(value)  # type: ignore[arg-type]
+    if kind is dict:
+        return _object(value, stack)  # type: ignore[arg-type]
     if value is None:
         return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is float or kind is int:
+        return number_to_string(value) if math.isfinite(value) else "null"  # type: ignore[arg-type]
+    if kind is list:
+        return _array(value, stack)  # type: ignore[arg-type]
+    if isinstance(value, JsDate):
+        return _quote(iso_string(value.time)) if math.isfinite(value.time) else "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -1519,24 +1539,40 @@ def _serialize(value: object, stack: list[object]) -> str | None:
     if isinstance(value, (int, float)):
         return number_to_string(value) if math.isfinite(value) else "null"
     if isinstance(value, list):
-        if any(v is value for v in stack):
-            raise JsTypeError("Converting circular structure to JSON")
-        stack.append(value)
-        items = [_serialize(v, stack) for v in value]
-        stack.pop()
-        return "[" + ",".join("null" if i is None else i for i in items) + "]"
+        return _array(value, stack)
     if isinstance(value, dict):
-        if any(v is value for v in stack):
-            raise JsTypeError("Converting circular structure to JSON")
-        stack.append(value)
-        parts = []
-        for k in own_keys(value):
-            s = _serialize(value[k], stack)
-            if s is not None:
-                parts.append(_quote(k) + ":" + s)
-        stack.pop()
-        return "{" + ",".join(parts) + "}"
+        return _object(value, stack)
     return None  # undefined
+
+
+def _entered(value: object, stack: list[object]) -> None:
+    for outer in stack:
+        if outer is value:
+            raise JsTypeError("Converting circular structure to JSON")
+    stack.append(value)
+
+
+def _array(value: list[object], stack: list[object]) -> str:
+    _entered(value, stack)
+    items = [_serialize(v, stack) for v in value]
+    stack.pop()
+    return "[" + ",".join("null" if i is None else i for i in items) + "]"
+
+
+def _object(value: dict[str, object], stack: list[object]) -> str:
+    _entered(value, stack)
+    keys: Iterable[str] = value
+    for k in value:
+        if k[:1] in _DIGITS:  # an array index, perhaps: those come first, ascending
+            keys = own_keys(value)
+            break
+    parts = []
+    for k in keys:
+        s = _serialize(value[k], stack)
+        if s is not None:
+            parts.append(_quote(k) + ":" + s)
+    stack.pop()
+    return "{" + ",".join(parts) + "}"
 
 
 def _json_number(text: str) -> float:
