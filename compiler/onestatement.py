@@ -218,13 +218,8 @@ def _is_text(e: ast.expr) -> bool:
 
 
 def _is_now(e: ast.expr) -> bool:
-    """``datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")``."""
+    """``now_iso()``: the current time, which the statement does not depend on."""
     return ast.dump(e) == _NOW
 
 
-_NOW = ast.dump(
-    ast.parse(
-        'datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")',
-        mode="eval",
-    ).body
-)
+_NOW = ast.dump(ast.parse("now_iso()", mode="eval").body)

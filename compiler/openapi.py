@@ -479,9 +479,8 @@ def _schema_of(node: ast.expr | None, inputs: dict[str, Json]) -> Json:
 
 
 def _is_iso_time(call: ast.Call) -> bool:
-    """``datetime.now(UTC).isoformat(...).replace("+00:00", "Z")``."""
-    text = ast.unparse(call)
-    return text.startswith("datetime.now(UTC).isoformat(")
+    """``now_iso()``: the current time as ``toISOString`` writes it."""
+    return isinstance(call.func, ast.Name) and call.func.id == "now_iso" and not call.args
 
 
 # ----------------------------------------------------------------------------- operation

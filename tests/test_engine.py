@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,39 @@ def test_execution_ids_are_uuid7_sorting_by_start_time() -> None:
     assert uuid.UUID(ids[0]).int >> 80 == int(now * 1000)  # Unix milliseconds first
     same = {execution_id(now) for _ in range(1000)}  # the same millisecond: still unique
     assert len(same) == 1000
+
+
+def test_now_iso_is_to_iso_string_of_the_clock_across_seconds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``new Date().toISOString()`` as the handlers write it: the date and time of day are
+    formatted once a second, the milliseconds every time."""
+    import time
+
+    from runtime import values
+
+    clock = iter(
+        [
+            1_795_792_888_999_999_999,  # the last millisecond of a second
+            1_795_792_889_000_000_000,  # the next second
+            1_795_792_889_000_400_000,  # the same millisecond again
+            1_795_792_889_123_999_999,
+            951_782_400_000_000_001,  # 2000-02-29, back in time
+        ]
+    )
+    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
+    got = [values.now_iso() for _ in range(5)]
+    assert got == [
+        "2026-11-27T15:21:28.999Z",
+        "2026-11-27T15:21:29.000Z",
+        "2026-11-27T15:21:29.000Z",
+        "2026-11-27T15:21:29.123Z",
+        "2000-02-29T00:00:00.000Z",
+    ]
+    expected = [
+        datetime.fromtimestamp(ns // 1_000_000 / 1000, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
+        for ns in (1_795_792_888_999_999_999, 951_782_400_000_000_001)
+    ]
+    assert [got[0], got[4]] == expected

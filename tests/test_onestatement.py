@@ -38,7 +38,7 @@ def test_an_update_answered_from_the_request_qualifies() -> None:
         raise NotFound("gone", "GONE")
     ex.step("emit")
     ex.emit("stream:" + json["id"], "changed", {"by": user["id"], "tenant": ctx["tenantId"]})
-    return JsonResult(200, {"ok": True, "at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")})
+    return JsonResult(200, {"ok": True, "at": now_iso()})
 """)
 
 

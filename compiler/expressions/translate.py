@@ -1114,22 +1114,9 @@ class Translator:
         if t == DATE:
             is_now = isinstance(recv.node, ast.Call) and _is_js_call(recv.node, "now_ms")
             if name == "toISOString" and not args and is_now:
-                # The current time is always valid: format it with the standard library.
-                self.imports.add("datetime")
-                now = _call(_attr("datetime", "now"), _name("UTC"))
-                iso = ast.Call(
-                    ast.Attribute(now, "isoformat", ast.Load()),
-                    [],
-                    [ast.keyword("timespec", ast.Constant("milliseconds"))],
-                )
-                return TExpr(
-                    ast.Call(
-                        ast.Attribute(iso, "replace", ast.Load()),
-                        [ast.Constant("+00:00"), ast.Constant("Z")],
-                        [],
-                    ),
-                    STR,
-                )
+                # The current time is always valid: formatted without a Date in between.
+                self.imports.add("now_iso")
+                return TExpr(_call(_name("now_iso")), STR)
             self.check_locale(name, e)
             m = methods.lookup("Date", name)
             if m is None:

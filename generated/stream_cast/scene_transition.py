@@ -10,13 +10,12 @@ Nodes, in execution order: validate_context, check_authorization, fetch_channel,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Final, TypedDict
 
 from runtime.errors import AuthRequired, NotFound, insufficient_level, missing_scope
 from runtime.execution import Execution
 from runtime.results import JsonResult
-from runtime.values import require_str
+from runtime.values import now_iso, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
@@ -89,9 +88,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             "f_id": json["channelId"],
             "f_tenant_id": ctx["tenantId"],
             "d_active_scene_id": json["sceneId"],
-            "d_scene_changed_at": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "d_scene_changed_at": now_iso(),
             "d_changed_by": user["id"],
         },
     )
@@ -105,9 +102,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
         {
             "sceneId": json["sceneId"],
             "channelId": json["channelId"],
-            "transitionTime": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "transitionTime": now_iso(),
             "changedBy": user["id"],
             "changedByName": user["name"],
             "tenantId": ctx["tenantId"],
@@ -121,9 +116,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
             "ok": True,
             "message": "Scene updated successfully",
             "sceneId": json["sceneId"],
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "timestamp": now_iso(),
         },
     )
 

@@ -10,13 +10,12 @@ Nodes, in execution order: validate_context, fetch_channel, create_subscription,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Final, TypedDict
 
 from runtime.errors import AuthRequired, Conflict, NotFound
 from runtime.execution import Execution
 from runtime.results import Result, StreamResult
-from runtime.values import new_id, require_str
+from runtime.values import new_id, now_iso, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 from .entities import stream_subscription_row
@@ -101,9 +100,7 @@ async def run(ex: Execution, json: Input) -> Result:
             "d_channel_id": json["channelId"],
             "d_user_id": user["id"],
             "d_tenant_id": ctx["tenantId"],
-            "d_subscribed_at": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "d_subscribed_at": now_iso(),
             "max_rows": 100,
         },
         SQL_CREATE_SUBSCRIPTION_EXISTING,

@@ -10,13 +10,12 @@ Nodes, in execution order: validate_context, delete_subscription, return_success
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Final, TypedDict
 
 from runtime.errors import AuthRequired, NotFound
 from runtime.execution import Execution
 from runtime.results import JsonResult
-from runtime.values import require_str
+from runtime.values import now_iso, require_str
 from runtime.workflow import CompiledWorkflow, HttpTrigger, Settings, WorkflowInfo
 
 WORKFLOW: Final = WorkflowInfo(
@@ -87,14 +86,7 @@ async def run(ex: Execution, json: Input) -> JsonResult:
     # return_success: metabuilder.action (http_response)
     ex.step("return_success")
     return JsonResult(
-        200,
-        {
-            "ok": True,
-            "message": "Unsubscribed successfully",
-            "timestamp": datetime.now(UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-        },
+        200, {"ok": True, "message": "Unsubscribed successfully", "timestamp": now_iso()}
     )
 
 

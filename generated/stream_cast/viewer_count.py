@@ -10,13 +10,12 @@ Nodes, in execution order: fetch_active_streams, update_viewer_counts, broadcast
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Final, TypedDict
 
 from runtime import js
 from runtime.execution import Execution
 from runtime.results import OkResult, Result
-from runtime.values import db_number
+from runtime.values import db_number, now_iso
 from runtime.workflow import (
     CompiledWorkflow,
     HttpTrigger,
@@ -110,9 +109,7 @@ async def run(ex: Execution, json: Input) -> Result:
                 "viewerCount": update_viewer_counts__count_viewers,
                 "liveTime": js.now_ms()
                 - js.date_value(update_viewer_counts__fetch_channel_stats["startedAt"]),
-                "timestamp": datetime.now(UTC)
-                .isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z"),
+                "timestamp": now_iso(),
                 "channelId": fetch_active_streams["id"],
                 "tenantId": ctx["tenantId"],
             },
