@@ -60,8 +60,8 @@ class Engine:
         """Validate the input, run the handler in one transaction bounded by the workflow's
         ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
         for every failure; nothing is written or published for a failed execution."""
-        started_at = time.time()
-        execution_id = new_execution_id(started_at)
+        started_ms = time.time_ns() // 1_000_000
+        execution_id = new_execution_id(started_ms)
         t0 = time.perf_counter_ns()
         info = wf.info
         ex: DatabaseExecution | None = None
@@ -106,27 +106,27 @@ class Engine:
                 if telemetry is not None:
                     telemetry.event(ctx["tenantId"], event.channel, event.event, data)
         except WorkflowError as failure:
-            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failure)
+            self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, failure)
             raise
         except TimeoutError:
             timeout = _exceeded(timeout_s)
-            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
+            self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, timeout)
             raise timeout from None
         except js.JsonTextError as exc:
             node = ex.steps[-1][0] if ex is not None and ex.steps else None
             bad = WorkflowError(f"{exc} (node {node})", "INVALID_JSON_TEXT", node=node)
-            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, bad)
+            self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, bad)
             raise bad from None
         except js.JsError as exc:
             node = ex.steps[-1][0] if ex is not None and ex.steps else None
             log.warning("workflow %s failed at node %s: %s", info.id, node, exc)
             failed = WorkflowFailed(f"The workflow failed at node {node}: {exc}", node=node)
-            self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, failed)
+            self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, failed)
             raise failed from None
         except Exception as exc:
             if getattr(exc, "sqlstate", None) == STATEMENT_TIMEOUT:
                 timeout = _exceeded(timeout_s)
-                self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, timeout)
+                self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, timeout)
                 raise timeout from None
             if not is_database_failure(exc):
                 node = ex.steps[-1][0] if ex is not None and ex.steps else None
@@ -134,7 +134,7 @@ class Engine:
                 raise
             log.error("database failure in %s: %s: %s", info.id, type(exc).__name__, exc)
             raise ServiceUnavailable("The database is unavailable; nothing was written") from None
-        self._record(wf, ctx, trigger, execution_id, started_at, t0, ex, None)
+        self._record(wf, ctx, trigger, execution_id, started_ms, t0, ex, None)
         return Done(execution_id, result)
 
     def _record(
@@ -143,7 +143,7 @@ class Engine:
         ctx: Context,
         trigger: str,
         execution_id: str,
-        started_at: float,
+        started_ms: int,
         t0: int,
         ex: DatabaseExecution | None,
         err: WorkflowError | None,
@@ -168,7 +168,7 @@ class Engine:
                 "error" if err else "partial" if failures else "success",
                 err.code if err else None,
                 err.status if err else None,
-                started_at,
+                started_ms,
                 t0,
                 end,
                 ex.steps if ex is not None and settings.save_execution_progress else [],

@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import json
 import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from runtime.database import (
     HISTORY_COLUMNS,
@@ -25,6 +23,7 @@ from runtime.database import (
     Store,
     is_database_failure,
 )
+from runtime.values import iso_millis
 
 log = logging.getLogger("runtime.history")
 
@@ -48,7 +47,7 @@ class Record:
     status: str  # "success", "partial" (errorHandler: log skipped steps) or "error"
     error_code: str | None
     http_status: int | None
-    started_at: float  # epoch seconds
+    started_ms: int  # epoch milliseconds
     t0_ns: int  # perf_counter_ns at the start and at the end
     end_ns: int
     marks: list[tuple[str, int]]  # (node, perf_counter_ns when it started); [] to omit
@@ -66,59 +65,81 @@ class Record:
             self.status,
             self.error_code,
             self.http_status,
-            datetime.fromtimestamp(self.started_at, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-            round((self.end_ns - self.t0_ns) / 1e6, 3),
+            iso_millis(self.started_ms),
+            _ms(self.end_ns - self.t0_ns),
             self.nodes_json(timings),
         )
 
     def timings(self) -> list[tuple[str, float, int]]:
         """(node, milliseconds, runs) per node that ran, in the order they first ran."""
-        marks = self.marks
-        if not marks:
+        if not self.marks:
             return []
+        nodes, starts = zip(*self.marks, strict=True)
+        stops = (*starts[1:], self.end_ns)
+        if len(set(nodes)) == len(nodes):  # each node ran once: no sums
+            return [(n, _ms(b - a), 1) for n, a, b in zip(nodes, starts, stops, strict=True)]
         totals: dict[str, list[int]] = {}
-        stops = [t for _, t in itertools.islice(marks, 1, None)]
-        stops.append(self.end_ns)
-        for (node, start), stop in zip(marks, stops, strict=True):
+        for node, start, stop in zip(nodes, starts, stops, strict=True):
             slot = totals.get(node)
             if slot is None:
                 totals[node] = [stop - start, 1]
             else:
                 slot[0] += stop - start
                 slot[1] += 1
-        return [(n, round(ns / 1e6, 3), runs) for n, (ns, runs) in totals.items()]
+        return [(n, _ms(ns), runs) for n, (ns, runs) in totals.items()]
 
     def nodes_json(self, timings: list[tuple[str, float, int]]) -> str:
         """``[{"node", "ms", "runs"}..., {"node", "error"}...]`` as JSON text (what
         ``json.dumps`` writes, without building the objects first)."""
-        parts = [f'{{"node":{_quoted(n)},"ms":{ms!r},"runs":{runs}}}' for n, ms, runs in timings]
+        parts = [f'{_timed(n)}{ms!r},"runs":{runs}}}' for n, ms, runs in timings]
         parts += [
-            f'{{"node":{_quoted(n)},"error":{json.dumps(bounded(message))}}}'
+            f'{{"node":{json.dumps(n)},"error":{json.dumps(bounded(message))}}}'
             for n, message in self.failures
         ]
         return f"[{','.join(parts)}]"
 
 
+def _ms(ns: int) -> float:
+    """Nanoseconds as milliseconds, to the microsecond (half up)."""
+    return (ns + 500) // 1000 / 1000
+
+
 @functools.cache
-def _quoted(node: str) -> str:
-    """A node id as a JSON string (node ids are the compiled workflows' own: few)."""
-    return json.dumps(node)
+def _timed(node: str) -> str:
+    """The JSON of a node's timing up to its milliseconds (node ids are the compiled
+    workflows' own: few)."""
+    return f'{{"node":{json.dumps(node)},"ms":'
 
 
-_LOW_62 = (1 << 62) - 1
+_VARIANT = {c: "89ab"[int(c, 16) & 3] for c in "0123456789abcdef"}
+_POOL_BYTES = 4096
+_pool = ""  # random hex digits, used 19 an id
+_used = 0
 
 
-def execution_id(at: float) -> str:
-    """A UUIDv7 (RFC 9562) for an execution started at ``at`` (epoch seconds): 48 bits of
-    Unix milliseconds, the version, 74 random bits. Ids sort by start time, so the history's
-    primary key grows at its right edge, where random ids land all over the index and each
-    row written costs PostgreSQL more as the table grows (``bench/history_bench.py``)."""
-    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits: 12 and 62 of them are used
-    value = int(at * 1000) << 80 | 0x7 << 76 | (rand >> 68) << 64 | 0x2 << 62 | rand & _LOW_62
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _fresh_pool() -> None:
+    global _pool, _used
+    _pool, _used = os.urandom(_POOL_BYTES).hex(), 0
+
+
+os.register_at_fork(after_in_child=_fresh_pool)  # a forked worker never repeats its parent's
+
+
+def execution_id(ms: int) -> str:
+    """A UUIDv7 (RFC 9562) for an execution started at epoch milliseconds ``ms``: 48 bits of
+    Unix milliseconds, the version, 74 random bits (from ``os.urandom``, drawn 4 KiB at a
+    time). Ids sort by start time, so the history's primary key grows at its right edge,
+    where random ids land all over the index and each row written costs PostgreSQL more as
+    the table grows (``bench/history_bench.py``). Called on the event loop's thread."""
+    global _used
+    at = _used
+    if at + 19 > len(_pool):
+        _fresh_pool()
+        at = 0
+    _used = at + 19
+    r = _pool[at : at + 19]
+    t = f"{ms:012x}"
+    return f"{t[:8]}-{t[8:]}-7{r[:3]}-{_VARIANT[r[3]]}{r[4:7]}-{r[7:]}"
 
 
 MAX_STORED_CHARS = 500

@@ -197,16 +197,20 @@ def test_execution_ids_are_uuid7_sorting_by_start_time() -> None:
 
     from runtime.history import execution_id
 
-    now = time.time()
-    ids = [execution_id(now + i / 1000) for i in range(2000)]  # one a millisecond
+    now = time.time_ns() // 1_000_000
+    ids = [execution_id(now + i) for i in range(2000)]  # one a millisecond
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
-    for text in ids[:50]:
+    variants = set()
+    for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 7
         assert parsed.variant == uuid.RFC_4122
-    assert uuid.UUID(ids[0]).int >> 80 == int(now * 1000)  # Unix milliseconds first
-    same = {execution_id(now) for _ in range(1000)}  # the same millisecond: still unique
-    assert len(same) == 1000
+        variants.add(text[19])
+    assert variants == set("89ab")  # two random bits there too
+    assert uuid.UUID(ids[0]).int >> 80 == now  # Unix milliseconds first
+    # The same millisecond, past several draws of random digits: still unique.
+    same = {execution_id(now) for _ in range(5000)}
+    assert len(same) == 5000
 
 
 def test_now_iso_is_to_iso_string_of_the_clock_across_seconds(

@@ -239,7 +239,7 @@ async def test_the_history_is_copied_in_and_a_batch_written_twice_is_not_lost(
         def record(rid: str) -> Record:
             marks = [("a", t0), ("b", t0 + 2_000_000), ("a", t0 + 3_000_000)]
             return Record(rid, "wf", "v1", "acme", "u1", "http", "success", None, None,
-                          time.time(), t0, t0 + 3_500_000, marks, [])  # fmt: skip
+                          time.time_ns() // 1_000_000, t0, t0 + 3_500_000, marks, [])  # fmt: skip
 
         history.record(record("r1"))
         history.record(record("r2"))
