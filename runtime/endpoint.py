@@ -39,9 +39,9 @@ from runtime.errors import (
     ValidationFailed,
     WorkflowError,
 )
-from runtime.onewrite import send_whole
 from runtime.results import JsonResult, OkResult, StreamResult
 from runtime.sse import Lease, Opening, Stream, open_stream
+from runtime.uvicorn_cycle import body_in_hand, send_whole
 from runtime.workflow import CompiledWorkflow
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class Reply:
         return next((v.decode("latin-1") for k, v in self.headers if k == key), None)
 
     async def send(self, send: Send) -> None:
-        """Head and body, in one write where uvicorn serves the request (runtime.onewrite)."""
+        """Head and body, in one write where uvicorn serves the request (runtime.uvicorn_cycle)."""
         await send_whole(
             send,
             {
@@ -411,16 +411,17 @@ class WorkflowEndpoint:
         if query is not None:  # a WebSocket: the query string, as a GET's
             raw = query
         else:
-            try:
-                async with asyncio.timeout(config.body_timeout_s):
-                    payload = await read_body(
-                        receive, None if length is None else length.decode("latin-1"),
-                        config.max_body_bytes,
-                    )  # fmt: skip
-            except TimeoutError:
-                raise RequestTimeout(
-                    f"The body did not arrive within {config.body_timeout_s:g} s"
-                ) from None
+            declared = None if length is None else length.decode("latin-1")
+            if body_in_hand(receive):  # nothing to wait for: no timer
+                payload = await read_body(receive, declared, config.max_body_bytes)
+            else:
+                try:
+                    async with asyncio.timeout(config.body_timeout_s):
+                        payload = await read_body(receive, declared, config.max_body_bytes)
+                except TimeoutError:
+                    raise RequestTimeout(
+                        f"The body did not arrive within {config.body_timeout_s:g} s"
+                    ) from None
             raw = (
                 # A GET carries its input in the query string (values are strings, as in n8n).
                 dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))

@@ -1,7 +1,9 @@
-"""A complete answer leaves in one write where uvicorn's httptools protocol serves it
-(runtime/onewrite.py): the head uvicorn builds and the body, together. The bytes on the wire
-are uvicorn's own, on a kept-alive connection, on one that closes, for HEAD and for
-pipelined requests; served here by a real uvicorn on loopback, on both loops."""
+"""The shortcuts taken where uvicorn's httptools protocol serves a request
+(runtime/uvicorn_cycle.py). A complete answer leaves in one write: the head uvicorn builds and
+the body, together; the bytes on the wire are uvicorn's own, on a kept-alive connection, on
+one that closes, for HEAD and for pipelined requests. A body that came with its head is read
+without a timer; one still on its way is not in hand. Served here by a real uvicorn on
+loopback, on both loops."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from runtime.endpoint import Reply
-from runtime.onewrite import send_whole
+from runtime.uvicorn_cycle import body_in_hand, send_whole
 from tests.inproc import on_both_loops, served
 
 BODY = b'{"ok":true,"n":1}'
@@ -109,3 +111,29 @@ def test_any_other_send_gets_the_two_messages_as_they_are() -> None:
     body = {"type": "http.response.body", "body": b""}
     asyncio.run(send_whole(send, start, body))
     assert sent == [start, body]
+
+
+def test_a_body_is_in_hand_only_once_all_of_it_came() -> None:
+    async def scenario() -> None:
+        seen: list[tuple[bool, bytes]] = []
+
+        async def reader(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http":
+                in_hand = body_in_hand(receive)
+                message = await receive()
+                seen.append((in_hand, message["body"]))
+                await Reply(200, BODY).send(send)
+
+        async with served(reader) as (_, port):
+            head = b"POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n"
+            await exchange(port, head + b"{}", answer(""))
+            await exchange(port, b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n", answer(""))
+            reader_, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(head)
+            await asyncio.sleep(0.2)  # the app runs with the head alone
+            writer.write(b"{}")
+            await asyncio.wait_for(reader_.readuntil(BODY), 5)
+            writer.close()
+        assert seen == [(True, b"{}"), (True, b""), (False, b"{}")]
+
+    on_both_loops(scenario)

@@ -1,13 +1,18 @@
-"""A complete HTTP answer in one write.
+"""Two shortcuts where uvicorn's httptools protocol serves a request (``serve``): its
+request/response cycle is what ``receive`` and ``send`` are bound to, and the runtime looks
+at it (``uvicorn`` is pinned: its cycle is this version's). Anything else (another server,
+another protocol) gets plain ASGI.
 
-uvicorn's httptools protocol writes a response's head when the app sends
-``http.response.start`` and its body when the app sends ``http.response.body``: two system
-calls, two TCP segments and two wakeups of the client for an answer whose every byte is
-known at once. Where uvicorn serves the request that way (``serve``), :func:`send_whole`
-lends the request's cycle a stand-in transport for the two messages: uvicorn builds the head
-and checks the length as always, and what it writes goes out in one ``write`` on the real
-transport. Anything else (another server, another protocol, a client that is not reading)
-gets the two messages as they are.
+A complete answer in one write (:func:`send_whole`). uvicorn writes a response's head when
+the app sends ``http.response.start`` and its body when the app sends ``http.response.body``:
+two system calls, two TCP segments and two wakeups of the client for an answer whose every
+byte is known at once. The cycle is lent a stand-in transport for the two messages: uvicorn
+builds the head and checks the length as always, and what it writes goes out in one
+``write`` on the real transport.
+
+A body in hand (:func:`body_in_hand`). A request's body is read within a time limit (a
+client that never sends it must not hold a request open); when the whole body came with the
+head, as a small request's does, there is nothing to wait for, and no timer to arm.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.types import Message, Send
+from starlette.types import Message, Receive, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 
@@ -41,6 +46,16 @@ class _Gathered:
     def close(self) -> None:
         self.flush()
         self.transport.close()
+
+
+def body_in_hand(receive: Receive) -> bool:
+    """Whether the request's whole body has arrived: ``receive`` returns it without waiting."""
+    cycle: Any = getattr(receive, "__self__", None)
+    return (
+        type(cycle) is RequestResponseCycle
+        and not cycle.more_body
+        and cycle.message_event.is_set()
+    )
 
 
 async def send_whole(send: Send, start: Message, body: Message) -> None:
