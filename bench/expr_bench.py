@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import sys
 import timeit
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from compiler.expressions.parser import parse_expression
 from compiler.expressions.translate import Scope, TExpr, Translator
 from compiler.expressions.types import CONTEXT, STR, USER, Field, Record
-from runtime import js
+from compiler.names import IMPORTS
 
 CHANNEL = Record("StreamChannel", "Channel", (Field("id", STR), Field("startedAt", STR)))
 SCOPE = Scope(
@@ -29,7 +30,15 @@ SPEC = {
     "{ subscriptionId: $json.channelId, userId: $context.user.id }": '{"subscriptionId": json["channelId"], "userId": user["id"]}',
 }
 ENV = {
-    "js": js,
+    # What a generated module imports (compiler.names), as translated code finds it there.
+    **{
+        name: (
+            getattr(importlib.import_module(module), name)
+            if module is not None
+            else importlib.import_module(name)
+        )
+        for name, module in IMPORTS.items()
+    },
     "datetime": datetime,
     "UTC": UTC,
     "json": {"channelId": "c-1"},
