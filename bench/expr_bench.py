@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib
 import sys
 import timeit
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from compiler.expressions.parser import parse_expression
 from compiler.expressions.translate import Scope, TExpr, Translator
 from compiler.expressions.types import CONTEXT, STR, USER, Field, Record
-from compiler.names import IMPORTS
+from compiler.names import IMPORTS, imported
 
 CHANNEL = Record("StreamChannel", "Channel", (Field("id", STR), Field("startedAt", STR)))
 SCOPE = Scope(
@@ -31,14 +30,7 @@ SPEC = {
 }
 ENV = {
     # What a generated module imports (compiler.names), as translated code finds it there.
-    **{
-        name: (
-            getattr(importlib.import_module(module), name)
-            if module is not None
-            else importlib.import_module(name)
-        )
-        for name, module in IMPORTS.items()
-    },
+    **imported(IMPORTS),
     "datetime": datetime,
     "UTC": UTC,
     "json": {"channelId": "c-1"},

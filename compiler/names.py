@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import re
+from collections.abc import Iterable
 from typing import Final
 
 from compiler.escape import is_identifier
@@ -87,6 +89,21 @@ IMPORTS: Final[dict[str, str | None]] = {
     "send_plugin_mail": "runtime.effects.mail",
     "items_of": "runtime.values",
 }
+
+
+def imported(names: Iterable[str]) -> dict[str, object]:
+    """The objects a generated module binds to ``names`` by its imports (``IMPORTS``), for
+    running translated code outside a module (the ``expr`` command, the expression bench)."""
+    bound: dict[str, object] = {}
+    for name in names:
+        module = IMPORTS[name]
+        bound[name] = (
+            importlib.import_module(name)
+            if module is None
+            else getattr(importlib.import_module(module), name)
+        )
+    return bound
+
 
 # Locals and module-level names of a generated handler.
 _BOUND: Final = frozenset(

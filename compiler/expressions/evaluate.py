@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from compiler.expressions.parser import ExpressionError, parse_expression
 from compiler.expressions.translate import Scope, TExpr, Translator
 from compiler.expressions.types import ANY, CONTEXT, DATE
+from compiler.names import imported
 from runtime import js
 from runtime.context import context_from_json
 
@@ -55,6 +56,7 @@ def translate_expression(text: str) -> Translation:
     ast.fix_missing_locations(module)
     code = compile(module, "<expression>", "eval")
     namespace = {"js": js, "math": math, "datetime": datetime, "UTC": UTC}
+    namespace.update(imported(tr.imports))
     evaluator: Evaluator = eval(code, namespace)
     return Translation(source, evaluator)
 
