@@ -1517,7 +1517,7 @@ def _quote(s: str) -> str:
 
 
 def _serialize(value: object, stack: list[object]) -> str | None:
-    kind = type(value)  # the exact types first: the values of a workflow are almost all
+    kind = type(value)  # exact types first (nearly every value is one), subclasses below
     if kind is str:
         return _quote(value)  # type: ignore[arg-type]
     if kind is dict:
@@ -1532,8 +1532,6 @@ def _serialize(value: object, stack: list[object]) -> str | None:
         return _array(value, stack)  # type: ignore[arg-type]
     if isinstance(value, JsDate):
         return _quote(iso_string(value.time)) if math.isfinite(value.time) else "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
     if isinstance(value, str):
         return _quote(value)
     if isinstance(value, (int, float)):
