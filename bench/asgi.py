@@ -56,7 +56,7 @@ async def call(app: App, method: str, path: str, body: bytes, token: str) -> tup
         "server": ("127.0.0.1", 8000),
     }
     t0 = time.perf_counter()
-    task = asyncio.create_task(app(scope, receive, send))
+    task = asyncio.ensure_future(app(scope, receive, send))
     await first.wait()
     elapsed = got["t"] - t0
     await task

@@ -38,7 +38,6 @@ from runtime.app import create_app  # noqa: E402
 from runtime.auth import mint_token  # noqa: E402
 from runtime.config import Config  # noqa: E402
 from runtime.database import Store, history_ddl, migrate  # noqa: E402
-from runtime.effects import credentials  # noqa: E402
 from runtime.loader import Registry, load_registry  # noqa: E402
 
 COST = 12  # the corpus's `rounds` (register-workflow, password-change-workflow)
@@ -76,12 +75,12 @@ def hashing_on_the_loop(enabled: bool) -> Iterator[None]:
     async def inline(fn: Callable[..., Any], *args: Any) -> Any:
         return fn(*args)
 
-    saved = credentials.asyncio.to_thread
-    credentials.asyncio.to_thread = inline  # type: ignore[assignment]
+    saved = asyncio.to_thread  # the module runtime.effects.credentials calls it through
+    asyncio.to_thread = inline  # type: ignore[assignment]
     try:
         yield
     finally:
-        credentials.asyncio.to_thread = saved  # type: ignore[assignment]
+        asyncio.to_thread = saved
 
 
 async def measure(

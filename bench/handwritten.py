@@ -49,6 +49,9 @@ class QueueSink(asyncio.Queue[Event | None]):
     def offer(self, event: Event) -> None:
         self.put_nowait(event)
 
+    def direct(self, event: Event) -> None:
+        return None  # every event goes through the queue
+
     def end(self) -> None:
         self.put_nowait(None)
 

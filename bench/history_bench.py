@@ -36,10 +36,10 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rows(new_id: Callable[[float], str], count: int) -> list[tuple[object, ...]]:
+def rows(new_id: Callable[[int], str], count: int) -> list[tuple[object, ...]]:
     out = []
     for _ in range(count):
-        at = time.time()
+        at = time.time_ns() // 1_000_000  # epoch milliseconds
         t0 = time.perf_counter_ns()
         rec = Record(
             new_id(at), "scene_transition", "v1", "acme", "u1", "http", "success", None, 200,
@@ -49,7 +49,9 @@ def rows(new_id: Callable[[float], str], count: int) -> list[tuple[object, ...]]
     return out
 
 
-async def measure(conn: asyncpg.Connection, name: str, new_id: Callable[[float], str], total: int) -> str:  # type: ignore[type-arg]
+async def measure(
+    conn: asyncpg.Connection, name: str, new_id: Callable[[int], str], total: int
+) -> str:
     await conn.execute(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
     for statement in history_ddl("postgresql"):
         if f" {HISTORY_TABLE} " in statement:  # the history table and its index

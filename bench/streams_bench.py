@@ -44,6 +44,7 @@ import time
 from asyncio.subprocess import PIPE
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import jwt
 
@@ -316,6 +317,10 @@ async def floor(exe: Path, folder: Path, fanout: int, rounds: int) -> list[float
     return latencies
 
 
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT MET"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -326,7 +331,7 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
     asked = streams
     streams = min(streams, limit - SPARE_FDS)
     env = {"MAX_STREAMS_PER_TENANT": "0", "SSE_HEARTBEAT_MS": "15000"}
-    results: dict[str, object] = {}
+    results: dict[str, Any] = {}
     idle = 0
     with tempfile.TemporaryDirectory() as work:
         exe = build_client(Path(work))
@@ -372,7 +377,7 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
 
         machine = await floor(exe, Path(work), fanout, rounds) if exe is not None else None
 
-    all_mem, all_lat, all_rss = results["all"]  # type: ignore[misc]
+    all_mem, all_lat, all_rss = results["all"]
     client = "bench/stream_client.c" if exe is not None else "Python (no C compiler found)"
     print(f"live streams on one worker ({os.cpu_count()} cores; the subscribers on the same "
           f"machine, held by {client})")  # fmt: skip
@@ -381,13 +386,12 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
               "(RLIMIT_NOFILE's hard limit)")  # fmt: skip
     print(f"  server RSS idle, no stream: {idle / 1024:.1f} MiB; with {streams} streams: "
           f"{all_rss / 1024:.1f} MiB")  # fmt: skip
-    verdict = lambda ok: "met" if ok else "NOT MET"  # noqa: E731
     print(f"  idle memory per SSE stream ({streams} open):   {all_mem:6.1f} KiB   "
           f"goal <= {GOAL_IDLE_KIB:g} KiB   {verdict(all_mem <= GOAL_IDLE_KIB)}")  # fmt: skip
     for kind in ("SSE", "WebSocket"):
         if kind not in results:
             continue
-        mem, lat = results[kind]  # type: ignore[misc]
+        mem, lat = results[kind]
         p50, p99 = statistics.median(lat), percentile(lat, 0.99)
         print(f"  {kind:9} broadcast to {fanout}, {rounds} rounds: p50 {p50:6.1f} ms, "
               f"p99 {p99:6.1f} ms   goal p99 < {GOAL_P99_MS:g} ms   "

@@ -31,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -158,7 +159,11 @@ def wait_ok(url: str, headers: dict[str, str], seconds: float = 90) -> None:
 
 
 def generated(
-    tmp: Path, pg: Postgres, database: str, history: bool = True, demo: dict | None = None
+    tmp: Path,
+    pg: Postgres,
+    database: str,
+    history: bool = True,
+    demo: dict[str, Any] | None = None,
 ) -> Target:
     work = tmp / ("generated" if history else "generated-no-history")
     work.mkdir()
