@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import sys
 import timeit
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,8 +30,6 @@ SPEC = {
 ENV = {
     # What a generated module imports (compiler.names), as translated code finds it there.
     **imported(IMPORTS),
-    "datetime": datetime,
-    "UTC": UTC,
     "json": {"channelId": "c-1"},
     "ctx": {"tenantId": "acme"},
     "user": {"id": "u1", "level": 2.0, "name": "Ada", "email": "", "roles": [], "scopes": []},

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from runtime import js
 from runtime.database import (
     HISTORY_COLUMNS,
     HISTORY_NOT_TEXT,
@@ -23,7 +24,6 @@ from runtime.database import (
     Store,
     is_database_failure,
 )
-from runtime.values import iso_millis
 
 log = logging.getLogger("runtime.history")
 
@@ -65,7 +65,7 @@ class Record:
             self.status,
             self.error_code,
             self.http_status,
-            iso_millis(self.started_ms),
+            js.iso_string(self.started_ms),
             _ms(self.end_ns - self.t0_ns),
             self.nodes_json(timings),
         )
@@ -76,8 +76,6 @@ class Record:
             return []
         nodes, starts = zip(*self.marks, strict=True)
         stops = (*starts[1:], self.end_ns)
-        if len(set(nodes)) == len(nodes):  # each node ran once: no sums
-            return [(n, _ms(b - a), 1) for n, a, b in zip(nodes, starts, stops, strict=True)]
         totals: dict[str, list[int]] = {}
         for node, start, stop in zip(nodes, starts, stops, strict=True):
             slot = totals.get(node)

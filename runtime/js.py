@@ -114,7 +114,7 @@ _MONTH_NAMES: Final = (
 def _days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
     y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
+    era = y // 400  # floor division: the algorithm's C form adjusts truncation to it
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
@@ -123,7 +123,7 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
 
 def _civil_from_days(z: int) -> tuple[int, int, int]:
     z += 719468
-    era = (z if z >= 0 else z - 146096) // 146097
+    era = z // 146097
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     y = yoe + era * 400
@@ -236,13 +236,24 @@ def _split_time(t: float) -> tuple[int, int, int, int, int, int, int, int]:
     return y, mo, d, h, mi, s, ms, days
 
 
+_second: tuple[int, str] = (0, "1970-01-01T00:00:00")  # the last second written, its text
+
+
 def iso_string(t: float) -> str:
-    """``Date.prototype.toISOString`` of a time value; RangeError when it is NaN."""
+    """``Date.prototype.toISOString`` of a time value; RangeError when it is NaN. The date
+    and time of day are worked out once a second (the times written come in order, mostly:
+    the current time, a history's start times), the milliseconds every time."""
+    global _second
     if math.isnan(t):
         raise JsRangeError("Invalid time value")
-    y, mo, d, h, mi, s, ms, _ = _split_time(t)
-    year = f"{y:04d}" if 0 <= y <= 9999 else f"{'+' if y > 0 else '-'}{abs(y):06d}"
-    return f"{year}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms:03d}Z"
+    second, ms = divmod(int(t), 1000)
+    done, head = _second
+    if second != done:
+        y, mo, d, h, mi, s, _, _ = _split_time(second * 1000)
+        year = f"{y:04d}" if 0 <= y <= 9999 else f"{'+' if y > 0 else '-'}{abs(y):06d}"
+        head = f"{year}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+        _second = (second, head)
+    return f"{head}.{ms:03d}Z"
 
 
 def date_to_json(t: float) -> str | None:

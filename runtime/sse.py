@@ -60,6 +60,7 @@ from runtime.events import (
 )
 from runtime.fanout import Target, write_all
 from runtime.results import StreamResult
+from runtime.uvicorn_cycle import cycle_of
 
 log = logging.getLogger("runtime.sse")
 
@@ -578,8 +579,8 @@ class SseStream(Stream):
                 "more_body": True,
             }
         )
-        response = getattr(self.send, "__self__", None)
-        if type(response) is HttpToolsResponse and response.chunked_encoding:
+        response = cycle_of(self.send)
+        if response is not None and response.chunked_encoding:
             self._hold(response)
 
     def _hold(self, response: HttpToolsResponse) -> None:

@@ -18,7 +18,6 @@ head, as a small request's does, there is nothing to wait for, and no timer to a
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from starlette.types import Message, Receive, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
@@ -48,21 +47,24 @@ class _Gathered:
         self.transport.close()
 
 
+def cycle_of(channel: Receive | Send) -> RequestResponseCycle | None:
+    """The httptools cycle ``receive`` or ``send`` belongs to, where uvicorn's httptools
+    protocol serves the request (they are its bound methods)."""
+    cycle = getattr(channel, "__self__", None)
+    return cycle if type(cycle) is RequestResponseCycle else None
+
+
 def body_in_hand(receive: Receive) -> bool:
     """Whether the request's whole body has arrived: ``receive`` returns it without waiting."""
-    cycle: Any = getattr(receive, "__self__", None)
-    return (
-        type(cycle) is RequestResponseCycle
-        and not cycle.more_body
-        and cycle.message_event.is_set()
-    )
+    cycle = cycle_of(receive)
+    return cycle is not None and not cycle.more_body and cycle.message_event.is_set()
 
 
 async def send_whole(send: Send, start: Message, body: Message) -> None:
     """Send ``start`` and the last ``body`` message, in one write where uvicorn's httptools
     protocol serves the request and the connection takes writes now."""
-    cycle: Any = getattr(send, "__self__", None)
-    if type(cycle) is not RequestResponseCycle or cycle.flow.write_paused:
+    cycle = cycle_of(send)
+    if cycle is None or cycle.flow.write_paused:
         await send(start)
         await send(body)
         return

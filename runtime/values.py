@@ -76,24 +76,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-_second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
-
-
-def iso_millis(ms: int) -> str:
-    """Epoch milliseconds as ``toISOString`` writes them, ``2026-01-02T03:04:05.678Z``. The
-    date and the time of day are formatted once a second (times come in order, mostly)."""
-    global _second
-    second, fraction = divmod(ms, 1000)
-    done, text = _second
-    if second != done:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _second = (second, text)
-    return f"{text}.{fraction:03d}Z"
-
-
 def now_iso() -> str:
     """``new Date().toISOString()``: the current UTC time to the millisecond."""
-    return iso_millis(time.time_ns() // 1_000_000)
+    return js.iso_string(time.time_ns() // 1_000_000)
 
 
 def now_ms() -> float:

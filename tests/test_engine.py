@@ -247,3 +247,34 @@ def test_now_iso_is_to_iso_string_of_the_clock_across_seconds(
         for ns in (1_795_792_888_999_999_999, 951_782_400_000_000_001)
     ]
     assert [got[0], got[4]] == expected
+
+
+def test_iso_string_once_a_second_is_what_node_writes() -> None:
+    """``toISOString`` works the date out once a second: times in and out of order, either
+    side of a second, before 1970 and past year 9999 (expected values from Node)."""
+    import random
+
+    from runtime import js
+
+    node = {
+        -62198755200000: "-000001-01-01T00:00:00.000Z",
+        8.64e15: "+275760-09-13T00:00:00.000Z",
+        -8.64e15: "-271821-04-20T00:00:00.000Z",
+        -1: "1969-12-31T23:59:59.999Z",
+        0: "1970-01-01T00:00:00.000Z",
+        253402300799999: "9999-12-31T23:59:59.999Z",
+        253402300800000: "+010000-01-01T00:00:00.000Z",
+        -62167219200001: "-000001-12-31T23:59:59.999Z",
+    }
+    for t, text in [*node.items(), *reversed(node.items()), *node.items()]:
+        assert js.iso_string(t) == text
+    rng = random.Random(7)
+    now = 1_795_792_888_000
+    times = [now + rng.randrange(-5000, 5000) for _ in range(2000)]
+    for t in times:  # seconds repeat and alternate: the remembered one must not leak
+        expected = (
+            datetime.fromtimestamp(t / 1000, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")
+        )
+        assert js.iso_string(t) == expected

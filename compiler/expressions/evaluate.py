@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from compiler.expressions.parser import ExpressionError, parse_expression
 from compiler.expressions.translate import Scope, TExpr, Translator
@@ -55,8 +53,7 @@ def translate_expression(text: str) -> Translation:
     module = ast.Expression(fn)
     ast.fix_missing_locations(module)
     code = compile(module, "<expression>", "eval")
-    namespace = {"js": js, "math": math, "datetime": datetime, "UTC": UTC}
-    namespace.update(imported(tr.imports))
+    namespace = imported({"js", "math", *tr.imports})
     evaluator: Evaluator = eval(code, namespace)
     return Translation(source, evaluator)
 
