@@ -52,6 +52,9 @@ class QueueSink(asyncio.Queue[Event | None]):
     def direct(self, event: Event) -> None:
         return None  # every event goes through the queue
 
+    def spill(self, rest: bytes) -> None:
+        raise AssertionError("no direct write, so nothing left over")
+
     def end(self) -> None:
         self.put_nowait(None)
 

@@ -122,6 +122,10 @@ class Sink(Protocol):
         writes it, with the channel's other streams, before the loop runs anything else)."""
         ...
 
+    def spill(self, rest: bytes) -> None:
+        """What the socket did not take of a direct write, to the connection's own writes."""
+        ...
+
     def end(self) -> None: ...
 
 
@@ -129,9 +133,23 @@ class Subscriber:
     """One open stream: where its events go and why it was closed, if it was.
 
     Until its stream is attached (``attach``) events wait in a bounded backlog; after, each
-    event is handed to the sink at once: no task and no queue per stream."""
+    event is handed to the sink at once: no task and no queue per stream. While nothing
+    stands between an event and the stream's socket, the sink says so here (``fd``): a
+    broadcast then reads one object a stream to find the sockets it writes, not the several
+    the sink's own checks would read (on a machine whose caches the clients' traffic has
+    flushed, each is a trip to memory: about 7.5 ms for 5,000 streams, against 2.5)."""
 
-    __slots__ = ("backlog", "channel", "closed", "held_by", "limit", "position", "sink", "tenant")
+    __slots__ = (
+        "backlog",
+        "channel",
+        "closed",
+        "fd",
+        "held_by",
+        "limit",
+        "position",
+        "sink",
+        "tenant",
+    )
 
     def __init__(
         self,
@@ -149,6 +167,7 @@ class Subscriber:
         self.closed: str | None = None  # "released", "overflow", "shutdown" or "gone"
         self.backlog: list[Event] | None = None  # made when an event waits
         self.sink: Sink | None = None
+        self.fd = -1  # the socket its events may be written to as `Event.chunk`, now; or -1
 
     def offer(self, event: Event) -> None:
         if self.closed is not None:
@@ -168,6 +187,10 @@ class Subscriber:
         sink = self.sink
         return None if self.closed is not None or sink is None else sink.direct(event)
 
+    def spill(self, rest: bytes) -> None:
+        if self.sink is not None:
+            self.sink.spill(rest)
+
     def attach(self, sink: Sink) -> list[Event]:
         """Send to ``sink`` from now on; returns the events that waited, in order."""
         waiting, self.backlog = self.backlog or [], None
@@ -177,6 +200,7 @@ class Subscriber:
     def close(self, reason: str) -> None:
         if self.closed is None:
             self.closed = reason
+            self.fd = -1
             if self.sink is not None:
                 self.sink.end()
 
@@ -254,9 +278,16 @@ class Streams:
         written to every connection that can take it at once, together (runtime/fanout.py);
         each other stream is offered it (runtime/sse.py)."""
         subs = self._subscribers.get(key)
-        if subs:
-            for sub in write_all(list(subs), lambda sub: sub.direct(event)):
-                sub.offer(event)
+        if not subs:
+            return
+        chunk = event.chunk
+
+        def target(sub: Subscriber) -> Target | None:
+            fd = sub.fd
+            return (fd, chunk, sub.spill) if fd >= 0 else sub.direct(event)
+
+        for sub in write_all(subs, target):
+            sub.offer(event)
 
     def close_held(self, tenant: str, table: str, key: str) -> None:
         for sub in list(self._holders.get((tenant, table, key), ())):

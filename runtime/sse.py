@@ -287,7 +287,8 @@ class Stream:
         return self._ready(self._wire(event)) if self._wants(event) else None
 
     def beat(self) -> Target | None:
-        return self._ready(self._heartbeat)
+        fd = self.sub.fd
+        return (fd, self._heartbeat, self.spill) if fd >= 0 else self._ready(self._heartbeat)
 
     def _ready(self, payload: bytes) -> Target | None:
         """The socket, with ``payload``, when the server would write to it now and nothing
@@ -300,7 +301,29 @@ class Stream:
         # descriptor is still this connection's, never one the system has handed on.
         if transport.get_write_buffer_size() or transport.is_closing():
             return None
-        return (self.fd, transport, payload)
+        return (self.fd, payload, self.spill)
+
+    def spill(self, rest: bytes) -> None:
+        self.server.transport.write(rest)
+
+    def _settle(self) -> None:
+        """Tell the subscriber whether events may be written straight to the socket without
+        asking (``Subscriber.fd``): while the connection is held (``Held``: its transport
+        says when its buffer fills and empties, and when it is lost), not ending, nothing of
+        the stream's waits, and every event is one the client is to get (no ``floor``)."""
+        held = self.server
+        sub = self.sub
+        sub.fd = (
+            self.fd
+            if type(held) is Held
+            and not (held.paused or held.lost or held.ending)
+            and self.blocked is None
+            and not self.dropped
+            and not self.floor
+            and sub.closed is None
+            and sub.sink is self
+            else -1
+        )
 
     def _direct_to(self, server: Any) -> None:
         """Write to ``server``'s socket directly from now on, where it has one."""
@@ -330,6 +353,7 @@ class Stream:
         sending = self.send(message)
         if not isinstance(sending, Coroutine):
             self.blocked = asyncio.ensure_future(self._drain(sending, None))
+            self._settle()
             return
         try:
             waiting = sending.send(None)  # the server writes to the socket: done, mostly
@@ -339,6 +363,7 @@ class Stream:
             self._drop("broken", "a stream on channel %r ended: %s", exc)
             return
         self.blocked = asyncio.ensure_future(self._drain(_finish(sending, waiting), sending))
+        self._settle()
 
     async def _drain(
         self, rest: Awaitable[None], started: Coroutine[Any, Any, None] | None
@@ -362,12 +387,14 @@ class Stream:
             if started is not None:
                 started.close()
             self.blocked = None
+            self._settle()
 
     def _drop(self, reason: str, why: str, detail: object) -> None:
         """Give up on the client (one log line): the stream ends without its last event."""
         log.info(why, self.sub.channel, detail)
         self.open.dropped[reason] += 1
         self.dropped = True
+        self._settle()
         self.end()
 
     async def run(self, receive: Receive, opening: Opening) -> None:
@@ -441,7 +468,7 @@ class Held(asyncio.Protocol):
     def __init__(self, stream: Stream, transport: asyncio.Transport, paused: bool) -> None:
         self.stream = stream
         self.transport = transport
-        self.paused = paused  # the transport's buffer is past its high-water mark
+        self.paused = paused  # the transport holds bytes it has not written yet
         self.lost = False
         self.waiter: asyncio.Future[None] | None = None  # a write waiting for `resume_writing`
         self.timer: asyncio.TimerHandle | None = None  # the subscription's deadline
@@ -457,14 +484,17 @@ class Held(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.paused = True
+        self.stream._settle()
 
     def resume_writing(self) -> None:
         self.paused = False
+        self.stream._settle()
         self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
         self.paused = False
+        self.stream._settle()  # before the transport closes the socket, which it does next
         self._wake()
         self.stream.sub.closed = self.stream.sub.closed or "gone"
         self.end()
@@ -504,6 +534,7 @@ class Held(asyncio.Protocol):
                 self.timer.cancel()
                 self.timer = None
             self.ending = asyncio.get_running_loop().create_task(self._end())
+            self.stream._settle()
             self.stream.open.ending(self.ending)
 
     async def _end(self) -> None:
@@ -610,8 +641,13 @@ class SseStream(Stream):
         if response.flow.read_paused:
             transport.resume_reading()
         transport.set_protocol(held)
+        # Told of every byte the transport holds back (`pause_writing`) and of its buffer
+        # empty again (`resume_writing`, at low water 0), the stream knows, without asking,
+        # when its socket may be written straight away.
+        transport.set_write_buffer_limits(high=0)
         self.send = held.send
         self.server, self.fd = held, socket.fileno()
+        self._settle()
 
     async def _closing(self, last: Any) -> None:
         await self.send({**last, "more_body": False})

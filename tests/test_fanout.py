@@ -88,7 +88,7 @@ def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None
             pairs[3][1].close()  # a client gone: the write fails; the transport deals with it
 
             targets: list[fanout.Target] = [
-                (ours.fileno(), transports[i], big if i == 0 else payload)
+                (ours.fileno(), big if i == 0 else payload, transports[i].write)
                 for i, (ours, _) in enumerate(pairs)
             ]
             skipped = ("not this way", "nor this")
@@ -121,7 +121,9 @@ def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten()
     async def main() -> None:
         async with socket_pairs() as (pairs, transports):
             count = len(pairs)
-            targets = [(ours.fileno(), transports[i], b"x") for i, (ours, _) in enumerate(pairs)]
+            targets = [
+                (ours.fileno(), b"x", transports[i].write) for i, (ours, _) in enumerate(pairs)
+            ]
             failing_at = count - 10
 
             def target(t: fanout.Target) -> fanout.Target:
