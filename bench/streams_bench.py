@@ -393,9 +393,13 @@ async def run(streams: int, fanout: int, rounds: int, transports: tuple[str, ...
             continue
         mem, lat = results[kind]
         p50, p99 = statistics.median(lat), percentile(lat, 0.99)
+        goal = (
+            f"goal p99 < {GOAL_P99_MS:g} ms   {verdict(p99 < GOAL_P99_MS)}"
+            if kind == "SSE"
+            else "(measured beside SSE; the goal is SSE's)"
+        )
         print(f"  {kind:9} broadcast to {fanout}, {rounds} rounds: p50 {p50:6.1f} ms, "
-              f"p99 {p99:6.1f} ms   goal p99 < {GOAL_P99_MS:g} ms   "
-              f"{verdict(p99 < GOAL_P99_MS)}; {mem:.1f} KiB a stream")  # fmt: skip
+              f"p99 {p99:6.1f} ms   {goal}; {mem:.1f} KiB a stream")  # fmt: skip
     if machine is not None:
         print(f"  the same {fanout} sockets written by {THREADS} threads with nothing "
               f"else to do (this machine's floor): p50 {statistics.median(machine):6.1f} ms, "
