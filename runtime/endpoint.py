@@ -412,12 +412,13 @@ class WorkflowEndpoint:
             raw = query
         else:
             declared = None if length is None else length.decode("latin-1")
+            reading = read_body(receive, declared, config.max_body_bytes)
             if body_in_hand(receive):  # nothing to wait for: no timer
-                payload = await read_body(receive, declared, config.max_body_bytes)
+                payload = await reading
             else:
                 try:
                     async with asyncio.timeout(config.body_timeout_s):
-                        payload = await read_body(receive, declared, config.max_body_bytes)
+                        payload = await reading
                 except TimeoutError:
                     raise RequestTimeout(
                         f"The body did not arrive within {config.body_timeout_s:g} s"

@@ -60,7 +60,7 @@ class Engine:
         """Validate the input, run the handler in one transaction bounded by the workflow's
         ``executionTimeout``, then publish its events. Raises WorkflowError with the answer
         for every failure; nothing is written or published for a failed execution."""
-        started_ms = time.time_ns() // 1_000_000
+        started_ms = js.epoch_ms()
         execution_id = new_execution_id(started_ms)
         t0 = time.perf_counter_ns()
         info = wf.info

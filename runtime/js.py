@@ -29,8 +29,8 @@ import json
 import math
 import random
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cmp_to_key, lru_cache
 from json.encoder import encode_basestring
@@ -346,9 +346,14 @@ class JsDate:
         return f"JsDate({date_to_string(self.time)!r})"
 
 
+def epoch_ms() -> int:
+    """The clock in whole epoch milliseconds, as ``Date.now()`` reads it."""
+    return time.time_ns() // 1_000_000
+
+
 def now_ms() -> float:
     """``Date.now()``."""
-    return float(datetime.now(UTC).timestamp() * 1000 // 1)
+    return float(epoch_ms())
 
 
 def new_date(*args: object) -> JsDate:

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from typing import NoReturn, TypeVar
 
 from runtime import js
 from runtime.errors import ValidationFailed
+from runtime.js import now_ms as now_ms  # Date.now(): a bigint column's "now"
 
 
 def require_str(raw: Mapping[str, object], name: str) -> str:
@@ -78,12 +78,7 @@ def new_id() -> str:
 
 def now_iso() -> str:
     """``new Date().toISOString()``: the current UTC time to the millisecond."""
-    return js.iso_string(time.time_ns() // 1_000_000)
-
-
-def now_ms() -> float:
-    """``Date.now()``: epoch milliseconds, as an epoch-milliseconds (``bigint``) column holds."""
-    return float(time.time_ns() // 1_000_000)
+    return js.iso_string(js.epoch_ms())
 
 
 def sql_text(value: object) -> str | None:

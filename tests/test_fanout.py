@@ -117,7 +117,7 @@ def test_every_socket_gets_the_payload_and_a_full_one_gets_it_in_order() -> None
     on_both_loops(main)
 
 
-def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten() -> None:
+def test_a_failing_target_leaves_nothing_found_unwritten_and_the_pool_ready() -> None:
     async def main() -> None:
         async with socket_pairs() as (pairs, transports):
             count = len(pairs)
@@ -137,8 +137,8 @@ def test_a_failing_target_leaves_no_helper_waiting_and_nothing_found_unwritten()
                 theirs.recv(8) if i < failing_at else b"" for i, (_, theirs) in enumerate(pairs)
             ]
             assert got == [b"x"] * failing_at + [b""] * (count - failing_at)
-            # The helpers stopped (none waits for a block that will never come), and the next
-            # broadcast is written in full.
+            # What was found went out on the helpers too, and they stopped: the pool takes new
+            # work, and the next broadcast is written in full.
             assert fanout._pool is not None
             assert fanout._pool.submit(lambda: "idle").result(timeout=5) == "idle"
             assert fanout.write_all(targets, lambda t: t) == []
